@@ -1,0 +1,196 @@
+"""The DuckDB file: schema, and opening it only for as long as a command needs it.
+
+DuckDB lets one process hold a file read-write, and then no other process may open it,
+not even read-only. So every command (and every dashboard rerun) opens the file, does
+its work and closes it; when another process holds it, we wait a few seconds and then
+say so in one sentence.
+
+What is stored is what the export said: wall times as written (``*_at``) with the
+UTC offset in seconds when one was given (``*_at_offset``, NULL = written without an
+offset), minutes as integer microseconds (``*_us``). The policy is applied when a
+report is computed, never here.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from billing.errors import HourbankError
+
+SCHEMA_VERSION = "1"
+LOCK_WAIT_SECONDS = 5.0
+
+# Live tables: one row per id, with the import that last wrote it.
+TABLES = {
+    "time_entries": """
+        entry_id VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        customer_name VARCHAR,
+        staff VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        started_at_offset INTEGER,
+        minutes_us BIGINT NOT NULL,
+        tier VARCHAR NOT NULL,
+        activity VARCHAR,
+        appointment_id VARCHAR,
+        customer_requested BOOLEAN NOT NULL,
+        notes VARCHAR,
+        extra VARCHAR,
+        import_id INTEGER NOT NULL""",
+    "appointments": """
+        appointment_id VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        staff VARCHAR,
+        scheduled_start TIMESTAMP NOT NULL,
+        scheduled_start_offset INTEGER,
+        scheduled_us BIGINT NOT NULL,
+        status VARCHAR NOT NULL,
+        cancelled_at TIMESTAMP,
+        cancelled_at_offset INTEGER,
+        cancelled_by VARCHAR,
+        extra VARCHAR,
+        import_id INTEGER NOT NULL""",
+    "purchases": """
+        purchase_id VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        purchased_at TIMESTAMP NOT NULL,
+        purchased_at_offset INTEGER,
+        date_only BOOLEAN NOT NULL,
+        minutes_us BIGINT NOT NULL,
+        amount VARCHAR,
+        extra VARCHAR,
+        import_id INTEGER NOT NULL""",
+    "customers": """
+        customer_id VARCHAR NOT NULL,
+        customer_name VARCHAR,
+        extra VARCHAR,
+        import_id INTEGER NOT NULL""",
+}
+ID_COLUMN = {
+    "time_entries": "entry_id",
+    "appointments": "appointment_id",
+    "purchases": "purchase_id",
+    "customers": "customer_id",
+}
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS imports (
+        import_id INTEGER PRIMARY KEY,
+        imported_at TIMESTAMP NOT NULL,
+        source VARCHAR NOT NULL,
+        files VARCHAR NOT NULL,
+        period_from DATE,
+        period_to DATE,
+        added INTEGER NOT NULL,
+        replaced INTEGER NOT NULL,
+        removed INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        undone_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS rejects (
+        import_id INTEGER NOT NULL,
+        file VARCHAR NOT NULL,
+        line BIGINT,
+        "column" VARCHAR,
+        reason VARCHAR NOT NULL,
+        record VARCHAR)""",
+]
+for _name, _cols in TABLES.items():
+    SCHEMA.append(f"CREATE TABLE IF NOT EXISTS {_name} ({_cols})")
+    # Previous versions: a row replaced or removed by import `superseded_by`.
+    SCHEMA.append(
+        f"CREATE TABLE IF NOT EXISTS {_name}_history ({_cols}, superseded_by INTEGER NOT NULL, "
+        f"change VARCHAR NOT NULL)")
+
+
+class DatabaseBusy(HourbankError):
+    pass
+
+
+class DatabaseError(HourbankError):
+    pass
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"{path}: the database is in use by another process (an import or another "
+                        f"command); waited {wait_seconds:g} s, try again when it has finished.") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            raise DatabaseError(f"{path}: cannot open the database ({_first_line(exc)}).") from None
+        except duckdb.Error as exc:
+            raise DatabaseError(f"{path}: cannot open the database ({_first_line(exc)}).") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@contextmanager
+def open_db(path: str | Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS):
+    """Open the database for one command and close it afterwards.
+
+    Read-write opens create the file and the schema. A read-only open of a file that does
+    not exist is an error that names it.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise DatabaseError(f"{path}: no such database; import an export first "
+                            f"(python -m billing import EXPORT_DIR --db {path}).")
+    con = _connect(path, read_only, wait_seconds)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            ensure_schema(con)
+        else:
+            check_schema(con, path)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in SCHEMA:
+        con.execute(statement)
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+    con.execute("INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT DO NOTHING")
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        raise DatabaseError(f"{path}: this is not an Hourbank database (no 'meta' table).") from None
+    if row is None or row[0] != SCHEMA_VERSION:
+        raise DatabaseError(f"{path}: database schema version {row[0] if row else '?'} is not the "
+                            f"one this Hourbank understands ({SCHEMA_VERSION}).")
+
+
+def data_version(con) -> int:
+    """A number bumped by every import and undo: caches key on it."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_data_version(con) -> int:
+    version = data_version(con) + 1
+    con.execute("UPDATE meta SET value = ? WHERE key = 'data_version'", [str(version)])
+    return version
