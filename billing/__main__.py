@@ -1,0 +1,230 @@
+"""The command line: python -m billing {import,report,imports,undo,rejects,demo} …
+
+Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
+are imported only by the commands that need them, so `import` starts fast.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from billing.errors import HourbankError
+
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "hourbank.duckdb"
+REPORTS = ("daily", "blocks", "summary", "review")
+
+
+def _default_db() -> str:
+    return os.environ.get("HOURBANK_DB") or str(DEFAULT_DB)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
+def _period(text: str) -> tuple[date, date]:
+    if ".." not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a period (FROM..TO, e.g. 2026-01-01..2026-01-31)")
+    a, b = text.split("..", 1)
+    first, last = _date(a), _date(b)
+    if first > last:
+        raise argparse.ArgumentTypeError(f"period {text}: the first day is after the last day")
+    return first, last
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m billing", description="Hourbank billing engine.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="load an export folder (or a tracker's CSV file) into the database")
+    imp.add_argument("source", help="export folder with the canonical CSV files, or a tracker CSV with --from")
+    imp.add_argument("--db", default=_default_db())
+    imp.add_argument("--period", type=_period, help="FROM..TO covered by the export: rows in it that the "
+                                                     "export no longer has are removed")
+    imp.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates --period")
+    imp.add_argument("--from", dest="preset", help="tracker preset (toggl, clockify, harvest, kimai, "
+                                                    "solidtime) or a mapping TOML file")
+    imp.add_argument("--timezone", help="time zone of a tracker export's wall times")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change, load nothing")
+
+    rep = sub.add_parser("report", help="print a report")
+    rep.add_argument("name", choices=REPORTS)
+    rep.add_argument("--db", default=_default_db())
+    rep.add_argument("--as-of", type=_date, help="report date T (default: today in the policy's zone)")
+    rep.add_argument("--policy")
+    rep.add_argument("--customer")
+    rep.add_argument("--format", choices=("csv", "table", "json"), default="table")
+
+    lst = sub.add_parser("imports", help="list the imports")
+    lst.add_argument("--db", default=_default_db())
+
+    und = sub.add_parser("undo", help="undo one import")
+    und.add_argument("import_id", type=int)
+    und.add_argument("--db", default=_default_db())
+
+    rej = sub.add_parser("rejects", help="list the rows an import rejected")
+    rej.add_argument("import_id", type=int, nargs="?", help="default: the latest import")
+    rej.add_argument("--db", default=_default_db())
+
+    demo = sub.add_parser("demo", help="write a realistic demo export")
+    demo.add_argument("--out", required=True)
+    demo.add_argument("--today", type=_date, help="the demo's 'today' (default: today)")
+    demo.add_argument("--seed", type=int, default=7)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HourbankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing of the running import was saved.", file=sys.stderr)
+        return 130
+
+
+def cmd_import(args) -> int:
+    from billing.load import import_export
+    from billing.policy import load_policy
+
+    policy = load_policy(args.policy)
+    if args.preset:
+        from billing.trackers import import_tracker_file
+        result = import_tracker_file(args.db, Path(args.source), args.preset, timezone=args.timezone,
+                                     dry_run=args.dry_run, policy=policy)
+    else:
+        result = import_export(args.db, Path(args.source), period=args.period, policy=policy,
+                               dry_run=args.dry_run)
+    print(format_import(result))
+    return 0
+
+
+def format_import(result, max_rejects: int = 10) -> str:
+    head = "dry run, nothing saved" if result.dry_run else f"import {result.import_id}"
+    lines = [f"{head}: {result.added} added, {result.replaced} replaced, {result.removed} removed, "
+             f"{result.unchanged} unchanged, {result.rejected} rejected"
+             + (f" (period {result.period[0]}..{result.period[1]})" if result.period else "")]
+    for name, c in result.files.items():
+        lines.append(f"  {name}: {c.read} read, {c.added} added, {c.replaced} replaced, {c.removed} removed, "
+                     f"{c.unchanged} unchanged, {c.rejected} rejected")
+    if result.rejects:
+        lines.append(f"rejected rows (first {min(max_rejects, len(result.rejects))} of {len(result.rejects)}):")
+        lines += [f"  {r}" for r in result.rejects[:max_rejects]]
+        if not result.dry_run:
+            lines.append(f"all of them: python -m billing rejects {result.import_id}")
+    return "\n".join(lines)
+
+
+def cmd_report(args) -> int:
+    from billing.policy import load_policy
+    from billing.reports import report
+    from billing.store import open_db
+
+    policy = load_policy(args.policy)
+    as_of = args.as_of or today_in(policy.timezone)
+    with open_db(args.db, read_only=True) as con:
+        frame = report(con, args.name, policy, as_of, customer=args.customer)
+    sys.stdout.write(render(frame, args.format))
+    return 0
+
+
+def today_in(zone: str) -> date:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def render(frame, fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(frame.columns)
+        writer.writerows(frame.itertuples(index=False, name=None))
+        return buf.getvalue()
+    if fmt == "json":
+        rows = []
+        for rec in frame.to_dict(orient="records"):
+            rows.append({k: (float(v) if k.endswith("_minutes") else (v or None)) for k, v in rec.items()})
+        return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+    if frame.empty:
+        return "(no rows)\n"
+    cols = list(frame.columns)
+    cells = [[str(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    width = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
+    numeric = [c.endswith("_minutes") for c in cols]
+
+    def fmt_row(values):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, width, numeric)).rstrip()
+
+    out = [fmt_row(cols),
+           "  ".join("-" * w for w in width)]
+    out += [fmt_row(r) for r in cells]
+    return "\n".join(out) + f"\n({len(cells)} rows; minutes)\n"
+
+
+def cmd_imports(args) -> int:
+    from billing.load import list_imports
+    from billing.store import open_db
+
+    with open_db(args.db, read_only=True) as con:
+        df = list_imports(con)
+    if df.empty:
+        print("no imports yet")
+        return 0
+    for r in df.itertuples(index=False):
+        period = f" period {r.period_from}..{r.period_to}" if r.period_from is not None and str(r.period_from) != "NaT" else ""
+        undone = f"  UNDONE {r.undone_at:%Y-%m-%d %H:%M}" if str(r.undone_at) not in ("NaT", "None") else ""
+        print(f"{r.import_id:>4}  {r.imported_at:%Y-%m-%d %H:%M:%S} UTC  {r.source}{period}: {r.added} added, "
+              f"{r.replaced} replaced, {r.removed} removed, {r.unchanged} unchanged, {r.rejected} rejected{undone}")
+    return 0
+
+
+def cmd_undo(args) -> int:
+    from billing.load import undo_import
+
+    version = undo_import(args.db, args.import_id)
+    print(f"import {args.import_id} undone (data version {version}).")
+    return 0
+
+
+def cmd_rejects(args) -> int:
+    from billing.store import open_db
+
+    with open_db(args.db, read_only=True) as con:
+        import_id = args.import_id or con.execute("SELECT max(import_id) FROM imports").fetchone()[0]
+        rows = con.execute('SELECT file, line, "column", reason FROM rejects WHERE import_id = ? '
+                           "ORDER BY file, line", [import_id]).fetchall()
+    if not rows:
+        print(f"import {import_id}: no rejected rows")
+    for file, line, column, reason in rows:
+        print(f"{file}" + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
+              + f": {reason}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from billing.demo import write_demo
+
+    counts = write_demo(Path(args.out), today=args.today, seed=args.seed)
+    print(f"demo export written to {args.out}: "
+          + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
+            "rejects": cmd_rejects, "demo": cmd_demo}
+
+if __name__ == "__main__":
+    sys.exit(main())

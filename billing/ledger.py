@@ -1,0 +1,174 @@
+"""R7–R9: prepaid blocks, drawing oldest expiry first, uncovered minutes, forfeiture.
+
+Every minute that enters (a purchase) leaves exactly one way: used, forfeited or still
+remaining; every billed minute is covered by a named block or uncovered. ``draws`` says
+which block paid for which day, so each figure can be explained to a customer.
+
+How the drawing is vectorised (R8). All blocks have the same validity length, so ordering
+a customer's blocks by (expires_on, purchased instant, purchase_id) also orders them by
+purchase day, and the blocks valid on day d form a contiguous run of that order: from the
+first block not yet expired (``lo``) to the last one already bought (``hi``). Lay every
+block end to end on one line of capacity; the greedy draw is then a position ``U`` on that
+line that moves forward: on day d with demand x,
+
+    U_d = min(max(U_{d-1}, A_d) + x, B_d)      A_d = capacity before lo, B_d = capacity through hi
+
+(jumping over expired blocks forfeits what they had left; what does not fit below B_d is
+uncovered and never drawn from a later purchase). Each step is a clamp function
+u -> min(max(u + c, l), h), clamps compose into clamps, so all U_d come from one
+associative prefix scan in numpy (no Python loop over days). ``draw_reference`` is the
+plain day-by-day greedy that the property tests compare it with.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from billing.policy import Policy
+
+STATUS_USED_UP, STATUS_FORFEITED, STATUS_ACTIVE = "used_up", "forfeited", "active"
+
+
+def _ordinal(days: pd.Series) -> np.ndarray:
+    return pd.to_datetime(days).to_numpy(dtype="datetime64[D]").astype("int64")
+
+
+def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """R7: one block per purchase: purchased_us minutes, usable purchase day … expires_on.
+
+    ``purchases`` has purchase_id, customer_id, purchase_day (date), purchased_utc (instant;
+    a plain date counts as local midnight), minutes_us. Returned sorted in drawing order (R8).
+    """
+    b = purchases.copy()
+    b["purchased_on"] = pd.to_datetime(b["purchase_day"]).dt.date
+    b["expires_on"] = (pd.to_datetime(b["purchase_day"]) + pd.Timedelta(days=policy.hours_valid_days)).dt.date
+    b["purchased_us"] = b["minutes_us"].astype("int64")
+    # R8 order: earliest expiry, then earlier purchase instant, then purchase_id in plain
+    # character order (Python str order = code point order).
+    b = b.sort_values(["customer_id", "expires_on", "purchased_utc", "purchase_id"], kind="stable")
+    return b.reset_index(drop=True)
+
+
+def _compose(c1, l1, h1, c2, l2, h2):
+    """(g ∘ f) for f = clamp(u + c1, l1, h1), g = clamp(v + c2, l2, h2): again a clamp."""
+    lo = np.minimum(np.maximum(l1 + c2, l2), h2)
+    hi = np.minimum(np.maximum(h1 + c2, l2), h2)
+    return c1 + c2, lo, hi
+
+
+def _prefix_positions(x: np.ndarray, a: np.ndarray, b: np.ndarray, span: int) -> np.ndarray:
+    """U_i for U_i = min(max(U_{i-1}, a_i) + x_i, b_i), U_{-1} = 0 (Hillis–Steele scan).
+
+    ``span`` bounds how far back a step can matter (the longest run of one customer's days:
+    before it, the function is constant), so ceil(log2(span)) rounds suffice.
+    """
+    # f_i(u) = min(max(u, a) + x, B') = clamp(u + x, a + x, B'), with B' = max(a, b) so that a
+    # day with no valid block covers nothing.
+    hi = np.maximum(a, b)
+    lo = np.minimum(a + x, hi)
+    c = x.copy()
+    step = 1
+    while step < max(span, 1):
+        c2, l2, h2 = c[step:], lo[step:], hi[step:]
+        nc, nl, nh = _compose(c[:-step], lo[:-step], hi[:-step], c2, l2, h2)
+        c = np.concatenate([c[:step], nc])
+        lo = np.concatenate([lo[:step], nl])
+        hi = np.concatenate([hi[:step], nh])
+        step *= 2
+    return np.minimum(np.maximum(c, lo), hi)  # F_i(0); every U ≥ 0
+
+
+def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
+    """R8: draw each day's billable total from the customer's valid blocks, oldest expiry first.
+
+    ``days``: customer_id, day, billable_us (any order). ``blocks``: from make_blocks.
+    Returns (per-day covered/uncovered frame in the input's row order, draws frame
+    [customer_id, day, purchase_id, drawn_us]).
+    """
+    days = days.reset_index(drop=True)
+    order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"),
+                        days["customer_id"].to_numpy()))
+    d = days.iloc[order].reset_index(drop=True)
+    n = len(d)
+    x = d["billable_us"].to_numpy(dtype="int64")
+
+    customers = pd.Index(pd.unique(pd.concat([d["customer_id"], blocks["customer_id"]], ignore_index=True)))
+    shift = np.int64(1 << 32)
+    day_ord = _ordinal(d["day"]) if n else np.zeros(0, "int64")
+    d_key = customers.get_indexer(d["customer_id"]).astype("int64") * shift + day_ord
+    b_cust = customers.get_indexer(blocks["customer_id"]).astype("int64")
+    exp_key = b_cust * shift + (_ordinal(blocks["expires_on"]) if len(blocks) else np.zeros(0, "int64"))
+    caps = blocks["purchased_us"].to_numpy(dtype="int64")
+    before = np.concatenate([[0], np.cumsum(caps)])  # capacity before block i on the global line
+
+    lo = np.searchsorted(exp_key, d_key, side="left")  # first block with expires_on ≥ d
+    hi = np.searchsorted(exp_key, d_key + policy.hours_valid_days, side="right")  # bought by d
+    a, b = before[lo], before[hi]
+    span = int(d.groupby("customer_id").size().max()) if n else 1
+    u = _prefix_positions(x, a, b, span)
+    prev = np.concatenate([[0], u[:-1]])
+    start = np.maximum(prev, a)
+    covered = u - start
+    d["covered_us"] = covered
+    d["uncovered_us"] = x - covered
+
+    # Which blocks each covered interval [start, u) overlaps.
+    has = covered > 0
+    first = np.searchsorted(before, start[has], side="right") - 1
+    last = np.searchsorted(before, u[has], side="left") - 1
+    counts = last - first + 1
+    rows = np.repeat(np.flatnonzero(has), counts)
+    blk = np.repeat(first, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    drawn = np.minimum(u[rows], before[blk + 1]) - np.maximum(start[rows], before[blk])
+    draws = pd.DataFrame({
+        "customer_id": d["customer_id"].to_numpy()[rows],
+        "day": d["day"].to_numpy()[rows],
+        "purchase_id": blocks["purchase_id"].to_numpy()[blk],
+        "drawn_us": drawn.astype("int64"),
+    })
+    inverse = np.empty(n, dtype="int64")
+    inverse[order] = np.arange(n)
+    result = d.iloc[inverse].reset_index(drop=True)
+    return result, draws
+
+
+def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
+    """R9: used, forfeited, remaining and status of each block as of T."""
+    used = draws.groupby("purchase_id")["drawn_us"].sum()
+    out = blocks.copy()
+    out["used_us"] = out["purchase_id"].map(used).fillna(0).astype("int64")
+    left = out["purchased_us"] - out["used_us"]
+    expired = pd.to_datetime(out["expires_on"]) < pd.Timestamp(as_of)
+    out["forfeited_us"] = np.where(expired & (left > 0), left, 0).astype("int64")
+    out["remaining_us"] = np.where(expired, 0, left).astype("int64")
+    out["status"] = np.where(left <= 0, STATUS_USED_UP, np.where(expired, STATUS_FORFEITED, STATUS_ACTIVE))
+    out["days_left"] = (pd.to_datetime(out["expires_on"]) - pd.Timestamp(as_of)).dt.days.astype("int64")
+    out["expiring_soon"] = (out["status"] == STATUS_ACTIVE) & (out["days_left"] <= policy.expiring_window_days)
+    return out
+
+
+def draw_reference(days: list[tuple[str, date, int]], blocks: list[dict], policy: Policy):
+    """The plain greedy of R8, one day at a time: the oracle for the vectorised version.
+
+    ``days``: (customer_id, day, billable_us); ``blocks``: dicts with purchase_id,
+    customer_id, purchased_on, expires_on, purchased_us, purchased_utc.
+    Returns ({(customer, day): covered_us}, {purchase_id: used_us}).
+    """
+    left = {b["purchase_id"]: b["purchased_us"] for b in blocks}
+    order = sorted(blocks, key=lambda b: (b["expires_on"], b["purchased_utc"], b["purchase_id"]))
+    covered, used = {}, {b["purchase_id"]: 0 for b in blocks}
+    for cust, day, need in sorted(days, key=lambda t: (t[0], t[1])):
+        got = 0
+        for b in order:
+            if b["customer_id"] != cust or not (b["purchased_on"] <= day <= b["expires_on"]):
+                continue
+            take = min(left[b["purchase_id"]], need - got)
+            left[b["purchase_id"]] -= take
+            used[b["purchase_id"]] += take
+            got += take
+            if got == need:
+                break
+        covered[(cust, day)] = got
+    return covered, used

@@ -1,0 +1,195 @@
+"""The books as of a date T, and the reports of FORMATS.md built from them.
+
+``compute_books`` reads one consistent snapshot (one connection), applies R1–R9 and
+returns every frame the command line, the dashboard and the statements need. Minutes
+stay integer microseconds (``*_us``) here; they become numbers only in ``as_minutes``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from billing import ledger, rules
+from billing.policy import US_PER_MINUTE, Policy
+from billing.store import data_version
+
+DAILY_COLUMNS = ["customer_id", "day", "adhoc_raw_minutes", "adhoc_billed_minutes", "session_minutes",
+                 "fee_minutes", "billable_minutes", "covered_minutes", "uncovered_minutes"]
+BLOCKS_COLUMNS = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_minutes",
+                  "used_minutes", "forfeited_minutes", "remaining_minutes", "status"]
+SUMMARY_COLUMNS = ["customer_id", "purchased_minutes", "billable_minutes", "covered_minutes",
+                   "uncovered_minutes", "forfeited_minutes", "remaining_minutes", "fee_minutes",
+                   "nonbillable_minutes", "next_expiry", "expiring_minutes"]
+REVIEW_COLUMNS = ["customer_id", "day", "item", "id", "issue", "what_to_do"]
+
+
+@dataclass
+class Books:
+    as_of: date
+    policy: Policy
+    data_version: int
+    days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days
+    appointments: pd.DataFrame  # appointments dated ≤ T with fees (R6)
+    blocks: pd.DataFrame        # R7–R9 per block as of T
+    draws: pd.DataFrame         # which block paid for which day (R8)
+    customers: pd.Index         # customers with anything dated ≤ T
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """Customer-days with billable minutes > 0 (the `daily` report's rows)."""
+        return self.days[self.days["billable_us"] > 0].reset_index(drop=True)
+
+
+def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
+    day = rules.business_day_expr("p", "purchased_at").replace("?", "$tz")
+    where = "AND p.customer_id = $customer" if customer is not None else ""
+    params = {"tz": policy.timezone, "asof": as_of}
+    if customer is not None:
+        params["customer"] = customer
+    df = con.execute(f"SELECT p.*, {day} AS purchase_day FROM purchases p WHERE {day} <= $asof {where}",
+                     params).df()
+    # R8 tie-break: the purchase instant; a plain date counts as local midnight.
+    df["purchased_utc"] = rules.to_utc(df["purchased_at"], df["purchased_at_offset"], policy.timezone)
+    return df
+
+
+def compute_books(con, policy: Policy, as_of: date, customer: str | None = None) -> Books:
+    """R1–R9 as of T, for every customer (or one: its figures are the same either way)."""
+    appts = rules.appointments_as_of(con, policy, as_of, customer)
+    days = rules.daily_billable(con, policy, as_of, customer, appts=appts)
+    blocks = ledger.make_blocks(purchases_as_of(con, policy, as_of, customer), policy)
+    days, draws = ledger.draw_from_blocks(days, blocks, policy)
+    blocks = ledger.block_status(blocks, draws, as_of, policy)
+    customers = pd.Index(sorted(set(days["customer_id"]) | set(appts["customer_id"]) | set(blocks["customer_id"])))
+    return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=days,
+                 appointments=appts, blocks=blocks, draws=draws, customers=customers)
+
+
+# --------------------------------------------------------------------------- FORMATS.md reports
+def daily_frame(books: Books) -> pd.DataFrame:
+    d = books.daily
+    return pd.DataFrame({
+        "customer_id": d["customer_id"], "day": d["day"],
+        "adhoc_raw_us": d["adhoc_raw_us"], "adhoc_billed_us": d["adhoc_billed_us"],
+        "session_us": d["session_us"], "fee_us": d["fee_us"], "billable_us": d["billable_us"],
+        "covered_us": d["covered_us"], "uncovered_us": d["uncovered_us"],
+    }).sort_values(["customer_id", "day"], kind="stable").reset_index(drop=True)
+
+
+def blocks_frame(books: Books) -> pd.DataFrame:
+    b = books.blocks
+    return b[["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_us", "used_us",
+              "forfeited_us", "remaining_us", "status", "days_left", "expiring_soon"]] \
+        .sort_values(["purchase_id", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def summary_frame(books: Books) -> pd.DataFrame:
+    idx = books.customers
+    d, b = books.days, books.blocks
+
+    def per_customer(frame, column, by="customer_id"):
+        return frame.groupby(by)[column].sum().reindex(idx, fill_value=0).astype("int64")
+
+    active = b[b["status"] == ledger.STATUS_ACTIVE]
+    soon = active[active["expiring_soon"]]
+    next_expiry = active.groupby("customer_id")["expires_on"].min().reindex(idx)
+    out = pd.DataFrame({
+        "customer_id": idx,
+        "purchased_us": per_customer(b, "purchased_us").to_numpy(),
+        "billable_us": per_customer(d, "billable_us").to_numpy(),
+        "covered_us": per_customer(d, "covered_us").to_numpy(),
+        "uncovered_us": per_customer(d, "uncovered_us").to_numpy(),
+        "forfeited_us": per_customer(b, "forfeited_us").to_numpy(),
+        "remaining_us": per_customer(b, "remaining_us").to_numpy(),
+        "fee_us": per_customer(d, "fee_us").to_numpy(),
+        "nonbillable_us": per_customer(d, "general_us").to_numpy(),
+        "next_expiry": next_expiry.to_numpy(),
+        "expiring_us": per_customer(soon, "remaining_us").to_numpy(),
+    })
+    return out.reset_index(drop=True)
+
+
+def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame:
+    """What needs a human look, each with its reason and what to do about it."""
+    policy, as_of = books.policy, books.as_of
+    where = "AND e.customer_id = $customer" if customer is not None else ""
+    params = {"tz": policy.timezone, "asof": as_of}
+    if customer is not None:
+        params["customer"] = customer
+    entries = con.execute(f"""
+        SELECT customer_id, day, entry_id, kind, hold_reason, minutes_us
+        FROM ({rules.classified_entries_sql(where)})
+        WHERE kind = 'held' OR minutes_us < 60000000""", params).df()
+    held = entries[entries["kind"] == "held"]
+    tiny = entries[(entries["kind"] != "held") & (entries["minutes_us"] < US_PER_MINUTE)]
+    a = books.appointments
+    parts = [
+        pd.DataFrame({"customer_id": held["customer_id"], "day": held["day"], "item": "entry",
+                      "id": held["entry_id"], "issue": "held (R4): " + held["hold_reason"],
+                      "what_to_do": "complete the appointment in the tracker, or remove the appointment_id, "
+                                    "and import again; until then it counts toward nothing"}),
+        pd.DataFrame({"customer_id": tiny["customer_id"], "day": tiny["day"], "item": "entry",
+                      "id": tiny["entry_id"],
+                      "issue": "entry under one minute (" + (tiny["minutes_us"] / US_PER_MINUTE).round(4).astype(str)
+                               + " min)",
+                      "what_to_do": "check it is not a timer started by mistake; it still counts"}),
+    ]
+    if policy.session_billing == "logged":
+        empty = a[(a["status"] == "completed") & (a["one_on_one_logged_us"] == 0)]
+        parts.append(pd.DataFrame({
+            "customer_id": empty["customer_id"], "day": empty["day"], "item": "appointment",
+            "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged (R4): bills nothing",
+            "what_to_do": "log the session's time with this appointment_id, or correct its status"}))
+    stale = a[(a["status"] == "scheduled") & (pd.to_datetime(a["day"]).dt.date < as_of)]
+    parts.append(pd.DataFrame({
+        "customer_id": stale["customer_id"], "day": stale["day"], "item": "appointment",
+        "id": stale["appointment_id"], "issue": "appointment in the past still 'scheduled'",
+        "what_to_do": "set it to completed, cancelled (with cancelled_at) or no_show; a fee may be due (R6)"}))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in REVIEW_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["day"] = pd.to_datetime(out["day"]).dt.date
+    return out[REVIEW_COLUMNS].sort_values(["customer_id", "day", "item", "id"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- printing
+def minutes_text(us) -> np.ndarray:
+    """Integer µs → minutes rounded to 2 decimals (half up), as text: exact, no floats."""
+    v = np.asarray(us, dtype="int64")
+    neg = v < 0
+    hundredths = (np.abs(v) * 100 + US_PER_MINUTE // 2) // US_PER_MINUTE
+    whole, frac = hundredths // 100, hundredths % 100
+    text = [("-" if n and h else "") + f"{w}.{f:02d}" for n, h, w, f in zip(neg, hundredths, whole, frac)]
+    return np.asarray(text, dtype=object)
+
+
+def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rename ``x_us`` to ``x_minutes`` (2-decimal text) and dates to YYYY-MM-DD; keep ``columns``."""
+    out = pd.DataFrame(index=frame.index)
+    for col in columns:
+        if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
+            out[col] = minutes_text(frame[col.replace("_minutes", "_us")])
+        else:
+            values = frame[col]
+            out[col] = [("" if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
+                         else v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in values]
+    return out.reset_index(drop=True)
+
+
+def report(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
+           books: Books | None = None) -> pd.DataFrame:
+    """One of daily, blocks, summary, review, in the columns of FORMATS.md (minutes as text)."""
+    books = books or compute_books(con, policy, as_of, customer)
+    if name == "daily":
+        return as_minutes(daily_frame(books), DAILY_COLUMNS)
+    if name == "blocks":
+        return as_minutes(blocks_frame(books), BLOCKS_COLUMNS)
+    if name == "summary":
+        return as_minutes(summary_frame(books), SUMMARY_COLUMNS)
+    if name == "review":
+        return as_minutes(review_frame(con, books, customer), REVIEW_COLUMNS)
+    raise ValueError(f"unknown report {name!r}")
