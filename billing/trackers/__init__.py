@@ -8,9 +8,13 @@ replaces or removes the old one.
     detect_preset(path) -> str | None
     load_mapping(name_or_path) -> Mapping
     convert(path, mapping, timezone, out_dir, date_order=None) -> Conversion
+    import_tracker_file(db_path, path, preset_or_mapping, timezone=None, dry_run=False,
+                        customer_map=None, *, date_order=None, policy=None) -> TrackerImport
 """
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from billing.trackers.convert import Conversion, convert
@@ -31,3 +35,63 @@ def detect_preset(path: str | Path) -> str | None:
 
 __all__ = ["Conversion", "Mapping", "TrackerError", "convert", "detect_preset", "load_mapping",
            "preset_names"]
+
+
+# --- convert + the engine's period import -----------------------------------------------
+
+
+@dataclass
+class TrackerImport:
+    """What importing a tracker file did (or, with dry_run, would do)."""
+    conversion: Conversion
+    result: object | None = None   # billing.load.ImportResult; None when nothing was readable
+    rejects: list = field(default_factory=list)  # billing.load.Reject: converter's, then engine's
+
+
+def _mapping_for(path: Path, preset_or_mapping) -> Mapping:
+    if isinstance(preset_or_mapping, Mapping):
+        return preset_or_mapping
+    if preset_or_mapping in (None, "", "auto"):
+        name = detect_preset(path)
+        if name is None:
+            raise TrackerError(
+                f"{path.name}: the header row matches none of the presets ({', '.join(preset_names())}); "
+                f"choose one or give a mapping file.")
+        return load_mapping(name)
+    return load_mapping(preset_or_mapping)
+
+
+def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None = None,
+                        dry_run: bool = False, customer_map: dict | None = None, *,
+                        date_order: str | None = None, policy=None) -> TrackerImport:
+    """Convert a tracker export and load it as covering its first to last day.
+
+    ``preset_or_mapping``: a preset name, a mapping file path, a ``Mapping``, or None/"auto"
+    (recognised from the header row). ``customer_map`` (tracker client name -> customer id)
+    is added to the mapping's. Entries of that period that the file no longer has are
+    removed by the engine, so an edited or deleted tracker entry does not bill twice.
+    """
+    from billing.load import Reject, import_export
+
+    path = Path(path)
+    mapping = _mapping_for(path, preset_or_mapping)
+    if customer_map:
+        mapping = mapping.copy()
+        mapping.customers.update(customer_map)
+    with tempfile.TemporaryDirectory(prefix="hourbank-tracker-") as tmp:
+        conversion = convert(path, mapping, timezone, tmp, date_order=date_order)
+        if conversion.needs_date_order:
+            examples = ", ".join(conversion.ambiguous_dates)
+            raise TrackerError(
+                f"{path.name}: dates such as {examples} could be day/month or month/day and no row "
+                f"decides it; give the date order (dmy or mdy).")
+        rejects = [Reject(file=f, line=line, column=col, reason=reason, record=raw)
+                   for f, line, col, reason, raw in conversion.rejects]
+        if conversion.entries == 0:
+            return TrackerImport(conversion=conversion, result=None, rejects=rejects)
+        result = import_export(db_path, tmp, period=conversion.period, policy=policy,
+                               dry_run=dry_run, label=f"{mapping.name}: {path.name}")
+    return TrackerImport(conversion=conversion, result=result, rejects=rejects + list(result.rejects))
+
+
+__all__ += ["TrackerImport", "import_tracker_file"]
