@@ -1,0 +1,819 @@
+"""Canonical exports (FORMATS.md) made up for demos and benchmarks.
+
+* ``write_demo``: a realistic year of a small Tech Support team (about 40 customers), so a
+  manager can click through every kind of row the rules (RULES.md R1-R9) care about. It is
+  deterministic for a given ``today`` and ``seed`` and imports with zero rejects.
+* ``write_synthetic``: millions of entries for benchmarks, generated and written in chunks
+  (memory stays bounded), vectorised with numpy and written with pyarrow's CSV writer.
+
+Minutes are kept as integer millionths of a minute (FORMATS.md allows at most 6 decimals),
+hours as integer hundredths and money as integer cents; they become text only when written.
+Timestamps are naive wall times in America/New_York (the project's policy timezone), a few
+carrying an offset (R1).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from billing.errors import HourbankError
+from billing.policy import US_PER_MINUTE, Policy
+
+ZONE = ZoneInfo("America/New_York")
+MICRO = 1_000_000                      # millionths of a minute per minute (FORMATS.md: <= 6 decimals)
+US_PER_MICROMINUTE = US_PER_MINUTE // MICRO
+HOURS_VALID_DAYS = Policy().hours_valid_days        # R7 default: 90
+INCREMENT = Policy().rounding_increment_minutes * MICRO   # R5 default: 30 min
+LATE_FEE = int(Policy().late_cancellation_minutes * MICRO)  # R6
+NO_SHOW_FEE = int(Policy().no_show_minutes * MICRO)          # R6
+NOTICE_HOURS = Policy().cancellation_notice_hours             # R6
+
+ENTRY_COLUMNS = ["entry_id", "customer_id", "customer_name", "staff", "started_at", "minutes",
+                 "tier", "activity", "appointment_id", "customer_requested", "notes"]
+APPOINTMENT_COLUMNS = ["appointment_id", "customer_id", "staff", "scheduled_start",
+                       "scheduled_minutes", "status", "cancelled_at", "cancelled_by"]
+PURCHASE_COLUMNS = ["purchase_id", "customer_id", "purchased_at", "hours", "amount"]
+CUSTOMER_COLUMNS = ["customer_id", "customer_name"]
+FILES = {"time_entries": ENTRY_COLUMNS, "appointments": APPOINTMENT_COLUMNS,
+         "purchases": PURCHASE_COLUMNS, "customers": CUSTOMER_COLUMNS}
+
+SEED_ACTIVITIES = ["kickoff", "orientation", "project_management", "familiarization", "setup",
+                   "monitoring", "research", "testing", "status_call"]
+GENERAL_ACTIVITIES = ["chat", "coaching", "tickets"]     # R2: General Support, never billable
+ONBOARDING_ACTIVITIES = ["orientation", "familiarization", "setup", "project_management"]
+ONGOING_ACTIVITIES = ["monitoring", "research", "testing", "project_management", "setup"]
+
+# Block sizes in hours and their list price per hour, in cents.
+BLOCK_PRICE_CENTS = {5: 16_000, 10: 15_000, 20: 14_000}
+
+
+# --------------------------------------------------------------------------------------
+# Exact text formatting, vectorised
+
+def format_fixed(values, scale: int, keep_zeros: bool = False) -> pa.Array:
+    """Non-negative integers in units of 10**-scale as plain decimals ("12.5", "7", "0.016667")."""
+    values = np.asarray(values, dtype=np.int64)
+    unit = 10 ** scale
+    whole = pc.cast(pa.array(values // unit), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(values % unit), pa.string()), scale, "0")
+    if keep_zeros:
+        return pc.binary_join_element_wise(whole, frac, ".")
+    frac = pc.utf8_rtrim(frac, "0")
+    return pc.if_else(pc.equal(frac, ""), whole, pc.binary_join_element_wise(whole, frac, "."))
+
+
+def format_wall(seconds) -> pa.Array:
+    """Naive wall times given as seconds since 1970-01-01T00:00 as 'YYYY-MM-DDTHH:MM:SS'."""
+    stamps = pa.array(np.asarray(seconds, dtype=np.int64).astype("datetime64[s]"))
+    return pc.replace_substring(pc.cast(stamps, pa.string()), " ", "T", max_replacements=1)
+
+
+def _with_offset(wall: dt.datetime, utc: bool) -> str:
+    """A New York wall time written with its offset (or as UTC with Z); same instant (R1)."""
+    aware = wall.replace(tzinfo=ZONE)
+    if utc:
+        return aware.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return aware.isoformat(timespec="seconds")
+
+
+def _epoch_seconds(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days * 86_400
+
+
+def _out_dir(out_dir) -> Path:
+    path = Path(out_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HourbankError(f"{path}: cannot create the output folder ({exc.strerror}).") from None
+    if not path.is_dir():
+        raise HourbankError(f"{path}: is not a folder.")
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# The demo
+
+DEMO_STAFF = ["Ana Souza", "Ben Okafor", "Chloé Martin", "Dmitri Volkov", "Priya Nair"]  # 1-on-1
+DEMO_GENERAL_STAFF = ["Grace Lee", "Tomás Rivera"]                                        # General Support
+
+DEMO_CUSTOMERS = [
+    "Acme Logistics Inc.", "Birchwood Dental Group", "Café Müller GmbH", "Łódź Design",
+    "Northwind Traders", "Blue Heron Architects", "Kestrel Analytics LLC", "Harbor & Pine Law",
+    "Søndergaard Bryggeri", "Crescent Moon Bakery", "Maple Street Clinic", "Oakridge Realty",
+    "Pinnacle Freight Co.", "Riverbend Veterinary", "São Paulo Imports Ltda", "Summit Outdoor Gear",
+    "Tidewater Insurance", "Verde Landscaping", "Wexford Accounting, LLP", "Yellowstone Media",
+    "Zephyr Software", "Ålesund Seafood AS", "Brightside Tutoring", "Copperleaf Interiors",
+    "Dunmore & Sons Plumbing", "Evergreen Senior Living", "Foxglove Florist",
+    "Granite State Credit Union", "Hudson Valley Orchards", "Iron Bridge Fitness",
+    "Juniper Health Partners", "Koç Textiles", "Lakeside Montessori", "Meridian Travel",
+    "Nakamura Trading 中村商事", "O'Brien Family Dentistry", "Peñasco Coffee Roasters",
+    "Quarry Hill Vineyards", "Redwood Nonprofit Alliance", "Straße 12 Studio",
+]
+# Fixed per customer (not per seed), so every seed shows every situation.
+DEMO_PROFILES = (["healthy", "expiring", "forfeited", "overage", "healthy", "expiring", "new",
+                  "healthy", "forfeited", "general_only"] * 4)
+DEMO_PROFILES[9 + 10] = "churned"    # one general_only of four becomes churned
+DEMO_PROFILES[9 + 30] = "churned"
+
+# Ad-hoc entry lengths in minutes (odd ones included) and their weights.
+ADHOC_MINUTES = np.array([5, 7.5, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120])
+ADHOC_WEIGHTS = np.array([8, 5, 9, 6, 9, 9, 6, 9, 6, 5, 6, 3, 7, 3, 3, 2], dtype=float)
+
+NOTES = {
+    "orientation": ["Walked through the admin console", "Intro to ticket workflow, shared runbook"],
+    "familiarization": ["Read through their network diagram", "Reviewed existing backup jobs"],
+    "setup": ['Configured "admin" role, reset MFA for two users', "Set up VPN profiles",
+              "Installed monitoring agent on 3 servers"],
+    "project_management": ["Updated project plan", "Prepared migration checklist"],
+    "monitoring": ["Disk alert on file server, cleared old snapshots", "Checked overnight alerts"],
+    "research": ["Compared two backup vendors", "Looked into printer driver issue"],
+    "testing": ["Restore test from last night's backup", "Tested failover, all good"],
+    "status_call": ["Monthly status call", "Weekly check-in"],
+    "kickoff": ["Kickoff: goals, contacts, access"],
+    "chat": ["Password reset via chat", "Chat: Outlook not syncing"],
+    "coaching": ["Coaching call: shared mailboxes", "Coaching call: Teams meetings"],
+    "tickets": ["Ticket: printer offline", "Ticket: new laptop request"],
+}
+
+
+@dataclass
+class _DemoCustomer:
+    customer_id: str
+    name: str
+    profile: str
+    start: dt.date
+    end: dt.date
+    # (first day, last day, chance of ad-hoc 1-on-1 work on a weekday, sessions per month)
+    phases: list = field(default_factory=list)
+    general_chance: float = 0.04
+    forced: list = field(default_factory=list)          # (day, hours*100, amount cents or None)
+    windows: list = field(default_factory=list)         # when the purchase planner may buy
+    small_blocks: bool = False
+    discount: bool = False
+
+
+def _demo_plan(rng: np.random.Generator, today: dt.date) -> list[_DemoCustomer]:
+    """Who the customers are and what their year looked like, by profile."""
+    first = today - dt.timedelta(days=364)
+    days = dt.timedelta
+    out = []
+    for i, (name, profile) in enumerate(zip(DEMO_CUSTOMERS, DEMO_PROFILES)):
+        c = _DemoCustomer(f"C{1001 + i}", name, profile, first, today)
+        c.discount = bool(rng.random() < 0.25)
+        busy = float(rng.uniform(0.15, 0.35))
+        sessions = float(rng.uniform(1.5, 4.0))
+        c.general_chance = float(rng.uniform(0.01, 0.06))
+        if profile == "healthy":
+            c.start = first + days(int(rng.integers(0, 40)))
+            c.phases = [(c.start, today, busy, sessions)]
+            c.windows = [(c.start, today)]
+        elif profile == "expiring":
+            # R7/R9: a block bought 62-83 days ago expires in 7-28 days with hours left.
+            bought = today - days(HOURS_VALID_DAYS) + days(int(rng.integers(7, 29)))
+            c.start = first + days(int(rng.integers(0, 30)))
+            c.phases = [(c.start, bought - days(1), busy, sessions),
+                        (bought, today, 0.05, 0.7)]
+            c.forced = [(bought, 2000)]
+            c.windows = [(c.start, bought - days(1))]
+        elif profile == "forfeited":
+            # R9: a 10-hour block barely used, its expiry passed: minutes forfeited.
+            bought = today - days(int(rng.integers(130, 240)))
+            c.start = first + days(int(rng.integers(0, 20)))
+            quiet_end = bought + days(HOURS_VALID_DAYS)
+            c.phases = [(c.start, bought - days(1), busy, sessions),
+                        (bought, quiet_end, 0.03, 0.3)]
+            c.forced = [(bought, 1000)]
+            c.windows = [(c.start, bought - days(1))]
+            if i % 20 == 2:      # half of them came back later and bought again
+                back = quiet_end + days(int(rng.integers(10, 30)))
+                if back < today - days(10):
+                    c.phases.append((back, today, busy, sessions))
+                    c.windows.append((back, today))
+            c.end = max(p[1] for p in c.phases)
+        elif profile == "overage":
+            # R8: kept working after the last block ran out: uncovered minutes.
+            c.start = first + days(int(rng.integers(0, 40)))
+            stop = today - days(int(rng.integers(100, 160)))
+            c.phases = [(c.start, today, float(rng.uniform(0.3, 0.45)), sessions + 1)]
+            c.windows = [(c.start, stop)]
+            c.small_blocks = True
+        elif profile == "new":
+            c.start = today - days(int(rng.integers(12, 36)))
+            c.phases = [(c.start, today, 0.4, 2.0)]
+            c.forced = [(c.start, 1000)]
+            c.windows = [(c.start + days(1), today)]
+        elif profile == "general_only":
+            c.start = first + days(int(rng.integers(0, 60)))
+            c.phases = []
+            c.general_chance = float(rng.uniform(0.15, 0.3))
+        elif profile == "churned":
+            c.start = first + days(int(rng.integers(0, 20)))
+            c.end = c.start + days(int(rng.integers(100, 150)))
+            c.phases = [(c.start, c.end, busy, sessions)]
+            c.windows = [(c.start, c.end)]
+        # Work starts on a weekday (the kickoff of a new customer is on its first day).
+        weekday = np.busday_offset(np.datetime64(c.start), 0, roll="forward").astype(dt.date)
+        c.phases = [(weekday, *phase[1:]) if phase[0] == c.start else phase for phase in c.phases]
+        c.forced = [(weekday, h) if d == c.start else (d, h) for d, h in c.forced]
+        c.windows = [(weekday, w[1]) if w[0] == c.start else w for w in c.windows]
+        c.start = weekday
+        out.append(c)
+    # A goodwill block of 2.5 hours, given for free (no amount), to one healthy customer.
+    goodwill = out[0]
+    goodwill.forced.append((goodwill.start + dt.timedelta(days=150), 250))
+    return out
+
+
+def _weekdays(start: dt.date, end: dt.date) -> np.ndarray:
+    """Weekday dates from start to end inclusive, as numpy datetime64[D]."""
+    if end < start:
+        return np.array([], dtype="datetime64[D]")
+    span = np.arange(np.datetime64(start), np.datetime64(end) + 1)
+    return span[np.is_busday(span)]
+
+
+def _pick(rng, options, n):
+    return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
+
+
+def _minutes_choice(rng, n) -> np.ndarray:
+    """Ad-hoc lengths in millionths of a minute: odd round lengths, some tracked to the second."""
+    picked = rng.choice(ADHOC_MINUTES, n, p=ADHOC_WEIGHTS / ADHOC_WEIGHTS.sum())
+    micro = np.round(picked * MICRO).astype(np.int64)
+    seconds = rng.random(n) < 0.07
+    tracked = rng.integers(20, 3600, n)              # e.g. 745 s -> 12.416667 min
+    micro[seconds] = np.round(tracked[seconds] * MICRO / 60).astype(np.int64)
+    return micro
+
+
+def _demo_adhoc(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataFrame:
+    start, end, chance, _ = phase
+    days = _weekdays(start, end)
+    days = days[rng.random(len(days)) < chance]
+    if not len(days):
+        return pd.DataFrame()
+    per_day = rng.choice([1, 2, 3], len(days), p=[0.65, 0.25, 0.10])   # R3: several staff a day
+    day = np.repeat(days, per_day)
+    nth = np.arange(len(day)) - np.repeat(np.cumsum(per_day) - per_day, per_day)
+    step = np.repeat(rng.integers(1, len(DEMO_STAFF), len(days)), per_day)
+    staff = (staff_primary + nth * step) % len(DEMO_STAFF)     # distinct staff within a day
+    first_minute = np.repeat(rng.integers(8 * 60, 17 * 60 + 30, len(days)), per_day)
+    together = rng.random(len(day)) < 0.35                    # worked at the same time
+    later = rng.integers(10, 150, len(day))
+    minute = np.where((nth == 0) | together, first_minute, first_minute + later)
+    day_index = (day - np.datetime64(c.start)).astype(int)
+    onboarding = day_index < 21
+    activity = np.where(onboarding, _pick(rng, ONBOARDING_ACTIVITIES, len(day)),
+                        _pick(rng, ONGOING_ACTIVITIES, len(day)))
+    seconds = day.astype("datetime64[s]").astype(np.int64) + minute * 60
+    return pd.DataFrame({
+        "customer_id": c.customer_id, "staff": np.asarray(DEMO_STAFF, dtype=object)[staff],
+        "start_s": seconds, "micro": _minutes_choice(rng, len(day)), "tier": "one_on_one",
+        "activity": activity, "appt": -1, "requested": False, "nth": nth,
+    })
+
+
+def _demo_general(rng, c: _DemoCustomer) -> pd.DataFrame:
+    days = _weekdays(c.start, c.end)
+    days = days[rng.random(len(days)) < c.general_chance]
+    n = len(days)
+    if not n:
+        return pd.DataFrame()
+    activity = rng.choice(GENERAL_ACTIVITIES, n, p=[0.5, 0.2, 0.3])
+    minutes = np.where(activity == "coaching", rng.choice([30, 45], n),
+                       np.where(activity == "chat", rng.integers(3, 21, n), rng.integers(10, 31, n)))
+    minute = rng.integers(8 * 60, 18 * 60, n)
+    return pd.DataFrame({
+        "customer_id": c.customer_id, "staff": _pick(rng, DEMO_GENERAL_STAFF, n),
+        "start_s": days.astype("datetime64[s]").astype(np.int64) + minute * 60,
+        "micro": minutes.astype(np.int64) * MICRO, "tier": "general", "activity": activity.astype(object),
+        "appt": -1, "requested": False, "nth": 0,
+    })
+
+
+def _demo_sessions(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataFrame:
+    start, end, _, per_month = phase
+    days = _weekdays(start, end)
+    if not len(days):
+        return pd.DataFrame()
+    n = int(rng.poisson(per_month * len(days) / 21.7))
+    if n == 0:
+        return pd.DataFrame()
+    day = np.sort(rng.choice(days, n))
+    kind = rng.random(n) < 0.55        # status calls, otherwise working sessions
+    minutes = np.where(kind, 30, rng.choice([45, 60, 90], n))
+    activity = np.where(kind, "status_call", _pick(rng, ONGOING_ACTIVITIES, n)).astype(object)
+    slot = rng.integers(9 * 2, 16 * 2 + 1, n) * 30                 # on the hour or half hour
+    staff = np.where(rng.random(n) < 0.8, staff_primary, rng.integers(0, len(DEMO_STAFF), n))
+    return pd.DataFrame({
+        "customer_id": c.customer_id, "staff": np.asarray(DEMO_STAFF, dtype=object)[staff],
+        "start_s": day.astype("datetime64[s]").astype(np.int64) + slot * 60,
+        "micro": minutes.astype(np.int64) * MICRO, "activity": activity,
+    })
+
+
+def _hours_before(rng, n) -> np.ndarray:
+    """Notice given by a cancellation, in seconds: early, exactly 24 h, late, after the start (R6)."""
+    hours = rng.choice([96, 72, 48, 30, 24, 20, 8, 3, 1, 0.5, -0.25], n,
+                       p=[0.12, 0.12, 0.14, 0.1, 0.08, 0.1, 0.1, 0.08, 0.06, 0.06, 0.04])
+    return np.round(hours * 3600).astype(np.int64)
+
+
+def _wall_minus(start_s: int, seconds: int) -> int:
+    """The wall time `seconds` of real elapsed time before a New York wall time (R6, DST-aware)."""
+    wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(start_s))
+    instant = wall.replace(tzinfo=ZONE).astimezone(dt.timezone.utc) - dt.timedelta(seconds=int(seconds))
+    back = instant.astimezone(ZONE).replace(tzinfo=None)
+    return int((back - dt.datetime(1970, 1, 1)).total_seconds())
+
+
+def _day_of(seconds) -> np.ndarray:
+    return (np.asarray(seconds, dtype=np.int64) // 86_400).astype("datetime64[D]")
+
+
+def _daily_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
+    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 with defaults."""
+    e = entries[(entries["tier"] == "one_on_one")].copy()                 # R2
+    e["day"] = _day_of(e["start_s"])
+    adhoc = e[e["appt"] < 0].groupby(["customer_id", "day"])["micro"].sum()
+    adhoc = -(-adhoc // INCREMENT) * INCREMENT                           # R5: daily sum rounded up
+    session = e[e["appt"] >= 0].groupby(["customer_id", "day"])["micro"].sum()   # R4: as logged
+    a = appts.copy()
+    a["day"] = _day_of(a["start_s"])
+    late = (a["status"] == "cancelled") & (a["cancelled_by"] != "staff") & (a["notice_s"] < NOTICE_HOURS * 3600)
+    fee = np.where(late, LATE_FEE, np.where(a["status"] == "no_show", NO_SHOW_FEE, 0))   # R6
+    a["fee"] = fee.astype(np.int64)
+    fees = a[a["fee"] > 0].groupby(["customer_id", "day"])["fee"].sum()
+    total = pd.concat([adhoc, session, fees]).groupby(level=[0, 1]).sum()
+    days = total.index.get_level_values(1)
+    return total[days <= np.datetime64(today)]
+
+
+def _plan_purchases(rng, c: _DemoCustomer, daily: pd.Series) -> list[tuple[dt.date, int]]:
+    """Blocks a sensible customer would have bought: the forced ones, plus one whenever a day
+    inside a buying window would otherwise go uncovered (R7, R8: oldest expiry first)."""
+    bought = [(d, h) for d, h in c.forced]
+    blocks = [[d, d + dt.timedelta(days=HOURS_VALID_DAYS), h * 60 * MICRO // 100] for d, h in bought]
+    if daily.empty:
+        return bought
+    days = [pd.Timestamp(x).date() for x in daily.index]
+    needs = daily.to_numpy(dtype=np.int64)
+    last_covered = None
+    for k, (day, need) in enumerate(zip(days, needs)):
+        need = int(need)
+        for block in sorted((b for b in blocks if b[0] <= day <= b[1] and b[2] > 0), key=lambda b: b[1]):
+            take = min(need, block[2])
+            block[2] -= take
+            need -= take
+        window = next((w for w in c.windows if w[0] <= day <= w[1]), None)
+        if need > 0 and window is not None:
+            ahead = sum(int(n) for d, n in zip(days[k:], needs[k:]) if (d - day).days < HOURS_VALID_DAYS)
+            if c.small_blocks:
+                hours = 5 if ahead < 10 * 60 * MICRO else 10
+            else:
+                hours = 20 if ahead >= 18 * 60 * MICRO else 10 if ahead >= 8 * 60 * MICRO else 5
+            earliest = max(window[0], last_covered + dt.timedelta(days=1)) if last_covered else window[0]
+            when = max(earliest, day - dt.timedelta(days=int(rng.integers(0, 4))))
+            block = [when, when + dt.timedelta(days=HOURS_VALID_DAYS), hours * 60 * MICRO]
+            block[2] -= need
+            blocks.append(block)
+            bought.append((when, hours * 100))
+            need = 0
+        if need == 0:
+            last_covered = day
+    return sorted(bought)
+
+
+def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """The demo's four tables as text columns, exactly FORMATS.md's columns."""
+    today = today or dt.date.today()
+    rng = np.random.default_rng(seed)
+    customers = _demo_plan(rng, today)
+    entry_parts, session_parts = [], []
+    for k, c in enumerate(customers):
+        primary = k % len(DEMO_STAFF)
+        for phase in c.phases:
+            entry_parts.append(_demo_adhoc(rng, c, phase, primary))
+            session_parts.append(_demo_sessions(rng, c, phase, primary))
+        entry_parts.append(_demo_general(rng, c))
+        if c.profile == "new":          # the kickoff session on day one, two staff (R3)
+            start_s = _epoch_seconds(c.start) + 10 * 3600
+            session_parts.append(pd.DataFrame({
+                "customer_id": [c.customer_id], "staff": [DEMO_STAFF[primary]], "start_s": [start_s],
+                "micro": [60 * MICRO], "activity": ["kickoff"]}))
+        if c.end >= today and c.phases:   # a few future sessions, not yet happened
+            n = int(rng.integers(1, 4))
+            future = _weekdays(today + dt.timedelta(days=1), today + dt.timedelta(days=21))
+            day = np.sort(rng.choice(future, n, replace=False))
+            session_parts.append(pd.DataFrame({
+                "customer_id": c.customer_id, "staff": DEMO_STAFF[primary],
+                "start_s": day.astype("datetime64[s]").astype(np.int64) + rng.integers(18, 33, n) * 1800,
+                "micro": rng.choice([30, 60], n).astype(np.int64) * MICRO, "activity": "status_call"}))
+    entries = pd.concat([p for p in entry_parts if len(p)], ignore_index=True)
+    appts = pd.concat([p for p in session_parts if len(p)], ignore_index=True)
+    appts = appts.sort_values(["start_s", "customer_id", "staff"], kind="stable", ignore_index=True)
+
+    # Outcomes of past sessions (R4, R6); future ones stay scheduled.
+    n = len(appts)
+    past = appts["start_s"].to_numpy() < _epoch_seconds(today + dt.timedelta(days=1))
+    roll = rng.random(n)
+    status = np.where(roll < 0.82, "completed", np.where(roll < 0.91, "cancelled",
+                      np.where(roll < 0.95, "cancelled", "no_show"))).astype(object)
+    by = np.where(roll < 0.91, "customer", np.where(roll < 0.95, "staff", "")).astype(object)
+    kickoff = (appts["activity"] == "kickoff").to_numpy()
+    status[kickoff] = "completed"
+    status[~past] = "scheduled"
+    by[status != "cancelled"] = ""
+    # A couple of past sessions nobody updated: still 'scheduled'.
+    stale = np.flatnonzero(past & (status == "completed") & ~kickoff
+                           & (appts["start_s"].to_numpy() > _epoch_seconds(today - dt.timedelta(days=60))))
+    status[rng.choice(stale, min(2, len(stale)), replace=False)] = "scheduled"
+    notice = _hours_before(rng, n)
+    appts["status"] = status
+    appts["cancelled_by"] = by
+    appts["notice_s"] = np.where(status == "cancelled", notice, 0)
+    # Two cancellations by the customer leave 'cancelled_by' empty, which means customer (R6).
+    cust_cancel = np.flatnonzero((status == "cancelled") & (by == "customer"))
+    blank_by = rng.choice(cust_cancel, min(2, len(cust_cancel)), replace=False)
+    appts["id"] = [f"AP-{i + 1:04d}" for i in range(n)]
+
+    # Session entries: one per completed session, sometimes a second staff member (R3, R4).
+    done = appts[appts["status"] == "completed"]
+    second = rng.random(len(done)) < 0.18
+    reps = np.where(second, 2, 1)
+    s = done.loc[done.index.repeat(reps)].reset_index()
+    s_nth = np.arange(len(s)) - np.repeat(np.cumsum(reps) - reps, reps)
+    scale = rng.choice([0.75, 0.9, 1.0, 1.0, 1.0, 1.1, 1.25], len(s))
+    s_micro = np.round(s["micro"].to_numpy() * scale / MICRO * 4).astype(np.int64) * (MICRO // 4)
+    staff_idx = np.array([DEMO_STAFF.index(x) for x in s["staff"]])
+    staff_idx = np.where(s_nth == 1, (staff_idx + 1 + rng.integers(0, len(DEMO_STAFF) - 1, len(s)))
+                         % len(DEMO_STAFF), staff_idx)
+    session_entries = pd.DataFrame({
+        "customer_id": s["customer_id"], "staff": np.asarray(DEMO_STAFF, dtype=object)[staff_idx],
+        "start_s": s["start_s"].to_numpy() + rng.integers(0, 4, len(s)) * 60,
+        "micro": np.maximum(s_micro, 5 * MICRO), "tier": "one_on_one", "activity": s["activity"],
+        "appt": s["index"].to_numpy(), "requested": False, "nth": s_nth,
+    })
+    entries = pd.concat([entries, session_entries], ignore_index=True)
+
+    # R3: a few extra people the customer asked for.
+    extra = np.flatnonzero((entries["nth"] > 0).to_numpy() & (entries["tier"] == "one_on_one").to_numpy())
+    asked = rng.choice(extra, min(8, len(extra)), replace=False)
+    entries.loc[asked, "requested"] = True
+    # R1: one monitoring job started late in the evening and ran past midnight.
+    late_one = int(rng.choice(np.flatnonzero(((entries["tier"] == "one_on_one") & (entries["appt"] < 0)).to_numpy())))
+    entries.loc[late_one, "start_s"] = (entries.loc[late_one, "start_s"] // 86_400) * 86_400 + (23 * 60 + 35) * 60
+    entries.loc[late_one, "micro"] = 50 * MICRO
+    entries.loc[late_one, "activity"] = "monitoring"
+    # Only entries up to today: nothing in the demo is dated after T.
+    entries = entries[entries["start_s"] < _epoch_seconds(today + dt.timedelta(days=1))]
+    entries = entries.sort_values(["start_s", "customer_id", "staff", "micro"], kind="stable",
+                                  ignore_index=True)
+
+    daily = _daily_billable(entries, appts, today)
+    by_customer = {cid: part.droplevel(0) for cid, part in daily.groupby(level=0)}
+    purchase_rows = []
+    for c in customers:
+        mine = by_customer.get(c.customer_id, pd.Series(dtype=np.int64))
+        for day, hours100 in _plan_purchases(rng, c, mine):
+            purchase_rows.append((c.customer_id, day, hours100, c.discount))
+    purchase_rows.sort(key=lambda r: (r[1], r[0]))
+
+    return _demo_tables(rng, customers, entries, appts, purchase_rows, blank_by)
+
+
+def _demo_tables(rng, customers, entries, appts, purchase_rows, blank_by) -> dict[str, pd.DataFrame]:
+    names = {c.customer_id: c.name for c in customers}
+    n = len(entries)
+    started = np.asarray(format_wall(entries["start_s"]).to_pylist(), dtype=object)
+    # R1: a few timestamps carry an offset (or are written in UTC); same instant, same day.
+    for k, i in enumerate(rng.choice(n, 6, replace=False)):
+        wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(entries["start_s"].iat[i]))
+        started[i] = _with_offset(wall, utc=(k % 3 == 2))
+    notes_pick = rng.random(n) < 0.3
+    notes = np.array([NOTES[a][int(j) % len(NOTES[a])] if pick and a in NOTES else ""
+                      for a, j, pick in zip(entries["activity"], rng.integers(0, 10, n), notes_pick)],
+                     dtype=object)
+    requested = entries["requested"].to_numpy()
+    notes[requested] = "Customer asked for an extra engineer to join"
+    appt_ids = appts["id"].to_numpy()
+    appt_col = np.where(entries["appt"].to_numpy() >= 0, appt_ids[np.maximum(entries["appt"].to_numpy(), 0)], "")
+    time_entries = pd.DataFrame({
+        "entry_id": [f"TE-{i + 1:05d}" for i in range(n)],
+        "customer_id": entries["customer_id"].to_numpy(),
+        "customer_name": [names[x] for x in entries["customer_id"]],
+        "staff": entries["staff"].to_numpy(),
+        "started_at": started,
+        "minutes": format_fixed(entries["micro"], 6).to_pylist(),
+        "tier": entries["tier"].to_numpy(),
+        "activity": entries["activity"].to_numpy(),
+        "appointment_id": appt_col,
+        "customer_requested": np.where(requested, "true", "false"),
+        "notes": notes,
+    })
+
+    m = len(appts)
+    start_s = appts["start_s"].to_numpy()
+    scheduled = np.asarray(format_wall(start_s).to_pylist(), dtype=object)
+    cancelled = appts["status"].to_numpy() == "cancelled"
+    cancel_s = np.array([_wall_minus(s, notice) if c else 0
+                         for s, notice, c in zip(start_s, appts["notice_s"], cancelled)], dtype=np.int64)
+    cancelled_at = np.where(cancelled, np.asarray(format_wall(cancel_s).to_pylist(), dtype=object), "")
+    for k, i in enumerate(rng.choice(m, 2, replace=False)):
+        scheduled[i] = _with_offset(dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(start_s[i])), utc=k == 1)
+    one_cancel = rng.choice(np.flatnonzero(cancelled), 1)
+    for i in one_cancel:
+        cancelled_at[i] = _with_offset(dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(cancel_s[i])), utc=False)
+    by = appts["cancelled_by"].to_numpy().copy()
+    by[blank_by] = ""
+    appointments = pd.DataFrame({
+        "appointment_id": appt_ids, "customer_id": appts["customer_id"].to_numpy(),
+        "staff": appts["staff"].to_numpy(), "scheduled_start": scheduled,
+        "scheduled_minutes": format_fixed(appts["micro"], 6).to_pylist(),
+        "status": appts["status"].to_numpy(), "cancelled_at": cancelled_at, "cancelled_by": by,
+    })
+
+    p = len(purchase_rows)
+    when = []
+    for k, (_, day, _, _) in enumerate(purchase_rows):
+        roll = rng.random()
+        wall = dt.datetime.combine(day, dt.time(int(rng.integers(7, 18)), int(rng.integers(0, 60))))
+        if roll < 0.25:
+            when.append(day.isoformat())                        # a date alone is allowed here
+        elif roll < 0.3:
+            when.append(_with_offset(wall, utc=roll < 0.27))
+        else:
+            when.append(wall.isoformat(timespec="seconds"))
+    hours100 = np.array([r[2] for r in purchase_rows], dtype=np.int64)
+    amount = []
+    for (_, _, h100, discount) in purchase_rows:
+        if h100 % 100 or h100 // 100 not in BLOCK_PRICE_CENTS:
+            amount.append("")                                   # a goodwill block: no price
+            continue
+        cents = BLOCK_PRICE_CENTS[h100 // 100] * (h100 // 100)
+        if discount:
+            cents = cents * 90 // 100
+        amount.append(format_fixed([cents], 2, keep_zeros=True)[0].as_py())
+    purchases = pd.DataFrame({
+        "purchase_id": [f"PO-{i + 1:04d}" for i in range(p)],
+        "customer_id": [r[0] for r in purchase_rows], "purchased_at": when,
+        "hours": format_fixed(hours100, 2).to_pylist() if p else [], "amount": amount,
+    })
+    customers_df = pd.DataFrame({"customer_id": [c.customer_id for c in customers],
+                                 "customer_name": [c.name for c in customers]})
+    return {"time_entries": time_entries, "appointments": appointments,
+            "purchases": purchases, "customers": customers_df}
+
+
+def write_demo(out_dir, today: dt.date | None = None, seed: int = 7) -> dict[str, int]:
+    """Write the demo export (four CSV files) into out_dir; return the row count per file."""
+    path = _out_dir(out_dir)
+    tables = build_demo(today, seed)
+    counts = {}
+    for name, frame in tables.items():
+        target = path / f"{name}.csv"
+        try:
+            frame[FILES[name]].to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+        except OSError as exc:
+            raise HourbankError(f"{target}: cannot write the demo file ({exc.strerror}).") from None
+        counts[name] = len(frame)
+    return counts
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic exports for benchmarks
+
+# No commas, quotes or line breaks in synthetic text: the big files are written unquoted.
+SYN_WORDS = ["Acme", "Apex", "Birch", "Blue Ridge", "Cedar", "Cobalt", "Crescent", "Delta", "Ember",
+             "Evergreen", "Falcon", "Granite", "Harbor", "Horizon", "Iron", "Juniper", "Keystone",
+             "Lakeside", "Maple", "Meridian", "Müller", "Northwind", "Oak", "Orchid", "Pinnacle",
+             "Quarry", "Redwood", "Riverbend", "Summit", "São Bento", "Tidewater", "Łódź", "Verde",
+             "Willow", "Zephyr", "Ålesund", "Koç", "Peñasco", "Straße", "Nakamura"]
+SYN_KINDS = ["Logistics", "Dental", "Design", "Architects", "Analytics", "Law", "Bakery", "Clinic",
+             "Realty", "Freight", "Veterinary", "Imports", "Insurance", "Landscaping", "Accounting",
+             "Media", "Software", "Tutoring", "Plumbing", "Travel"]
+SYN_FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Priya", "Sam", "Grace", "Tomás", "Yuki", "Omar"]
+SYN_LAST = ["Souza", "Okafor", "Martin", "Volkov", "Nair", "Lee", "Rivera", "Tanaka"]
+SYN_NOTES = ["Follow-up from ticket", "Checked backups", "Reset MFA", "Printer issue", "Updated runbook"]
+SYN_ONGOING = ["orientation", "project_management", "familiarization", "setup", "monitoring",
+               "research", "testing"]
+
+
+def _ids(prefix: str, first: int, n: int, width: int) -> pa.Array:
+    numbers = pc.cast(pa.array(np.arange(first, first + n, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, width, "0"), "")
+
+
+def _weekday_shift(day: np.ndarray) -> np.ndarray:
+    """Move Saturdays and Sundays (days since 1970-01-01, a Thursday) back to Friday."""
+    weekday = (day + 3) % 7                                     # Monday = 0
+    return day - np.where(weekday == 5, 1, 0) - np.where(weekday == 6, 2, 0)
+
+
+def _offset_stamps(local_s: np.ndarray, utc: np.ndarray) -> pa.Array:
+    """The same instants as New York wall times, written with their offset or in UTC (R1)."""
+    aware = pd.DatetimeIndex(local_s.astype("datetime64[s]")).tz_localize(
+        "America/New_York", ambiguous=False, nonexistent="shift_forward")
+    utc_s = aware.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+    offset_h = (local_s - utc_s) // 3600                        # -5 or -4
+    sign_hours = pc.binary_join_element_wise(
+        "-", pc.utf8_lpad(pc.cast(pa.array(-offset_h), pa.string()), 2, "0"), "")
+    with_offset = pc.binary_join_element_wise(format_wall(local_s), sign_hours, ":00", "")
+    zulu = pc.binary_join_element_wise(format_wall(utc_s), "Z", "")
+    return pc.if_else(pa.array(utc), zulu, with_offset)
+
+
+def _stamp_column(rng, seconds: np.ndarray, share: float) -> pa.Array:
+    stamps = format_wall(seconds)
+    mask = rng.random(len(seconds)) < share
+    if mask.any():
+        chosen = _offset_stamps(seconds[mask], rng.random(int(mask.sum())) < 0.5)
+        stamps = pc.replace_with_mask(stamps, pa.array(mask), chosen)
+    return stamps
+
+
+def _synthetic_chunk(rng, k: int, first_entry: int, first_appt: int, ctx: dict) -> tuple[pa.Table, pa.Table]:
+    """k time entries (about 20 % inside completed sessions, about 15 % general) and the
+    appointments they need, plus some cancelled, no-show and scheduled ones."""
+    start_day, n_days, cdf = ctx["start_day"], ctx["n_days"], ctx["cdf"]
+    names, staff_names = ctx["names"], ctx["staff"]
+
+    def customers(n):
+        return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
+
+    def days(n, extra=0):
+        d = start_day + rng.integers(0, n_days + extra, n)
+        return np.maximum(_weekday_shift(d), start_day)
+
+    # Completed sessions and the entries logged in them (R4): one or two staff each (R3).
+    a = int(round(k * 0.2 / 1.2))
+    reps = np.where(rng.random(a) < 0.2, 2, 1)
+    s = int(reps.sum())
+    # Other outcomes (R6), and a few sessions not yet held (some in the future).
+    b = int(round(a * 0.12))
+    a_cust = customers(a + b)
+    a_day = days(a + b)
+    status = np.full(a + b, "completed", dtype=object)
+    roll = rng.random(b)
+    status[a:] = np.where(roll < 0.65, "cancelled", np.where(roll < 0.85, "no_show", "scheduled"))
+    future = np.flatnonzero(status == "scheduled")
+    future = future[rng.random(len(future)) < 0.5]
+    a_day[future] = start_day + n_days + rng.integers(0, 21, len(future))
+    a_day[future] = _weekday_shift(a_day[future])
+    a_start = a_day * 86_400 + rng.integers(18, 34, a + b) * 1800
+    a_minutes = rng.choice(np.array([30, 45, 60, 90], dtype=np.int64), a + b) * MICRO
+    cancelled = status == "cancelled"
+    notice = _hours_before(rng, a + b)
+    cancel_s = a_start - notice
+    by = np.where(cancelled, np.where(rng.random(a + b) < 0.75, "customer", "staff"), "").astype(object)
+    appt_ids = _ids("A", first_appt, a + b, ctx["appt_width"])
+    appt_staff = rng.integers(0, len(staff_names), a + b)
+    appointments = pa.table({
+        "appointment_id": appt_ids,
+        "customer_id": pc.take(ctx["ids"], pa.array(a_cust)),
+        "staff": pc.take(staff_names, pa.array(appt_staff)),
+        "scheduled_start": _stamp_column(rng, a_start, 0.01),
+        "scheduled_minutes": format_fixed(a_minutes, 6),
+        "status": pa.array(status, pa.string()),
+        "cancelled_at": pc.if_else(pa.array(cancelled), format_wall(cancel_s), pa.scalar("", pa.string())),
+        "cancelled_by": pa.array(by, pa.string()),
+    })
+
+    # Entries: the session ones first, then ad-hoc 1-on-1 and General Support work (R2).
+    owner = np.repeat(np.arange(a), reps)
+    nth = np.arange(s) - np.repeat(np.cumsum(reps) - reps, reps)
+    r = k - s
+    cust = np.concatenate([a_cust[owner], customers(r)])
+    start_s = np.concatenate([
+        a_start[owner] + rng.integers(0, 6, s) * 60,
+        days(r) * 86_400 + rng.integers(7 * 3600, 20 * 3600, r) // 60 * 60])
+    scale = rng.choice(np.array([75, 90, 100, 100, 100, 110, 125]), s)
+    session_micro = a_minutes[owner] * scale // 100 // MICRO * MICRO
+    general = np.concatenate([np.zeros(s, bool), rng.random(r) < 0.15 * k / max(r, 1)])
+    micro = np.concatenate([session_micro, _minutes_choice(rng, r)])
+    fractional = rng.random(k) < 0.05                              # e.g. 0.016667 = one second
+    micro[fractional] = np.round(rng.integers(1, 7200, int(fractional.sum())) * MICRO / 60).astype(np.int64)
+    staff = np.concatenate([np.where(nth == 0, appt_staff[owner], rng.integers(0, len(staff_names), s)),
+                            rng.integers(0, len(staff_names), r)])
+    activity = np.concatenate([
+        np.where(rng.random(s) < 0.5, "status_call", _pick(rng, SYN_ONGOING, s)),
+        np.where(general[s:], _pick(rng, GENERAL_ACTIVITIES, r),
+                 np.where(rng.random(r) < 0.01, "kickoff", _pick(rng, SYN_ONGOING, r)))]).astype(object)
+    requested = (~general) & (rng.random(k) < 0.02)
+    notes_pick = rng.random(k) < 0.05
+    appointment_col = pa.concat_arrays([pc.take(appt_ids, pa.array(owner, pa.int64())),
+                                        pa.nulls(r, pa.string()).fill_null("")])
+    order = np.argsort(start_s, kind="stable")
+    cust_arr = pa.array(cust[order])
+    entries = pa.table({
+        "entry_id": _ids("E", first_entry, k, ctx["entry_width"]),
+        "customer_id": pc.take(ctx["ids"], cust_arr),
+        "customer_name": pc.take(names, cust_arr),
+        "staff": pc.take(staff_names, pa.array(staff[order])),
+        "started_at": _stamp_column(rng, start_s[order], 0.01),
+        "minutes": format_fixed(np.maximum(micro, 1)[order], 6),
+        "tier": pa.array(np.where(general, "general", "one_on_one")[order], pa.string()),
+        "activity": pa.array(activity[order], pa.string()),
+        "appointment_id": pc.take(appointment_col, pa.array(order)),
+        "customer_requested": pa.array(np.where(requested, "true", "false")[order], pa.string()),
+        "notes": pa.array(np.where(notes_pick, _pick(rng, SYN_NOTES, k), "")[order].astype(object), pa.string()),
+    })
+    return entries, appointments
+
+
+_WRITE = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
+
+
+def _writer(path: Path, columns: list[str]) -> pacsv.CSVWriter:
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    try:
+        return pacsv.CSVWriter(str(path), schema, write_options=_WRITE)
+    except (OSError, pa.ArrowException) as exc:
+        raise HourbankError(f"{path}: cannot write the file ({exc}).") from None
+
+
+def _check_size(name: str, value, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise HourbankError(f"write_synthetic: '{name}' must be a whole number ≥ {least}, not {value!r}.")
+    return int(value)
+
+
+def write_synthetic(out_dir, entries: int, customers: int = 2000, years: int = 3,
+                    purchases: int = 10000, seed: int = 1, end: dt.date | None = None,
+                    chunk_rows: int = 1_000_000) -> dict:
+    """Write a large synthetic export into out_dir, `chunk_rows` entries at a time (memory stays
+    bounded); return the row count per file. Deterministic for the same arguments."""
+    entries = _check_size("entries", entries, 0)
+    customers = _check_size("customers", customers, 1)
+    years = _check_size("years", years, 1)
+    purchases = _check_size("purchases", purchases, 0)
+    chunk_rows = _check_size("chunk_rows", chunk_rows, 1)
+    path = _out_dir(out_dir)
+    end = end or dt.date.today()
+    first = end - dt.timedelta(days=365 * years - 1)
+    rng = np.random.default_rng(seed)
+
+    index = np.arange(customers, dtype=np.int64)
+    combos = len(SYN_WORDS) * len(SYN_KINDS)
+    words = pc.take(pa.array(SYN_WORDS), pa.array(index % len(SYN_WORDS)))
+    kinds = pc.take(pa.array(SYN_KINDS), pa.array((index // len(SYN_WORDS)) % len(SYN_KINDS)))
+    series = pc.cast(pa.array(index // combos + 1), pa.string())
+    names = pc.binary_join_element_wise(words, kinds, " ")
+    names = pc.if_else(pa.array(index >= combos), pc.binary_join_element_wise(names, series, " "), names)
+    ids = _ids("S", 1, customers, max(6, len(str(customers))))
+    weights = rng.pareto(1.5, customers) + 0.2                   # a few big customers, a long tail
+    cdf = np.cumsum(weights) / weights.sum()
+    staff = pa.array([f"{f} {l}" for l in SYN_LAST for f in SYN_FIRST])
+    with _writer(path / "customers.csv", CUSTOMER_COLUMNS) as w:
+        w.write_table(pa.table({"customer_id": ids, "customer_name": names}))
+
+    start_day = (first - dt.date(1970, 1, 1)).days
+    n_days = (end - first).days + 1
+    ctx = {"start_day": start_day, "n_days": n_days, "cdf": cdf, "names": names, "staff": staff,
+           "ids": ids, "entry_width": max(8, len(str(entries))),
+           "appt_width": max(8, len(str(entries)))}
+    n_appts = 0
+    with _writer(path / "time_entries.csv", ENTRY_COLUMNS) as we, \
+            _writer(path / "appointments.csv", APPOINTMENT_COLUMNS) as wa:
+        done = 0
+        while done < entries:
+            k = min(chunk_rows, entries - done)
+            chunk, appts = _synthetic_chunk(rng, k, done + 1, n_appts + 1, ctx)
+            we.write_table(chunk)
+            wa.write_table(appts)
+            done += k
+            n_appts += appts.num_rows
+
+    with _writer(path / "purchases.csv", PURCHASE_COLUMNS) as wp:
+        done = 0
+        while done < purchases:
+            k = min(chunk_rows, purchases - done)
+            # Bought from 60 days before the period on, so early work has blocks too (R7).
+            day = start_day - 60 + rng.integers(0, n_days + 60, k)
+            wall = day * 86_400 + rng.integers(8 * 3600, 18 * 3600, k) // 60 * 60
+            stamps = _stamp_column(rng, wall, 0.02)
+            dates = pc.utf8_slice_codeunits(format_wall(wall), 0, 10)
+            stamps = pc.if_else(pa.array(rng.random(k) < 0.2), dates, stamps)
+            hours100 = rng.choice(np.array([500, 1000, 2000, 250, 4000], dtype=np.int64), k,
+                                  p=[0.3, 0.35, 0.25, 0.05, 0.05])
+            cents = hours100 * rng.choice(np.array([130, 140, 150, 160], dtype=np.int64), k)
+            amount = pc.if_else(pa.array(hours100 == 250), pa.scalar("", pa.string()),
+                                format_fixed(cents, 2, keep_zeros=True))
+            wp.write_table(pa.table({
+                "purchase_id": _ids("P", done + 1, k, max(7, len(str(purchases)))),
+                "customer_id": pc.take(ids, pa.array(np.minimum(
+                    np.searchsorted(cdf, rng.random(k), side="right"), customers - 1))),
+                "purchased_at": stamps, "hours": format_fixed(hours100, 2), "amount": amount}))
+            done += k
+    return {"time_entries": entries, "appointments": n_appts, "purchases": purchases,
+            "customers": customers}
