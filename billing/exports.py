@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -424,7 +425,7 @@ def statement_pdf(st: Statement, redact: bool = False) -> bytes:
             self.set_y(-12)
             self.set_font("DejaVu", "", 8)
             self.set_text_color(110)
-            self.cell(0, 6, f"{doc['footer']}    Page {self.page_no()} of {{nb}}", align="C")
+            self.cell(0, 6, _pdf_clean(f"{doc['footer']}    Page {self.page_no()} of {{nb}}"), align="C")
 
     pdf = _StatementPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(15, 15, 15)
@@ -432,7 +433,7 @@ def statement_pdf(st: Statement, redact: bool = False) -> bytes:
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     if _needs_fallback(doc["all_text"]):
-        pdf.add_font("DroidFallback", "", str(FONT_DIR / "DroidSansFallbackFull.ttf"))
+        pdf.add_font("DroidFallback", "", str(FONT_DIR / "DroidSansFallback.ttf"))
         pdf.set_fallback_fonts(["DroidFallback"], exact_match=False)
     pdf.set_title(f"{PDF_TITLE}: {st.customer_name}")
     pdf.set_author("Hourbank")
@@ -449,7 +450,7 @@ def statement_pdf(st: Statement, redact: bool = False) -> bytes:
 
     def line(text: str, bold: bool = False):
         pdf.set_font("DejaVu", "B" if bold else "", 9)
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
+        pdf.multi_cell(0, 5, _pdf_clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
         pdf.set_font("DejaVu", "", 9)
 
     def table(header, rows, widths, align=None, size=8):
@@ -466,7 +467,7 @@ def statement_pdf(st: Statement, redact: bool = False) -> bytes:
             for row in rows:
                 cells = t.row()
                 for value in row:
-                    cells.cell("" if value is None else str(value))
+                    cells.cell(_pdf_clean("" if value is None else str(value)))
         pdf.set_font("DejaVu", "", 9)
 
     heading(PDF_TITLE, 16)
@@ -585,6 +586,13 @@ def _pdf_content(st: Statement, redact: bool, scrub) -> dict[str, Any]:
     return {"header": header, "opening": opening, "days": days, "movements": movements, "fees": fees,
             "blocks": blocks, "closing": closing, "totals": totals, "entries": entries,
             "footer": footer, "all_text": all_text}
+
+
+def _pdf_clean(text: str) -> str:
+    """Text as a PDF can draw it: tabs become spaces, CR/LF a line break, and other control
+    characters (which no font draws) are left out."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
 
 
 def _fmt_day(value) -> str:

@@ -17,6 +17,8 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 from pypdf import PdfReader
 
 from billing.exports import (REDACTED_STAFF, safe_cell, statement_csv, statement_pdf,
@@ -417,3 +419,36 @@ def test_exports_are_pure(st):
     statement_xlsx(st)
     statement_pdf(st, redact=True)
     pd.testing.assert_frame_equal(st.days, before)
+
+
+def test_hostile_text_survives_every_format(st):
+    # Control characters, CR/LF, tabs, emoji, right-to-left and Hangul: nothing crashes,
+    # nothing is run as a formula, and the readable parts are kept.
+    entries = st.entries.copy()
+    entries.loc[0, "notes"] = "bad\x00ctl\x01 tab\there\r\nnext line 😀 שלום"
+    entries.loc[1, "activity"] = "\t=cmd|' /C calc'!A0"
+    hostile = build_statement(entries=entries, customer_name="한국 Ünïcødé 東京")
+    sections = _csv_sections(_csv_rows(statement_csv(hostile)))
+    rows = [dict(zip(sections["Entries"][0], r)) for r in sections["Entries"][1:]]
+    assert rows[1]["activity"] == "'\t=cmd|' /C calc'!A0"
+    assert rows[0]["notes"] == "bad\x00ctl\x01 tab\there\r\nnext line 😀 שלום"   # CSV loses nothing
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(hostile)))
+    assert wb["Entries"]["E3"].value == "\t=cmd|' /C calc'!A0" and wb["Entries"]["E3"].data_type == "s"
+    text, _ = _pdf_text(statement_pdf(hostile))
+    flat = " ".join(text.split())
+    assert "한국 Ünïcødé 東京" in flat                          # Hangul via the fallback font
+    assert "tab here" in flat and "next line" in flat
+
+
+@given(hs.integers(min_value=-10**15, max_value=10**15))
+def test_format_minutes_says_the_same_as_minutes_number(us):
+    # "1 h 30.5 min" read back is exactly minutes_number(us): one rounding, in one place.
+    text = format_minutes(us)
+    m = re.fullmatch(r"(-?)(?:(\d+) h)?(?: ?(\d+(?:\.\d{1,2})?) min)?", text)
+    assert m and (m.group(2) or m.group(3)), text
+    value = Decimal(m.group(2) or 0) * 60 + Decimal(m.group(3) or 0)
+    assert (-value if m.group(1) else value) == minutes_number(us)
+    minutes = m.group(3) or ""
+    assert "." not in minutes or not minutes.endswith("0"), text          # "12.5 min", not "12.50 min"
+    assert not (m.group(2) and minutes == "0"), text                       # "2 h", not "2 h 0 min"
+    assert not (m.group(1) and value == 0), text                           # no "-0 min"
