@@ -417,3 +417,13 @@ def test_auto_detection_and_unknown_header(tmp_path):
         import_tracker_file(db, FIXTURES / "custom.csv", "auto")
     with pytest.raises(TrackerError, match="could be day/month or month/day"):
         import_tracker_file(db, FIXTURES / "clockify_ambiguous.csv", "clockify", policy=Policy())
+
+
+def test_missing_start_and_duration_columns_are_named(tmp_path):
+    path = tmp_path / "kimai.csv"
+    path.write_text("User,Customer,Project,Activity\nann,Acme Inc,Support,Setup\n")
+    with pytest.raises(TrackerError) as err:
+        convert(path, load_mapping("kimai"), None, tmp_path / "out")
+    assert str(err.value) == (
+        "kimai.csv: line 1: the header has no column for the start ('Date'); the duration or end "
+        "('Duration' or 'To') (mapping 'kimai'); check the export or the mapping.")

@@ -124,17 +124,13 @@ class _Context:
 
 def _need_columns(ctx: _Context, path: Path) -> None:
     """Whole-file errors: without these no row can be read."""
-    missing = []
-    if not ctx.has("staff"):
-        missing.append("staff")
-    if not ctx.has("client"):
-        missing.append("client")
-    if not (ctx.has("start") or ctx.has("start_date")):
-        missing.append("start or start_date")
-    if not (ctx.has("duration") or ctx.has("end") or ctx.has("end_time")):
-        missing.append("duration or end")
+    needs = [("client", ("client",)), ("staff", ("staff",)), ("the start", ("start", "start_date")),
+             ("the duration or end", ("duration", "end", "end_time"))]
+    missing = [(label, keys) for label, keys in needs if not any(ctx.has(k) for k in keys)]
     if missing:
-        wanted = "; ".join(f"{m} ({_spec_text(ctx.mapping.columns.get(m.split()[0]))})" for m in missing)
+        wanted = "; ".join(
+            f"{label} ({' or '.join(_spec_text(ctx.mapping.columns[k]) for k in keys if k in ctx.mapping.columns) or 'not mapped'})"
+            for label, keys in missing)
         raise TrackerError(
             f"{path.name}: line 1: the header has no column for {wanted} "
             f"(mapping '{ctx.mapping.name}'); check the export or the mapping.")
