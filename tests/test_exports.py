@@ -452,3 +452,24 @@ def test_format_minutes_says_the_same_as_minutes_number(us):
     assert "." not in minutes or not minutes.endswith("0"), text          # "12.5 min", not "12.50 min"
     assert not (m.group(2) and minutes == "0"), text                       # "2 h", not "2 h 0 min"
     assert not (m.group(1) and value == 0), text                           # no "-0 min"
+
+
+def test_frames_as_pandas_makes_them(st):
+    # The engine may hand over datetime64 day columns, str columns with missing values
+    # (NaN) and nullable booleans; they print like plain dates, blanks and yes/no.
+    entries = st.entries.copy()
+    entries["day"] = pd.to_datetime(entries["day"])
+    entries["notes"] = entries["notes"].astype("str").where(entries["notes"].notna())
+    entries["customer_requested"] = entries["customer_requested"].astype("boolean")
+    entries.loc[2, "customer_requested"] = pd.NA
+    days = st.days.copy()
+    days["day"] = pd.to_datetime(days["day"])
+    engine_like = build_statement(entries=entries, days=days)
+    sections = _csv_sections(_csv_rows(statement_csv(engine_like)))
+    rows = [dict(zip(sections["Entries"][0], r)) for r in sections["Entries"][1:]]
+    assert rows[0]["day"] == "2026-01-12" and rows[2]["notes"] == "" and rows[2]["customer_requested"] == ""
+    assert rows[1]["customer_requested"] == "yes"
+    assert sections["Days"][1][0] == "2026-01-12"
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(engine_like)))
+    assert wb["Days"]["A2"].value == datetime(2026, 1, 12)
+    assert "2026-01-12" in _pdf_text(statement_pdf(engine_like))[0]
