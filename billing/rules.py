@@ -186,6 +186,8 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
         appts = appointments_as_of(con, policy, as_of, customer)
     fees = appts.loc[appts["fee_us"] > 0].groupby(["customer_id", "day"], as_index=False)["fee_us"].sum()
     tops = session_top_ups(appts, policy).groupby(["customer_id", "day"], as_index=False)["top_up_us"].sum()
+    days, fees, tops = (f.assign(day=pd.to_datetime(f["day"]).astype("datetime64[us]"),
+                                 customer_id=f["customer_id"].astype(str)) for f in (days, fees, tops))
     df = days.merge(fees, on=["customer_id", "day"], how="outer").merge(tops, on=["customer_id", "day"], how="outer")
     for c in ["adhoc_raw_us", "session_logged_us", "general_us", "fee_us", "top_up_us"]:
         df[c] = df[c].fillna(0).astype("int64") if c in df else 0
