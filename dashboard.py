@@ -1,13 +1,130 @@
-"""PLACEHOLDER entry point so `python3 tasks.py dashboard` and the browser smoke test run.
+"""Hourbank's dashboard: `streamlit run dashboard.py` (or `python3 tasks.py dashboard`).
 
-The dashboard engineer replaces this file with the real pages.
+This script runs on every rerun, before the chosen page: it finds the database
+(HOURBANK_DB, default: the demo database under data/, built on first run) and the policy
+(HOURBANK_POLICY, default: billing.toml), reads the data version once (one snapshot per
+rerun, billing.appdata), draws the sidebar filters every page shares (bound to the URL so a
+link shows exactly the same view) and runs the page. Pages live in pages/, one thin file each.
 """
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
+from billing import appdata, views
+from billing.errors import HourbankError
+from pages._ui import CTX_KEY, Ctx
 
-def overview() -> None:
-    st.title("Hourbank")
-    st.caption("Prepaid 1-on-1 Tech Support hours. The dashboard pages are not built yet.")
+ROOT = Path(__file__).resolve().parent
+
+# (file, title, icon); a file that does not exist yet is left out of the navigation.
+PAGES = [
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/usage.py", "Usage", ":material/bar_chart:"),
+    ("pages/expiring.py", "Expiring hours", ":material/hourglass_bottom:"),
+    ("pages/cancellations.py", "Cancellation fees", ":material/event_busy:"),
+    ("pages/statement.py", "Statement", ":material/receipt_long:"),
+    ("pages/data_quality.py", "Data quality", ":material/rule:"),
+    ("pages/import.py", "Import", ":material/upload_file:"),
+    ("pages/policy.py", "Policy", ":material/tune:"),
+]
+
+st.set_page_config(page_title="Hourbank", page_icon=":material/schedule:", layout="wide")
 
 
-st.navigation([st.Page(overview, title="Overview", default=True)]).run()
+def today_in(zone: str) -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def read_context() -> Ctx:
+    """Database, policy and data version for this rerun; a problem becomes one sentence."""
+    db = appdata.db_path()
+    try:
+        policy = appdata.active_policy()
+    except HourbankError as exc:
+        return Ctx(db=db, policy=None, version=None, filters=None,
+                   problem=f"The policy cannot be used: {exc}")
+    try:
+        if appdata.ensure_demo_db(db):
+            st.toast("Built the demo database on first run.")
+        version = appdata.current_version(db)
+    except HourbankError as exc:
+        return Ctx(db=db, policy=policy, version=None, filters=None, problem=str(exc))
+    return Ctx(db=db, policy=policy, version=version, filters=None)
+
+
+def customer_options(c: Ctx) -> tuple[list[str], dict]:
+    if c.version is None:
+        return [], {}
+    try:
+        frame = appdata.customers(c.db, c.version.number)
+    except appdata.SnapshotChanged:
+        appdata.clear_caches()
+        st.rerun()
+    except HourbankError:
+        return [], {}
+    names = dict(zip(frame["customer_id"], frame["customer_name"]))
+    return list(frame["customer_id"]), names
+
+
+def staff_options(c: Ctx) -> list[str]:
+    if c.version is None:
+        return []
+    try:
+        return appdata.staff(c.db, c.version.number)
+    except appdata.SnapshotChanged:
+        appdata.clear_caches()
+        st.rerun()
+    except HourbankError:
+        return []
+
+
+def sidebar_filters(c: Ctx) -> views.Filters:
+    """The filters every page shares. Stable keys, rendered on every page (so they are kept
+    across pages) and bound to the URL's query parameters (so a link reproduces the view)."""
+    zone = c.policy.timezone if c.policy else "UTC"
+    today = today_in(zone)
+    side = st.sidebar
+    side.header("Filters")
+    as_of = side.date_input("As of (T)", value=today, key="asof", bind="query-params",
+                            help="Everything is computed as of this day: later work does not count yet.")
+    as_of = as_of or today
+    preset = side.selectbox("Period", list(views.PERIODS), format_func=views.PERIODS.get, key="period",
+                            bind="query-params")
+    custom = None
+    if preset == "custom":
+        custom = side.date_input("From – to", value=(today - timedelta(days=29), today), key="range",
+                                 bind="query-params")
+        if isinstance(custom, (list, tuple)) and len(custom) == 1:
+            custom = (custom[0], custom[0])
+    start, end = views.period_bounds(preset, as_of, custom)
+    ids, names = customer_options(c)
+    customers = side.multiselect(
+        "Customers", ids, key="customers", bind="query-params", placeholder="All customers",
+        format_func=lambda cid: f"{cid} · {names[cid]}" if names.get(cid) else cid)
+    staff = side.multiselect("Staff", staff_options(c), key="staff", bind="query-params", placeholder="All staff",
+                             help="Applies to logged time by staff and activity and to appointments; billable "
+                                  "time is a customer's (R5 rounds a customer's whole day).")
+    side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
+    c.names = names
+    return views.Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),
+                         staff=tuple(sorted(staff)))
+
+
+def navigation():
+    pages = []
+    for file, title, icon in PAGES:
+        if (ROOT / file).is_file():
+            pages.append(st.Page(file, title=title, icon=icon, default=not pages))
+    return st.navigation(pages)
+
+
+context = read_context()
+context.filters = sidebar_filters(context)
+if context.problem:
+    st.sidebar.warning(context.problem)
+st.session_state[CTX_KEY] = context
+navigation().run()

@@ -1,0 +1,282 @@
+"""The dashboard's data access: which database and policy, its data version, cached reads.
+
+No Streamlit here (billing/ is the engine's package); the dashboard calls these functions.
+
+- The database file is opened read-only, per read, and closed again at once: the command
+  line's ``import`` (which needs the file to itself) is never locked out for longer than one
+  read, and a rerun after an import sees the new data.
+- ``current_version`` tells the data version without opening the file when the file has
+  not changed since the last look (opening costs ~60 ms; a stat costs microseconds).
+- Every cached read is keyed on small scalars: the database path, its data version, the
+  policy's content (fingerprint) and the filters. A read made for version v checks, on its
+  own connection, that the file is still at v and raises ``SnapshotChanged`` otherwise, so
+  one rerun never mixes two versions: the dashboard reruns and reads the new one.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from billing.errors import HourbankError
+from billing.policy import DEFAULT_POLICY_PATH, Policy, load_policy, validate_policy
+from billing.store import DatabaseBusy, data_version, open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "hourbank.duckdb"
+DEMO_EXPORT = ROOT / "data" / "demo_export"
+READ_WAIT_SECONDS = 3.0
+
+
+class SnapshotChanged(HourbankError):
+    """The database changed (an import or undo) while a rerun was reading it."""
+
+
+class NoDatabase(HourbankError):
+    pass
+
+
+# --------------------------------------------------------------------------- configuration
+def db_path() -> Path:
+    """``HOURBANK_DB``, or the demo database under data/."""
+    value = os.environ.get("HOURBANK_DB", "").strip()
+    return Path(value) if value else DEFAULT_DB
+
+
+def db_chosen_by_user() -> bool:
+    return bool(os.environ.get("HOURBANK_DB", "").strip())
+
+
+def policy_path() -> Path:
+    value = os.environ.get("HOURBANK_POLICY", "").strip()
+    return Path(value) if value else DEFAULT_POLICY_PATH
+
+
+def active_policy() -> Policy:
+    """The policy file's settings; a PolicyError (one sentence naming the key) if bad.
+    Read on every rerun (it is tiny), so an edited billing.toml applies on the next one."""
+    return load_policy(policy_path())
+
+
+def policy_key(policy: Policy) -> tuple:
+    return tuple(sorted(policy.as_dict().items()))
+
+
+def policy_from_key(key: tuple) -> Policy:
+    return validate_policy(dict(key), source="policy")
+
+
+_demo_lock = threading.Lock()
+
+
+def ensure_demo_db(path: Path | None = None, today: date | None = None) -> bool:
+    """Build the demo database on first run (only the default one: a database the user
+    named with HOURBANK_DB is never built). Returns True when it was built now."""
+    path = path or DEFAULT_DB
+    if db_chosen_by_user() or path.exists():
+        return False
+    with _demo_lock:
+        if path.exists():
+            return False
+        from billing.demo import write_demo
+        from billing.load import import_export
+
+        write_demo(DEMO_EXPORT, today=today)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import_export(path, DEMO_EXPORT, policy=active_policy(), label="demo data")
+        return True
+
+
+# --------------------------------------------------------------------------- data version
+_signatures: dict[str, tuple[tuple, int]] = {}
+_sig_lock = threading.Lock()
+
+
+def _file_signature(path: Path) -> tuple:
+    sig = []
+    for p in (path, Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            sig.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except FileNotFoundError:
+            sig.append(None)
+    return tuple(sig)
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    stale: bool = False   # the file is busy (an import is running): the last version seen
+
+
+def current_version(path: Path) -> Version:
+    """The data version of the database file, opening it only when the file has changed.
+
+    While another process writes it (an import), the last version seen is returned with
+    ``stale=True``; with none seen yet, DatabaseBusy is raised (one sentence)."""
+    path = Path(path)
+    if not path.exists():
+        raise NoDatabase(f"{path}: no such database; import an export first "
+                         f"(python -m billing import EXPORT_DIR --db {path}).")
+    key = str(path.resolve())
+    sig = _file_signature(path)
+    with _sig_lock:
+        known = _signatures.get(key)
+    if known is not None and known[0] == sig:
+        return Version(known[1])
+    try:
+        with open_db(path, read_only=True, wait_seconds=READ_WAIT_SECONDS) as con:
+            number = data_version(con)
+    except DatabaseBusy:
+        if known is not None:
+            return Version(known[1], stale=True)
+        raise
+    with _sig_lock:
+        _signatures[key] = (sig, number)
+    return Version(number)
+
+
+# --------------------------------------------------------------------------- the cache
+class _Cache:
+    """A small thread-safe LRU cache; values are shared, never mutated by readers."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict = {}
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], object]):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one computation per key, even when sessions ask at once
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            value = compute()
+            with self._lock:
+                self._data[key] = value
+                self._data.move_to_end(key)
+                while len(self._data) > self.max_entries:
+                    self._data.popitem(last=False)
+                self._key_locks.pop(key, None)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_books_cache = _Cache(max_entries=6)     # big frames: few entries
+_small_cache = _Cache(max_entries=256)   # aggregates, lists, reviews
+
+
+def clear_caches() -> None:
+    _books_cache.clear()
+    _small_cache.clear()
+    with _sig_lock:
+        _signatures.clear()
+
+
+def _read(path: Path, version: int, work: Callable):
+    """Open read-only, check the version is still ``version``, run ``work(con)``, close."""
+    with open_db(path, read_only=True, wait_seconds=READ_WAIT_SECONDS) as con:
+        now = data_version(con)
+        if now != version:
+            raise SnapshotChanged(f"{path}: the data changed (version {version} → {now}) while reading; "
+                                  f"reading again.")
+        return work(con)
+
+
+# --------------------------------------------------------------------------- cached reads
+def books(path: Path, version: int, policy: Policy, as_of: date):
+    """compute_books for every customer as of T (R1-R9), cached per (db, version, policy, T)."""
+    from billing.reports import compute_books
+
+    key = ("books", str(path), version, policy.fingerprint(), as_of.isoformat())
+    return _books_cache.get_or_compute(
+        key, lambda: _read(path, version, lambda con: compute_books(con, policy, as_of)))
+
+
+def customers(path: Path, version: int) -> pd.DataFrame:
+    """Every customer id in the data with its name (customers.csv first, else an entry's)."""
+    def work(con):
+        return con.execute("""
+            WITH ids AS (SELECT customer_id FROM time_entries UNION SELECT customer_id FROM appointments
+                         UNION SELECT customer_id FROM purchases UNION SELECT customer_id FROM customers),
+            named AS (SELECT customer_id, max(customer_name) AS n FROM customers GROUP BY ALL),
+            entry_named AS (SELECT customer_id, max(customer_name) AS n FROM time_entries
+                            WHERE customer_name IS NOT NULL AND customer_name <> '' GROUP BY ALL)
+            SELECT ids.customer_id, coalesce(nullif(named.n, ''), entry_named.n, '') AS customer_name
+            FROM ids LEFT JOIN named USING (customer_id) LEFT JOIN entry_named USING (customer_id)
+            ORDER BY ids.customer_id""").df()
+    return _small_cache.get_or_compute(("customers", str(path), version), lambda: _read(path, version, work))
+
+
+def staff(path: Path, version: int) -> list[str]:
+    def work(con):
+        rows = con.execute("""SELECT staff FROM time_entries UNION SELECT staff FROM appointments
+                              WHERE staff IS NOT NULL AND staff <> '' ORDER BY 1""").fetchall()
+        return [r[0] for r in rows if r[0]]
+    return _small_cache.get_or_compute(("staff", str(path), version), lambda: _read(path, version, work))
+
+
+def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
+                customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Logged minutes of the period's entries (not held: R4) per staff, activity and kind
+    (adhoc/session/general, R2/R4/R5), for the chosen customers and staff."""
+    from billing.rules import classified_entries_sql
+
+    where = "AND e.day BETWEEN $start AND $end"
+    params = {"tz": policy.timezone, "asof": as_of, "start": start, "end": end}
+    if customers_:
+        where += " AND list_contains($customers, e.customer_id)"
+        params["customers"] = list(customers_)
+    if staff_:
+        where += " AND list_contains($staff, e.staff)"
+        params["staff"] = list(staff_)
+
+    def work(con):
+        return con.execute(f"""
+            SELECT staff, coalesce(nullif(activity, ''), '(none)') AS activity, kind,
+                   CAST(sum(minutes_us) AS BIGINT) AS minutes_us, count(*) AS entries
+            FROM ({classified_entries_sql(where)}) WHERE kind <> 'held'
+            GROUP BY ALL ORDER BY ALL""", params).df()
+    key = ("entry_usage", str(path), version, policy.fingerprint(), as_of.isoformat(), start.isoformat(),
+           end.isoformat(), tuple(customers_), tuple(staff_))
+    return _small_cache.get_or_compute(key, lambda: _read(path, version, work))
+
+
+def review(path: Path, version: int, policy: Policy, as_of: date) -> pd.DataFrame:
+    """The engine's review frame (held entries, empty sessions, stale appointments, tiny entries)."""
+    from billing.reports import review_frame
+
+    b = books(path, version, policy, as_of)
+    key = ("review", str(path), version, policy.fingerprint(), as_of.isoformat())
+    return _small_cache.get_or_compute(key, lambda: _read(path, version, lambda con: review_frame(con, b)))
+
+
+def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last ``limit`` imports and their rejected rows (file, line, column, reason)."""
+    def work(con):
+        imports = con.execute("SELECT * FROM imports ORDER BY import_id DESC LIMIT ?", [limit]).df()
+        rejects = con.execute("""
+            SELECT import_id, file, line, "column", reason, record FROM rejects
+            WHERE import_id IN (SELECT import_id FROM imports ORDER BY import_id DESC LIMIT ?)
+            ORDER BY import_id DESC, file, line""", [limit]).df()
+        return imports, rejects
+    return _small_cache.get_or_compute(("imports", str(path), version, limit), lambda: _read(path, version, work))
+
+
+def memo(key: tuple, compute: Callable[[], object]):
+    """Cache a view's result under a key of small scalars (version, policy, filters)."""
+    return _small_cache.get_or_compute(("view",) + key, compute)

@@ -1,0 +1,112 @@
+"""Streamlit helpers shared by the pages: the rerun's context, empty states, tables, charts.
+
+Not a page itself (st.navigation lists only the page files). Every figure comes from
+billing.views; this module only renders.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from billing import appdata, views
+from billing.errors import HourbankError
+from billing.policy import Policy
+
+CTX_KEY = "_hourbank_ctx"
+
+
+@dataclass
+class Ctx:
+    """What dashboard.py read for this rerun: one database version, one policy, the filters."""
+    db: Path
+    policy: Policy | None
+    version: appdata.Version | None
+    filters: views.Filters | None
+    names: dict = field(default_factory=dict)
+    problem: str | None = None   # why there is nothing to show (no database, bad policy, ...)
+    grain_default: str = "week"
+
+    @property
+    def key(self) -> tuple:
+        """Cache key of everything the rerun's figures depend on (small scalars only)."""
+        return (str(self.db), self.version.number if self.version else None,
+                self.policy.fingerprint() if self.policy else None,
+                self.filters.key() if self.filters else None)
+
+    def books(self, policy: Policy | None = None):
+        return appdata.books(self.db, self.version.number, policy or self.policy, self.filters.as_of)
+
+
+def ctx() -> Ctx:
+    value = st.session_state.get(CTX_KEY)
+    if value is None:  # a page run on its own (no dashboard.py): nothing to show
+        return Ctx(db=appdata.db_path(), policy=None, version=None, filters=None,
+                   problem="Start the dashboard with `streamlit run dashboard.py`.")
+    return value
+
+
+def page_context(title: str, caption: str) -> Ctx:
+    """Title, caption, and the rerun's context; stops the page with a clear note when the
+    data cannot be read (the sidebar says why)."""
+    st.title(title)
+    st.caption(caption)
+    c = ctx()
+    if c.problem:
+        st.info(c.problem)
+        st.stop()
+    if c.version is not None and c.version.stale:
+        st.warning(f"An import is running: showing data version {c.version.number} until it has finished.")
+    return c
+
+
+def compute(fn: Callable, *args, **kwargs):
+    """Run a billing read; a changed database reruns the script (one snapshot per rerun), a
+    user-facing problem is shown as one sentence and stops the page (never a traceback)."""
+    try:
+        return fn(*args, **kwargs)
+    except appdata.SnapshotChanged:
+        appdata.clear_caches()
+        st.rerun()
+    except HourbankError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def metric(column, kpi: views.Kpi, inverse: bool = False) -> None:
+    column.metric(kpi.label, kpi.text, kpi.delta_text, help=kpi.help,
+                  delta_color="inverse" if inverse else "normal")
+
+
+def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame:
+    """A frame for display: every *_us column as people's hours ("1 h 30 min"), dates as text."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        if col.endswith("_us"):
+            out[col[:-3]] = views.hours_text(frame[col].fillna(0).astype("int64")) if len(frame) else []
+        else:
+            out[col] = frame[col]
+    if rename:
+        out = out.rename(columns=rename)
+    return out.reset_index(drop=True)
+
+
+def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
+    st.dataframe(hours_table(frame, rename), hide_index=True, **kwargs)
+
+
+def hover_hours(us) -> list[str]:
+    return views.hours_text(us)
+
+
+def style(fig, title: str, x: str, y: str):
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, legend_title_text="",
+                      margin=dict(l=10, r=10, t=50, b=10), height=360)
+    return fig
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, width="stretch")

@@ -1,0 +1,37 @@
+"""Data quality: what needs a human look (review report) and the rows recent imports rejected."""
+import streamlit as st
+
+from billing import appdata, views
+from pages import _ui as ui
+
+c = ui.page_context("Data quality", "Entries and appointments that need a look, and rejected import rows, "
+                                    "each with what to do.")
+f = c.filters
+review = ui.compute(appdata.review, c.db, c.version.number, c.policy, f.as_of)
+review = views.review_for(review, f)
+imports, rejects = ui.compute(appdata.recent_imports, c.db, c.version.number)
+
+st.subheader("To review")
+if review.empty:
+    st.success(f"Nothing to review as of {f.as_of}: no held entries, empty sessions, stale appointments "
+               "or tiny entries.")
+else:
+    counts = views.review_counts(review)
+    cols = st.columns(max(1, min(4, len(counts))))
+    for i, row in enumerate(counts.itertuples(index=False)):
+        cols[i % len(cols)].metric(row.issue, int(row.count))
+    st.dataframe(review.rename(columns={"customer_id": "customer", "what_to_do": "what to do"}), hide_index=True)
+
+st.subheader("Recent imports")
+if imports.empty:
+    st.info("No imports yet: load an export with `python -m billing import EXPORT_DIR`.")
+else:
+    st.dataframe(imports[["import_id", "imported_at", "source", "added", "replaced", "removed", "unchanged",
+                          "rejected", "undone_at"]], hide_index=True)
+    st.subheader("Rejected rows")
+    if rejects.empty:
+        st.success("The recent imports rejected no rows.")
+    else:
+        st.caption("These rows were not loaded (and not lost): correct them in the export at the file and "
+                   "line shown and import it again.")
+        st.dataframe(rejects.rename(columns={"import_id": "import"}), hide_index=True)

@@ -1,0 +1,55 @@
+"""Overview: the period's billable and uncovered hours, forfeitures, what expires soon, fees."""
+import plotly.graph_objects as go
+import streamlit as st
+
+from billing import appdata, views
+from pages import _ui as ui
+
+c = ui.page_context("Overview", "Prepaid 1-on-1 hours at a glance, for the period and customers in the sidebar.")
+f = c.filters
+ov = ui.compute(lambda: appdata.memo(("overview",) + c.key, lambda: views.overview(c.books(), f)))
+
+if ov.empty:
+    st.info("No time entries, appointments or purchases dated on or before "
+            f"{f.as_of}. Import an export (Import page or `python -m billing import`).")
+    st.stop()
+
+cols = st.columns(3)
+ui.metric(cols[0], ov.billable)
+ui.metric(cols[1], ov.uncovered, inverse=True)
+ui.metric(cols[2], ov.fees)
+cols = st.columns(3)
+ui.metric(cols[0], ov.forfeited_90d)
+ui.metric(cols[1], ov.expiring)
+ui.metric(cols[2], ov.general)
+st.caption(f"Period {f.start} – {f.end}, compared with {f.previous().start} – {f.previous().end}. "
+           f"{ov.fee_count} appointment(s) in the period cost a cancellation or no-show fee.")
+
+trend = ov.trend
+grain = trend.attrs.get("grain", "day")
+fig = go.Figure()
+fig.add_bar(x=trend["bucket"], y=views.hours_float(trend["billable_us"]), name="This period",
+            customdata=ui.hover_hours(trend["billable_us"]), hovertemplate="%{x|%Y-%m-%d}: %{customdata}")
+fig.add_scatter(x=trend["bucket"], y=views.hours_float(trend["previous_us"]), name="Previous period",
+                mode="lines+markers", customdata=ui.hover_hours(trend["previous_us"]),
+                hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
+ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),
+         key="overview_trend")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Uncovered time by customer")
+    if ov.uncovered_customers.empty:
+        st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
+    else:
+        st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
+        ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
+                                          "remaining": "prepaid left", "needs": "action"})
+with right:
+    st.subheader("Most urgent expiring blocks")
+    if ov.urgent_blocks.empty:
+        st.info("No active block with time left.")
+    else:
+        st.caption("Active blocks with time left, soonest last day first (R9).")
+        ui.table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
+                                    "days_left": "days left", "remaining": "left"})
