@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--from", dest="preset", help="tracker preset (toggl, clockify, harvest, kimai, "
                                                     "solidtime) or a mapping TOML file")
     imp.add_argument("--timezone", help="time zone of a tracker export's wall times")
+    imp.add_argument("--date-order", choices=("dmy", "mdy", "ymd"),
+                     help="how a tracker export writes dates, when its rows do not decide it")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, load nothing")
 
     rep = sub.add_parser("report", help="print a report")
@@ -99,7 +101,10 @@ def cmd_import(args) -> int:
     if args.preset:
         from billing.trackers import import_tracker_file
         result = import_tracker_file(args.db, Path(args.source), args.preset, timezone=args.timezone,
-                                     dry_run=args.dry_run, policy=policy)
+                                     dry_run=args.dry_run, policy=policy, date_order=args.date_order).result
+        if result is None:
+            print(f"{args.source}: no row could be read; nothing imported.")
+            return 1
     else:
         result = import_export(args.db, Path(args.source), period=args.period, policy=policy,
                                dry_run=args.dry_run)

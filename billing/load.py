@@ -368,13 +368,19 @@ def find_files(source: Path) -> dict[str, Path]:
 
 def import_export(db_path, source, *, period: tuple[date, date] | None = None, policy=None,
                   dry_run: bool = False, label: str | None = None, now: datetime | None = None,
+                  id_prefix: str | None = None, widen_period: bool = False,
+                  extra_rejects: list[Reject] | None = None, notes: dict | None = None,
                   con=None) -> ImportResult:
     """Import the canonical export in folder ``source`` (or a single canonical CSV file).
 
     ``period`` = (first day, last day): entries and appointments of the files present whose
     business day (R1, policy time zone) falls in it and which the export no longer contains
-    are removed (their previous version is kept). ``dry_run`` computes everything and rolls
-    back: the preview of the Import page.
+    are removed (their previous version is kept). ``id_prefix`` limits that removal to ids
+    of one source (a tracker's), so two sources never remove each other's rows;
+    ``widen_period`` widens the period to the business days of the imported rows.
+    ``extra_rejects`` (a converter's) are stored and counted with this import; ``notes``
+    (JSON-able) are kept in the import log. ``dry_run`` computes everything and rolls back:
+    the preview of the Import page.
     """
     from billing.policy import load_policy
 
@@ -390,13 +396,16 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
     if period and period[0] > period[1]:
         raise ImportError_(f"period {period[0]}..{period[1]}: the first day is after the last day.")
 
+    options = dict(id_prefix=id_prefix, widen_period=widen_period, extra_rejects=extra_rejects or [],
+                   notes=notes)
     if con is not None:
-        return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now)
+        return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now, **options)
     with open_db(db_path) as con:
-        return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now)
+        return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now, **options)
 
 
-def _run_import(con, files, headers, period, policy, dry_run, label, now) -> ImportResult:
+def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_prefix, widen_period,
+                extra_rejects, notes) -> ImportResult:
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -404,15 +413,23 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now) -> Imp
         result = ImportResult(import_id=import_id, dry_run=dry_run, data_version=data_version(con),
                               period=period)
         # Read and validate every file before writing anything.
+        if extra_rejects:
+            result.files["(converter)"] = FileCounts(read=len(extra_rejects), rejected=len(extra_rejects))
+            _store_rejects(con, import_id, extra_rejects)
+            result.rejects.extend(extra_rejects)
         for table, path in files.items():
             result.files[path.name] = _stage_file(con, table, path, headers[table], result)
+        if period and widen_period:
+            period = _widened(con, files, period, policy)
+            result.period = period
         for table, path in files.items():
-            _merge(con, table, path.name, import_id, period, policy, result.files[path.name])
+            _merge(con, table, path.name, import_id, period, policy, result.files[path.name], id_prefix)
         con.execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [import_id, now, label, json.dumps({p.name: str(p) for p in files.values()}),
              period[0] if period else None, period[1] if period else None,
-             result.added, result.replaced, result.removed, result.unchanged, result.rejected])
+             result.added, result.replaced, result.removed, result.unchanged, result.rejected,
+             json.dumps(notes, default=str) if notes else None])
         result.data_version = bump_data_version(con)
         if dry_run:
             con.execute("ROLLBACK")
@@ -452,7 +469,8 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     checks = _checks(table, col)
     bad_col = "CASE " + " ".join(f"WHEN {c} THEN '{n}'" for n, c, _ in checks) + " END"
     bad_reason = "CASE " + " ".join(f"WHEN {c} THEN {r}" for _, c, r in checks) + " END"
-    extra_cols = [a for a, name in name_of.items() if name not in known]
+    extra_cols = [a for a, name in name_of.items()
+                  if name not in known and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
     if extra_cols:
         extra = "json_object(" + ", ".join(f"?, t_{a}" for a in extra_cols) + ")"
         extra_params = [name_of[a] for a in extra_cols]
@@ -503,10 +521,26 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
             else:
                 line = good_lines[ordinal] if consistent and ordinal < len(good_lines) else None
                 file_rejects.append(Reject(path.name, line, column, reason, rec))
-        con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
-                        [[result.import_id, r.file, r.line, r.column, r.reason, r.record] for r in file_rejects])
+        _store_rejects(con, result.import_id, file_rejects)
         result.rejects.extend(file_rejects)
     return counts
+
+
+def _store_rejects(con, import_id: int, rejects: list[Reject]) -> None:
+    con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
+                    [[import_id, r.file, r.line, r.column, r.reason, r.record] for r in rejects])
+
+
+def _widened(con, files, period, policy) -> tuple[date, date]:
+    first, last = period
+    for table, ts in (("time_entries", "started_at"), ("appointments", "scheduled_start")):
+        if table not in files:
+            continue
+        lo, hi = con.execute(f"SELECT min(d), max(d) FROM (SELECT {business_day_sql(ts, ts + '_offset')} AS d "
+                             f"FROM stage_{table} WHERE bad_reason IS NULL)", [policy.timezone]).fetchone()
+        first = min(first, lo) if lo else first
+        last = max(last, hi) if hi else last
+    return first, last
 
 
 def _content_columns(table: str) -> list[str]:
@@ -514,7 +548,8 @@ def _content_columns(table: str) -> list[str]:
             if line.split()[0] != "import_id"]
 
 
-def _merge(con, table: str, filename: str, import_id: int, period, policy, counts: FileCounts) -> None:
+def _merge(con, table: str, filename: str, import_id: int, period, policy, counts: FileCounts,
+           id_prefix: str | None = None) -> None:
     idc = ID_COLUMN[table]
     cols = _content_columns(table)
     # New content of this import: good rows only.
@@ -540,11 +575,12 @@ def _merge(con, table: str, filename: str, import_id: int, period, policy, count
         # R1: the business day of what is stored, in the policy's zone. A row whose new
         # version was rejected keeps its old version (the reject is shown, nothing lost).
         removable = f"""SELECT l.{idc} FROM {table} l
-            WHERE {business_day_sql('l.' + ts, 'l.' + ts + '_offset')} BETWEEN ? AND ?
+            WHERE {business_day_sql('l.' + ts, 'l.' + ts + '_offset').replace('?', '$tz')} BETWEEN $first AND $last
               AND l.{idc} NOT IN (SELECT {idc} FROM new_{table})
+              AND ($prefix IS NULL OR starts_with(l.{idc}, $prefix))
               AND l.{idc} NOT IN (SELECT json_extract_string(record, '$.{idc}') FROM stage_{table}
                                   WHERE bad_reason IS NOT NULL AND json_extract_string(record, '$.{idc}') IS NOT NULL)"""
-        params = [policy.timezone, period[0], period[1]]
+        params = {"tz": policy.timezone, "first": period[0], "last": period[1], "prefix": id_prefix}
         con.execute(f"CREATE OR REPLACE TEMP TABLE gone_{table} AS {removable}", params)
         counts.removed = con.execute(f"SELECT count(*) FROM gone_{table}").fetchone()[0]
         if counts.removed:

@@ -90,7 +90,8 @@ SCHEMA = [
         removed INTEGER NOT NULL,
         unchanged INTEGER NOT NULL,
         rejected INTEGER NOT NULL,
-        undone_at TIMESTAMP)""",
+        undone_at TIMESTAMP,
+        notes VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS rejects (
         import_id INTEGER NOT NULL,
         file VARCHAR NOT NULL,

@@ -89,9 +89,14 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
                    for f, line, col, reason, raw in conversion.rejects]
         if conversion.entries == 0:
             return TrackerImport(conversion=conversion, result=None, rejects=rejects)
+        # The period removal is scoped to this tracker's own ids, and widened to the business
+        # days (policy zone) of the converted rows, so edits near midnight are still caught.
         result = import_export(db_path, tmp, period=conversion.period, policy=policy,
-                               dry_run=dry_run, label=f"{mapping.name}: {path.name}")
-    return TrackerImport(conversion=conversion, result=result, rejects=rejects + list(result.rejects))
+                               dry_run=dry_run, label=f"{mapping.name}: {path.name}",
+                               id_prefix=f"{mapping.name}-", widen_period=True, extra_rejects=rejects,
+                               notes={"unmapped_clients": list(conversion.unmapped_clients),
+                                      "tracker": mapping.name, "file": path.name})
+    return TrackerImport(conversion=conversion, result=result, rejects=list(result.rejects))
 
 
 __all__ += ["TrackerImport", "import_tracker_file"]
