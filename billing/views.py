@@ -133,7 +133,7 @@ def bucket_start(days, grain: str) -> pd.Series:
     if grain == "day":
         return d
     if grain == "week":
-        return d - pd.to_timedelta(d.dt.weekday, unit="D")
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
     if grain == "month":
         return d - pd.to_timedelta(d.dt.day - 1, unit="D")
     raise ValueError(f"unknown grain {grain!r} (known: day, week, month)")
