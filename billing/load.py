@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from billing.errors import HourbankError
 from billing.store import ID_COLUMN, TABLES, bump_data_version, data_version, open_db
 
@@ -456,7 +458,9 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
         "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
         "strict_mode = true, store_rejects = true, encoding = 'utf-8')", [str(path)])
     shape_errors = con.execute(
-        "SELECT line, error_type, error_message, csv_line FROM reject_errors ORDER BY line").fetchall()
+        # One row per bad record (DuckDB lists a record once per missing column).
+        "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
+        "GROUP BY line ORDER BY line").fetchall()
     if any(e[1] == "INVALID ENCODING" for e in shape_errors):
         line = next(e[0] for e in shape_errors if e[1] == "INVALID ENCODING")
         raise ImportError_(f"{path.name}: the file is not UTF-8 text (first bad bytes in record {line}); "
@@ -515,11 +519,15 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
                       else "the record has more fields than the header" if "TOO MANY" in etype
                       else f"the record cannot be read as CSV ({message})")
             file_rejects.append(Reject(path.name, where, None, reason, (csv_line or "").strip("\r\n")))
+        # Row ids follow the file's order but need not start at 0 (transaction-local storage):
+        # a row's position is its rank among them.
+        rowids = np.sort(con.execute(f"SELECT rowid FROM raw_{table}").fetchnumpy()["rowid"])
         for ordinal, sfile, sline, column, reason, rec in bad:
             if sline is not None:  # a converted tracker file: point at the user's own file
                 file_rejects.append(Reject(sfile or path.name, sline, column, reason, rec))
             else:
-                line = good_lines[ordinal] if consistent and ordinal < len(good_lines) else None
+                pos = int(np.searchsorted(rowids, ordinal))
+                line = good_lines[pos] if consistent and pos < len(good_lines) else None
                 file_rejects.append(Reject(path.name, line, column, reason, rec))
         _store_rejects(con, result.import_id, file_rejects)
         result.rejects.extend(file_rejects)

@@ -12,6 +12,7 @@ report is computed, never here.
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ import duckdb
 from billing.errors import HourbankError
 
 SCHEMA_VERSION = "1"
-LOCK_WAIT_SECONDS = 5.0
+LOCK_WAIT_SECONDS = float(os.environ.get("HOURBANK_LOCK_WAIT", "5"))
 
 # Live tables: one row per id, with the import that last wrote it.
 TABLES = {
@@ -146,7 +147,7 @@ def _first_line(exc: Exception) -> str:
 
 
 @contextmanager
-def open_db(path: str | Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS):
+def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | None = None):
     """Open the database for one command and close it afterwards.
 
     Read-write opens create the file and the schema. A read-only open of a file that does
@@ -156,7 +157,7 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float = LOC
     if read_only and not path.exists():
         raise DatabaseError(f"{path}: no such database; import an export first "
                             f"(python -m billing import EXPORT_DIR --db {path}).")
-    con = _connect(path, read_only, wait_seconds)
+    con = _connect(path, read_only, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     try:
         con.execute("SET TimeZone = 'UTC'")
         if not read_only:
