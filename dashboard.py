@@ -126,5 +126,10 @@ context = read_context()
 context.filters = sidebar_filters(context)
 if context.problem:
     st.sidebar.warning(context.problem)
+# The page reads this rerun's context; it is dropped afterwards, so a page that runs without
+# this script before it notices (pages/_ui.py).
 st.session_state[CTX_KEY] = context
-navigation().run()
+try:
+    navigation().run()
+finally:
+    st.session_state.pop(CTX_KEY, None)

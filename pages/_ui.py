@@ -43,10 +43,26 @@ class Ctx:
 
 def ctx() -> Ctx:
     value = st.session_state.get(CTX_KEY)
-    if value is None:  # a page run on its own (no dashboard.py): nothing to show
+    if value is None:
+        _run_the_shell_first()
         return Ctx(db=appdata.db_path(), policy=None, version=None, filters=None,
                    problem="Start the dashboard with `streamlit run dashboard.py`.")
     return value
+
+
+def _run_the_shell_first() -> None:
+    """A page ran without dashboard.py before it in the same run.
+
+    Streamlit's old multipage mode (a folder named pages/ beside the main script) is on until
+    the first st.navigation call switches it off; so the very first request of a fresh server
+    for a page's URL (a shared link) runs the page file alone. Switch the old mode off and
+    rerun: dashboard.py then runs first and st.navigation picks the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def page_context(title: str, caption: str) -> Ctx:
