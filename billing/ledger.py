@@ -88,16 +88,17 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     [customer_id, day, purchase_id, drawn_us]).
     """
     days = days.reset_index(drop=True)
-    order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"),
-                        days["customer_id"].to_numpy()))
+    # Customer codes in the blocks' sort order, so that both lie on one increasing line.
+    customers = pd.Index(sorted(set(days["customer_id"]) | set(blocks["customer_id"])))
+    codes = customers.get_indexer(days["customer_id"]).astype("int64")
+    order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"), codes))
     d = days.iloc[order].reset_index(drop=True)
     n = len(d)
     x = d["billable_us"].to_numpy(dtype="int64")
 
-    customers = pd.Index(pd.unique(pd.concat([d["customer_id"], blocks["customer_id"]], ignore_index=True)))
     shift = np.int64(1 << 32)
     day_ord = _ordinal(d["day"]) if n else np.zeros(0, "int64")
-    d_key = customers.get_indexer(d["customer_id"]).astype("int64") * shift + day_ord
+    d_key = codes[order] * shift + day_ord
     b_cust = customers.get_indexer(blocks["customer_id"]).astype("int64")
     exp_key = b_cust * shift + (_ordinal(blocks["expires_on"]) if len(blocks) else np.zeros(0, "int64"))
     caps = blocks["purchased_us"].to_numpy(dtype="int64")
