@@ -1,0 +1,265 @@
+"""A customer statement: every billed minute of one customer and period, explained.
+
+``build_statement`` reads one snapshot and fills ``billing.statement_model.Statement``:
+the opening balance at the period's start, day by day how each billed figure was reached
+(entries, the daily rounding of R5, sessions of R4, fees of R6) and which block paid for
+it (R8), purchases and forfeitures as they happen (R7, R9), and the closing balance.
+The ledger lines always balance: opening + purchases − draws − forfeitures = closing.
+
+Issued statements are recorded (``issue_statement``) with their figures and files, so a
+later look can tell whether today's data still gives the same figures.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timezone
+
+import pandas as pd
+
+from billing import reports, rules
+from billing.errors import HourbankError
+from billing.policy import US_PER_HOUR, Policy, validate_policy
+from billing.statement_model import Statement, format_minutes
+from billing.store import open_db
+
+KIND_LABEL = {"adhoc": "ad-hoc", "session": "session", "general": "general (free)", "held": "held"}
+
+
+def customer_names(con) -> dict[str, str]:
+    """customer_id → name: customers.csv first, else the newest name an entry carried."""
+    rows = con.execute("""
+        SELECT customer_id, coalesce(c.customer_name, e.customer_name) FROM
+            (SELECT customer_id, arg_max(customer_name, started_at) AS customer_name FROM time_entries
+             WHERE customer_name IS NOT NULL GROUP BY customer_id) e
+        FULL OUTER JOIN customers c USING (customer_id)""").fetchall()
+    return {cid: name for cid, name in rows if name}
+
+
+def _written(wall, offset) -> str:
+    """A stored timestamp as the export wrote it (offset kept when there was one)."""
+    if wall is None or pd.isna(wall):
+        return ""
+    text = pd.Timestamp(wall).isoformat()
+    if offset is None or pd.isna(offset):
+        return text
+    off = int(offset)
+    sign = "+" if off >= 0 else "-"
+    return f"{text}{sign}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
+
+
+def statement_entries(con, policy: Policy, as_of: date, customer: str, first: date, last: date) -> pd.DataFrame:
+    where = "AND e.customer_id = $customer AND e.day BETWEEN $first AND $last"
+    df = con.execute(f"""SELECT * FROM ({rules.classified_entries_sql(where)}) ORDER BY day, started_at, entry_id""",
+                     {"tz": policy.timezone, "asof": as_of, "customer": customer, "first": first,
+                      "last": last}).df()
+    df["day"] = pd.to_datetime(df["day"]).dt.date
+    return df
+
+
+def _explain_day(day_row, entries: pd.DataFrame, fees: pd.DataFrame, policy: Policy) -> str:
+    parts = []
+    adhoc = entries[entries["kind"] == "adhoc"]
+    if len(adhoc):
+        terms = " + ".join(format_minutes(m) for m in adhoc["minutes_us"])
+        raw, billed = int(day_row.adhoc_raw_us), int(day_row.adhoc_billed_us)
+        text = f"ad-hoc {terms}" + (f" = {format_minutes(raw)}" if len(adhoc) > 1 else "")
+        text += (f" → rounded up to {format_minutes(billed)} (R5, {policy.rounding_increment_minutes}-min increments)"
+                 if billed != raw else f" → {format_minutes(billed)} (R5, already a whole increment)")
+        parts.append(text)
+    session = entries[entries["kind"] == "session"]
+    if len(session):
+        for appt, group in session.groupby("appointment_id", sort=True):
+            parts.append(f"session {appt}: " + " + ".join(format_minutes(m) for m in group["minutes_us"])
+                         + " as logged (R4)")
+    if int(day_row.top_up_us):
+        parts.append(f"booked-length top-up {format_minutes(int(day_row.top_up_us))} (R4, at least booked)")
+    for fee in fees.itertuples():
+        parts.append(f"{fee.fee_kind} fee {format_minutes(int(fee.fee_us))} for {fee.appointment_id} (R6)")
+    return "; ".join(parts)
+
+
+def _paid_by(draws: pd.DataFrame, uncovered_us: int) -> str:
+    parts = [f"{r.purchase_id} {format_minutes(int(r.drawn_us))}" for r in draws.itertuples()]
+    text = ", ".join(parts) if parts else "no prepaid block"
+    if uncovered_us:
+        text += f"; {format_minutes(uncovered_us)} uncovered (invoiced separately, R8)"
+    return text
+
+
+def build_statement(con, policy: Policy, customer: str, period_from: date, period_to: date,
+                    as_of: date, generated_at: datetime | None = None) -> Statement:
+    if period_from > period_to:
+        raise HourbankError(f"statement period {period_from}..{period_to}: the first day is after the last day.")
+    last = min(period_to, as_of)  # nothing after T counts (R1)
+    books = reports.compute_books(con, policy, as_of, customer)
+    if customer not in set(books.customers):
+        raise HourbankError(f"customer {customer!r} has nothing dated on or before {as_of}.")
+    names = customer_names(con)
+    days_all, blocks, draws = books.days, books.blocks, books.draws
+    in_period = (pd.to_datetime(days_all["day"]).dt.date >= period_from) & (pd.to_datetime(days_all["day"]).dt.date <= last)
+    days = days_all[in_period & (days_all["billable_us"] > 0)].copy()
+    days["day"] = pd.to_datetime(days["day"]).dt.date
+    draws = draws.assign(day=pd.to_datetime(draws["day"]).dt.date)
+    entries = statement_entries(con, policy, as_of, customer, period_from, last)
+    appts = books.appointments.assign(day=pd.to_datetime(books.appointments["day"]).dt.date)
+    fee_rows = appts[(appts["fee_us"] > 0) & (appts["day"] >= period_from) & (appts["day"] <= last)]
+
+    days["explanation"] = [
+        _explain_day(r, entries[entries["day"] == r.day], fee_rows[fee_rows["day"] == r.day], policy)
+        for r in days.itertuples()]
+    days["paid_by"] = [_paid_by(draws[draws["day"] == r.day], int(r.uncovered_us)) for r in days.itertuples()]
+
+    # ---- the ledger: opening, purchases, draws, uncovered, forfeitures, closing
+    b = blocks.copy()
+    used_before = draws[draws["day"] < period_from].groupby("purchase_id")["drawn_us"].sum()
+    b["left_at_start"] = b["purchased_us"] - b["purchase_id"].map(used_before).fillna(0).astype("int64")
+    open_mask = (b["purchased_on"] < period_from) & (b["expires_on"] >= period_from)
+    opening = int(b.loc[open_mask, "left_at_start"].sum())
+    lines = [(period_from, 0, "opening", "prepaid minutes left at the start of the period", None, 0)]
+    for r in b[(b["purchased_on"] >= period_from) & (b["purchased_on"] <= last)].itertuples():
+        lines.append((r.purchased_on, 1, "purchase", f"purchase {r.purchase_id}: {format_minutes(int(r.purchased_us))}, "
+                      f"usable through {r.expires_on} (R7)", r.purchase_id, int(r.purchased_us)))
+    period_draws = draws[(draws["day"] >= period_from) & (draws["day"] <= last)]
+    for r in period_draws.itertuples():
+        lines.append((r.day, 2, "billed", f"billed on {r.day}, paid by {r.purchase_id} (R8)", r.purchase_id,
+                      -int(r.drawn_us)))
+    for r in days[days["uncovered_us"] > 0].itertuples():
+        lines.append((r.day, 3, "uncovered", f"{format_minutes(int(r.uncovered_us))} billed on {r.day} with no "
+                      f"prepaid minutes left: invoiced separately (R8)", None, 0))
+    used_through = draws[draws["day"] <= last].groupby("purchase_id")["drawn_us"].sum()
+    b["left_at_end"] = b["purchased_us"] - b["purchase_id"].map(used_through).fillna(0).astype("int64")
+    gone = b[(b["expires_on"] >= period_from) & (b["expires_on"] <= last) & (b["expires_on"] < as_of)
+             & (b["left_at_end"] > 0) & (b["purchased_on"] <= last)]
+    for r in gone.itertuples():
+        lines.append((r.expires_on, 4, "forfeited", f"{format_minutes(int(r.left_at_end))} left in {r.purchase_id} "
+                      f"forfeited at the end of its last day {r.expires_on} (R9)", r.purchase_id, -int(r.left_at_end)))
+    lines.sort(key=lambda t: (t[0], t[1], t[4] or ""))
+    balance, rows = opening, []
+    for day, _, kind, text, pid, minutes in lines:
+        balance += minutes if kind != "opening" else 0
+        rows.append({"date": day, "kind": kind, "description": text, "purchase_id": pid,
+                     "minutes_us": minutes if kind != "opening" else opening, "balance_us": balance})
+    closing = balance
+    rows.append({"date": last, "kind": "closing", "description": "prepaid minutes left at the end of the period",
+                 "purchase_id": None, "minutes_us": closing, "balance_us": closing})
+    ledger_frame = pd.DataFrame(rows)
+
+    alive = b[(b["purchased_on"] <= last) & (b["left_at_end"] > 0)
+              & ((b["expires_on"] > last) | ((b["expires_on"] == last) & (last >= as_of)))]
+    assert int(alive["left_at_end"].sum()) == closing, "statement ledger does not balance"
+    next_expiry = min(alive["expires_on"]) if len(alive) else None
+    soon = alive[pd.Series([(e - last).days <= policy.expiring_window_days for e in alive["expires_on"]],
+                           index=alive.index, dtype=bool)]
+
+    entries_out = pd.DataFrame({
+        "day": entries["day"],
+        "started_at": [_written(w, o) for w, o in zip(entries["started_at"], entries["started_at_offset"])],
+        "entry_id": entries["entry_id"], "staff": entries["staff"], "activity": entries["activity"],
+        "tier": entries["tier"], "kind": entries["kind"].map(KIND_LABEL),
+        "minutes_us": entries["minutes_us"].astype("int64"), "customer_requested": entries["customer_requested"],
+        "appointment_id": entries["appointment_id"], "notes": entries["notes"],
+    })
+    fees_out = pd.DataFrame({
+        "day": fee_rows["day"], "appointment_id": fee_rows["appointment_id"], "status": fee_rows["status"],
+        "cancelled_by": fee_rows["cancelled_by"],
+        "scheduled_start": [_written(w, o) for w, o in zip(fee_rows["scheduled_start"], fee_rows["scheduled_start_offset"])],
+        "cancelled_at": [_written(w, o) or None for w, o in zip(fee_rows["cancelled_at"], fee_rows["cancelled_at_offset"])],
+        "notice_hours": [("" if pd.isna(n) else f"{int(n) / US_PER_HOUR:.1f}") for n in fee_rows["notice_us"]],
+        "fee_us": fee_rows["fee_us"].astype("int64"),
+    })
+    general = days_all[in_period]["general_us"].sum()
+    totals = {
+        "billable_us": int(days["billable_us"].sum()), "covered_us": int(days["covered_us"].sum()),
+        "uncovered_us": int(days["uncovered_us"].sum()), "fee_us": int(days["fee_us"].sum()),
+        "session_us": int(days["session_us"].sum()), "adhoc_raw_us": int(days["adhoc_raw_us"].sum()),
+        "adhoc_billed_us": int(days["adhoc_billed_us"].sum()),
+        "purchased_us": int(sum(m for _, _, k, _, _, m in lines if k == "purchase")),
+        "forfeited_us": int(-sum(m for _, _, k, _, _, m in lines if k == "forfeited")),
+        "nonbillable_us": int(general),
+    }
+    return Statement(
+        customer_id=customer, customer_name=names.get(customer, customer), period_from=period_from,
+        period_to=period_to, as_of=as_of, policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),
+        data_version=books.data_version,
+        generated_at=generated_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+        opening_remaining_us=opening, closing_remaining_us=closing, next_expiry=next_expiry,
+        expiring_us=int(soon["left_at_end"].sum()), totals=totals,
+        days=days[["day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us", "covered_us",
+                   "uncovered_us", "explanation", "paid_by"]].reset_index(drop=True),
+        entries=entries_out.reset_index(drop=True), fees=fees_out.reset_index(drop=True),
+        ledger=ledger_frame,
+        blocks=blocks[["purchase_id", "purchased_on", "expires_on", "purchased_us", "used_us", "forfeited_us",
+                       "remaining_us", "status"]].reset_index(drop=True),
+    )
+
+
+# --------------------------------------------------------------------------- issuing
+def statement_figures(st: Statement) -> dict:
+    """The figures a customer was told: what a later check compares."""
+    return {
+        "opening_remaining_us": st.opening_remaining_us, "closing_remaining_us": st.closing_remaining_us,
+        "next_expiry": st.next_expiry.isoformat() if st.next_expiry else None,
+        "totals": {k: int(v) for k, v in st.totals.items()},
+        "days": {r.day.isoformat(): [int(r.billable_us), int(r.covered_us), int(r.uncovered_us)]
+                 for r in st.days.itertuples()},
+    }
+
+
+def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: str | None = None) -> int:
+    """Record an issued statement (its figures and its files); returns its id."""
+    with open_db(db_path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            sid = con.execute("SELECT coalesce(max(statement_id), 0) + 1 FROM statements").fetchone()[0]
+            con.execute(
+                "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, datetime.now(timezone.utc).replace(tzinfo=None), issued_by, st.customer_id, st.period_from,
+                 st.period_to, st.as_of, st.data_version, json.dumps(st.policy, sort_keys=True),
+                 json.dumps(statement_figures(st), sort_keys=True),
+                 json.dumps({name: hashlib.sha256(data).hexdigest() for name, data in files.items()}), None])
+            for name, data in files.items():
+                con.execute("INSERT INTO statement_files VALUES (?, ?, ?)", [sid, name, data])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return sid
+
+
+def issued_statements(con, customer: str | None = None) -> pd.DataFrame:
+    where = "WHERE customer_id = ?" if customer else ""
+    return con.execute(f"SELECT * FROM statements {where} ORDER BY statement_id DESC",
+                       [customer] if customer else []).df()
+
+
+def recheck_issued(con, row) -> list[str]:
+    """What differs between an issued statement and the same statement computed today.
+
+    The statement is rebuilt with the policy it was issued under, so only a change of
+    data (an import, an undo) can make it differ. An empty list means: still the same.
+    """
+    policy = validate_policy(json.loads(row["policy"]), source=f"statement {row['statement_id']}")
+    def as_date(v):
+        return pd.Timestamp(v).date()
+    try:
+        now = build_statement(con, policy, row["customer_id"], as_date(row["period_from"]), as_date(row["period_to"]),
+                              as_date(row["as_of"]))
+    except HourbankError as exc:
+        return [str(exc)]
+    then, today = json.loads(row["figures"]), statement_figures(now)
+    diffs = []
+    for key in ("opening_remaining_us", "closing_remaining_us"):
+        if then[key] != today[key]:
+            diffs.append(f"{key.replace('_us', '').replace('_', ' ')}: issued {format_minutes(then[key])}, "
+                         f"now {format_minutes(today[key])}")
+    for key, value in then["totals"].items():
+        if today["totals"].get(key) != value:
+            diffs.append(f"{key.replace('_us', '')}: issued {format_minutes(value)}, "
+                         f"now {format_minutes(today['totals'].get(key, 0))}")
+    changed_days = sorted(set(then["days"]) ^ set(today["days"])
+                          | {d for d in set(then["days"]) & set(today["days"]) if then["days"][d] != today["days"][d]})
+    if changed_days:
+        diffs.append("days that changed: " + ", ".join(changed_days[:10]) + (" …" if len(changed_days) > 10 else ""))
+    return diffs
+
