@@ -12,8 +12,7 @@ a customer's whole day, across all staff), so those figures are not split by sta
 """
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -143,12 +142,6 @@ def period_days(books: Books, f: Filters) -> pd.DataFrame:
     """The customer-days of the period for the chosen customers (R1 business days ≤ T)."""
     d = of_customers(books.days, f.customers)
     return d[in_period(d["day"], f.start, f.end)]
-
-
-def downsample_note(n: int, limit: int = MAX_CHART_POINTS) -> str | None:
-    if n <= limit:
-        return None
-    return f"{n:,} points are too many to draw; the chart shows the first {limit:,}."
 
 
 # --------------------------------------------------------------------------- overview
@@ -571,8 +564,3 @@ def review_counts(review: pd.DataFrame) -> pd.DataFrame:
 
 def review_for(review: pd.DataFrame, f: Filters) -> pd.DataFrame:
     return of_customers(review, f.customers).reset_index(drop=True)
-
-
-def month_label(ts) -> str:
-    ts = pd.Timestamp(ts)
-    return f"{calendar.month_abbr[ts.month]} {ts.year}"

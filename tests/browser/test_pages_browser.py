@@ -126,3 +126,16 @@ def test_an_import_from_the_command_line_shows_up_without_a_restart(
     assert_no_exception(page)
     assert metric(page, "Billable") == "3 h"
     screenshot(page, "after-cli-import")
+
+
+def test_a_shared_link_to_a_page_works_as_the_first_request_of_a_fresh_server(
+        streamlit_server, tmp_path, page, wait_idle, assert_no_exception):
+    # Streamlit's old pages/-folder mode is on until the first st.navigation call; the first
+    # request of a new server for a page's URL must still get the shell, the filters and the page.
+    db, policy = build(tmp_path)
+    base = streamlit_server(db, policy)
+    open_view(page, f"{base}/usage", wait_idle, VIEW + "&customers=beta+%C2%B7+Beta+GmbH")
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text().strip() == "Usage"
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"]').count() == 1
+    assert metric(page, "Billable") == "2 h"
