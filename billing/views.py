@@ -386,6 +386,10 @@ def expiry_projection(books: Books, f: Filters, names: dict | None = None) -> pd
     return out
 
 
+def run_out_text(run_out) -> list[str]:
+    return [d.isoformat() if isinstance(d, date) else "no recent use" for d in run_out]
+
+
 def at_risk(projection: pd.DataFrame) -> pd.DataFrame:
     return projection[projection["projected_lost_us"] > 0].reset_index(drop=True)
 
@@ -560,6 +564,15 @@ def review_counts(review: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"issue": pd.Series(dtype="str"), "count": pd.Series(dtype="int64")})
     kind = review["issue"].str.replace(r"\s*[:(].*$", "", regex=True)
     return kind.value_counts().rename_axis("issue").reset_index(name="count")
+
+
+def rejects_with_action(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejected import rows with where they are and what to do (FORMATS.md: kept, not lost)."""
+    out = rejects.copy()
+    where = [f"{f}" + (f", line {int(l)}" if pd.notna(l) else "") + (f", column '{c}'" if isinstance(c, str) and c else "")
+             for f, l, c in zip(out["file"], out["line"], out["column"])]
+    out["what_to_do"] = [f"correct {w} in the export ({r}) and import it again" for w, r in zip(where, out["reason"])]
+    return out
 
 
 def review_for(review: pd.DataFrame, f: Filters) -> pd.DataFrame:

@@ -34,4 +34,5 @@ else:
     else:
         st.caption("These rows were not loaded (and not lost): correct them in the export at the file and "
                    "line shown and import it again.")
-        st.dataframe(rejects.rename(columns={"import_id": "import"}), hide_index=True)
+        st.dataframe(views.rejects_with_action(rejects).rename(
+            columns={"import_id": "import", "what_to_do": "what to do"}), hide_index=True)

@@ -49,7 +49,7 @@ else:
                    "the table lists them all.")
 
     st.subheader("Customers: pace and projection")
-    view = proj.assign(run_out=proj["run_out"].astype(str).replace({"None": "no recent use"}))
+    view = proj.assign(run_out=views.run_out_text(proj["run_out"]))
     ui.table(view[["customer_id", "customer_name", "remaining_us", "pace_per_day_us", "next_expiry", "run_out",
                    "projected_lost_us"]],
              {"customer_id": "customer", "customer_name": "name", "remaining": "left",

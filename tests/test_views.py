@@ -373,3 +373,30 @@ def test_environment_chooses_database_and_policy(monkeypatch, tmp_path):
 def test_hours_text_is_the_one_people_style():
     assert views.hours_text(90 * MIN) == "1 h 30 min"
     assert views.hours_text([45 * MIN, 120 * MIN]) == ["45 min", "2 h"]
+
+
+def test_rejected_rows_are_listed_with_where_and_what_to_do(tmp_path):
+    led = Ledger(tmp_path, POLICY)
+    led.load(entries=[entry("ok", "2026-04-01T09:00:00", 30), entry("bad", "2026-04-01T09:00:00", "1e1")])
+    v = appdata.current_version(led.db).number
+    imports, rejects = appdata.recent_imports(led.db, v)
+    assert imports["rejected"].tolist() == [1]
+    shown = views.rejects_with_action(rejects)
+    assert shown["what_to_do"].iloc[0].startswith("correct time_entries.csv, line 3, column 'minutes' in the export")
+
+
+def test_run_out_text():
+    assert views.run_out_text([date(2026, 7, 1), None]) == ["2026-07-01", "no recent use"]
+
+
+def test_the_demo_database_is_built_on_first_run_only(monkeypatch, tmp_path):
+    monkeypatch.delenv("HOURBANK_DB", raising=False)
+    monkeypatch.setenv("HOURBANK_POLICY", str(tmp_path / "p.toml"))
+    (tmp_path / "p.toml").write_text('timezone = "UTC"\n')
+    monkeypatch.setattr(appdata, "DEFAULT_DB", tmp_path / "data" / "hourbank.duckdb")
+    monkeypatch.setattr(appdata, "DEMO_EXPORT", tmp_path / "data" / "demo_export")
+    assert appdata.ensure_demo_db(today=T) is True
+    version = appdata.current_version(appdata.DEFAULT_DB).number
+    assert version >= 1
+    assert len(appdata.customers(appdata.DEFAULT_DB, version)) > 0
+    assert appdata.ensure_demo_db(today=T) is False     # built once
