@@ -400,3 +400,30 @@ def test_the_demo_database_is_built_on_first_run_only(monkeypatch, tmp_path):
     assert version >= 1
     assert len(appdata.customers(appdata.DEFAULT_DB, version)) > 0
     assert appdata.ensure_demo_db(today=T) is False     # built once
+
+
+def test_while_an_import_holds_the_file_the_last_version_is_shown_as_stale(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    led = load_fixture(Ledger(tmp_path, POLICY))
+    v = appdata.current_version(led.db).number
+    cached = appdata.books(led.db, v, POLICY, T)
+    monkeypatch.setattr(appdata, "READ_WAIT_SECONDS", 0.3)
+    # Another process holds the file read-write (as `python -m billing import` does) and writes.
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+        "con.execute(\"INSERT INTO meta VALUES ('import_running', 'yes')\"); "
+        "print('holding', flush=True); time.sleep(30)"), str(led.db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        busy = appdata.current_version(led.db)
+        assert busy == appdata.Version(v, stale=True)
+        assert appdata.books(led.db, busy.number, POLICY, T) is cached   # served from the cache
+        with pytest.raises(appdata.DatabaseBusy, match="in use by another process"):
+            appdata.entry_usage(led.db, v, POLICY, T, date(2026, 4, 2), T)  # not cached: one sentence
+    finally:
+        holder.kill()
+        holder.wait()
+    assert appdata.current_version(led.db) == appdata.Version(v)
