@@ -1,0 +1,109 @@
+"""The command line, run as a user runs it: python -m billing …"""
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.builders import appointment, entry, purchase, write_csv, write_export
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, ok=True):
+    out = subprocess.run([sys.executable, "-m", "billing", *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+    if ok:
+        assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    return out
+
+
+@pytest.fixture
+def export(tmp_path):
+    folder = write_export(
+        tmp_path / "export",
+        entries=[entry("e1", "2026-01-12T09:00", 5), entry("e2", "2026-01-12T14:00", 30, staff="Bob"),
+                 entry("e3", "2026-01-13T10:00", 45, appointment_id="S1"), entry("e5", "2026-02-03T10:00", 10),
+                 entry("bad", "2026-02-03", 10)],
+        appointments=[appointment("S1", "2026-01-13T10:00"),
+                      appointment("C1", "2026-01-14T15:00", 60, "cancelled", cancelled_at="2026-01-14T05:00")],
+        purchases=[purchase("P1", "2026-01-10", 2), purchase("P2", "2026-02-01", 1)])
+    return folder
+
+
+def test_import_prints_counts_and_first_rejects_and_exits_0(tmp_path, export):
+    out = cli("import", export, "--db", tmp_path / "db.duckdb")
+    assert "import 1: 8 added, 0 replaced, 0 removed, 0 unchanged, 1 rejected" in out.stdout
+    assert "time_entries.csv, line 6, column 'started_at': started_at is not a timestamp" in out.stdout
+    again = cli("import", export, "--db", tmp_path / "db.duckdb")
+    assert "0 added, 0 replaced, 0 removed, 8 unchanged, 1 rejected" in again.stdout
+
+
+def test_report_csv_is_exactly_formats_md(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    out = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", write_csv(
+        tmp_path / "p.toml", 'timezone = "UTC"\n'), "--format", "csv")
+    assert out.stdout.splitlines() == [
+        "customer_id,day,adhoc_raw_minutes,adhoc_billed_minutes,session_minutes,fee_minutes,billable_minutes,"
+        "covered_minutes,uncovered_minutes",
+        "acme,2026-01-12,35.00,60.00,0.00,0.00,60.00,60.00,0.00",
+        "acme,2026-01-13,0.00,0.00,45.00,0.00,45.00,45.00,0.00",
+        "acme,2026-01-14,0.00,0.00,0.00,30.00,30.00,15.00,15.00",
+        "acme,2026-02-03,10.00,30.00,0.00,0.00,30.00,30.00,0.00"]
+    blocks = list(csv.DictReader(io.StringIO(cli("report", "blocks", "--db", db, "--as-of", "2026-04-30",
+                                                 "--format", "csv").stdout)))
+    assert [(b["purchase_id"], b["status"], b["remaining_minutes"]) for b in blocks] == [
+        ("P1", "used_up", "0.00"), ("P2", "active", "30.00")]
+    summary = json.loads(cli("report", "summary", "--db", db, "--as-of", "2026-04-30", "--format", "json").stdout)
+    assert summary[0]["uncovered_minutes"] == 15.0 and summary[0]["next_expiry"] == "2026-05-02"
+    table = cli("report", "summary", "--db", db, "--as-of", "2026-04-30", "--customer", "acme").stdout
+    assert "acme" in table and "165.00" in table
+
+
+def test_imports_and_undo(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    write_export(tmp_path / "more", entries=[entry("e9", "2026-02-10T10:00", 20)])
+    cli("import", tmp_path / "more", "--db", db)
+    listing = cli("imports", "--db", db).stdout
+    assert listing.splitlines()[0].lstrip().startswith("2 ") and "1 added" in listing
+    assert "undone" in cli("undo", "2", "--db", db).stdout
+    assert "UNDONE" in cli("imports", "--db", db).stdout
+    assert "2026-02-10" not in cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--format", "csv").stdout
+    rejects = cli("rejects", "1", "--db", db).stdout
+    assert "line 6" in rejects
+
+
+@pytest.mark.parametrize("args, message", [
+    (["import", "/nonexistent/folder", "--db", "{db}"], "no such folder"),
+    (["report", "daily", "--db", "{tmp}/missing.duckdb"], "no such database"),
+    (["report", "daily", "--db", "{db}", "--policy", "{tmp}/nope.toml"], "policy file not found"),
+    (["undo", "99", "--db", "{db}"], "no such import"),
+])
+def test_errors_are_one_sentence_with_exit_1(tmp_path, export, args, message):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    out = cli(*[a.format(db=db, tmp=tmp_path) for a in args], ok=False)
+    assert out.returncode == 1 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_policy_value_names_the_key(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    bad = write_csv(tmp_path / "bad.toml", 'rounding_increment_minutes = "30"\n')
+    out = cli("report", "daily", "--db", db, "--policy", bad, ok=False)
+    assert "rounding_increment_minutes" in out.stderr
+    unknown = write_csv(tmp_path / "unknown.toml", "rounding = 15\n")
+    assert "unknown setting 'rounding'" in cli("report", "daily", "--db", db, "--policy", unknown, ok=False).stderr
+
+
+def test_demo_writes_an_export_that_imports_without_rejects(tmp_path):
+    cli("demo", "--out", tmp_path / "demo", "--today", "2026-11-26")
+    out = cli("import", tmp_path / "demo", "--db", tmp_path / "demo.duckdb")
+    assert ", 0 rejected" in out.stdout.splitlines()[0]
+    summary = cli("report", "summary", "--db", tmp_path / "demo.duckdb", "--as-of", "2026-11-26", "--format", "csv")
+    assert len(summary.stdout.splitlines()) > 30
