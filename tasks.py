@@ -102,20 +102,39 @@ def prepare() -> Path:
     return python
 
 
+def shown(args: list[str]) -> str:
+    """A command as a person would type it, e.g. `.venv/bin/python -m pytest -x`."""
+    first = Path(args[0])
+    if first.is_relative_to(ROOT):
+        args = [str(first.relative_to(ROOT)), *args[1:]]
+    return " ".join(args)
+
+
 def run_step(args: list[str], what: str) -> None:
-    say(f"{what}: {' '.join(args)}")
+    say(f"{what}: {shown(args)}")
     result = subprocess.run(args, cwd=ROOT)
     if result.returncode != 0:
         fail(f"{what} failed (exit code {result.returncode}); see the message above.", result.returncode)
 
 
 def build_demo_db(python: Path) -> None:
-    """The bundled demo data: `billing demo` writes an export, `billing import` loads it."""
+    """The bundled demo data: `billing demo` writes an export, `billing import` loads it.
+
+    The import goes to a scratch file that becomes data/hourbank.duckdb only when it worked,
+    so a failed first start leaves no half-built database that later starts would show.
+    """
     py = str(python)
+    scratch = DEFAULT_DB.with_name("hourbank-building.duckdb")
+    for leftover in (scratch, scratch.with_name(scratch.name + ".wal")):
+        leftover.unlink(missing_ok=True)
     run_step([py, "-m", "billing", "demo", "--out", str(DEMO_EXPORT.relative_to(ROOT))],
              "writing the demo export")
     run_step([py, "-m", "billing", "import", str(DEMO_EXPORT.relative_to(ROOT)),
-              "--db", str(DEFAULT_DB.relative_to(ROOT))], "importing the demo export")
+              "--db", str(scratch.relative_to(ROOT))], "importing the demo export")
+    os.replace(scratch, DEFAULT_DB)
+    wal = scratch.with_name(scratch.name + ".wal")
+    if wal.exists():
+        os.replace(wal, DEFAULT_DB.with_name(DEFAULT_DB.name + ".wal"))
 
 
 def dashboard(python: Path, extra: list[str]) -> int:
@@ -124,7 +143,7 @@ def dashboard(python: Path, extra: list[str]) -> int:
         say(f"{DEFAULT_DB.relative_to(ROOT)} is missing; building it from the bundled demo data.")
         build_demo_db(python)
     args = [str(python), "-m", "streamlit", "run", "dashboard.py", *extra]
-    say(" ".join(args[1:]))
+    say(shown(args))
     os.chdir(ROOT)
     if os.name == "nt":
         return subprocess.run(args).returncode
@@ -135,7 +154,7 @@ def test(python: Path, extra: list[str]) -> int:
     # Browser tests skip (with a WARNING) or, with CI=true, fail when Chromium is missing;
     # that logic lives in tests/browser/conftest.py so plain `pytest` behaves the same.
     args = [str(python), "-m", "pytest", *extra]
-    say(" ".join(args[1:]))
+    say(shown(args))
     code = subprocess.run(args, cwd=ROOT).returncode
     if code == 5:
         fail("pytest collected no tests (exit code 5): check the paths or -k/-m filters given.", 5)
