@@ -15,6 +15,7 @@ import hashlib
 import json
 from datetime import date, datetime, timezone
 
+import duckdb
 import pandas as pd
 
 from billing import reports, rules
@@ -229,8 +230,27 @@ def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: 
 
 def issued_statements(con, customer: str | None = None) -> pd.DataFrame:
     where = "WHERE customer_id = ?" if customer else ""
-    return con.execute(f"SELECT * FROM statements {where} ORDER BY statement_id DESC",
-                       [customer] if customer else []).df()
+    try:
+        return con.execute(f"SELECT * FROM statements {where} ORDER BY statement_id DESC",
+                           [customer] if customer else []).df()
+    except duckdb.CatalogException:  # a database from before statements were recorded
+        return pd.DataFrame(columns=["statement_id", "issued_at", "issued_by", "customer_id", "period_from",
+                                     "period_to", "as_of", "data_version", "policy", "figures", "files", "note"])
+
+
+def issued_with_checks(con, customer: str) -> pd.DataFrame:
+    """The customer's issued statements, each re-checked against today's data."""
+    issued = issued_statements(con, customer)
+    rows = []
+    for _, row in issued.iterrows():
+        diffs = recheck_issued(con, row)
+        rows.append({"statement": int(row["statement_id"]), "issued at": row["issued_at"],
+                     "issued by": row["issued_by"] or "",
+                     "period": f"{pd.Timestamp(row['period_from']).date()} – {pd.Timestamp(row['period_to']).date()}",
+                     "as of": pd.Timestamp(row["as_of"]).date(), "data version": int(row["data_version"]),
+                     "status": "changed" if diffs else "unchanged", "differences": "; ".join(diffs)})
+    return pd.DataFrame(rows, columns=["statement", "issued at", "issued by", "period", "as of", "data version",
+                                       "status", "differences"])
 
 
 def recheck_issued(con, row) -> list[str]:

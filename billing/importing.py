@@ -1,0 +1,167 @@
+"""What the Import page does, without Streamlit: stage uploads safely, preview, commit.
+
+An upload is a set of files: the canonical export's CSV files, one zip of them, or a
+tracker's CSV export (recognised from its header row, billing.trackers). Nothing is
+loaded until the user has seen the preview (a dry run of the same import) and confirmed.
+
+Uploads are untrusted: a zip is read member by member with limits on count and size (a
+zip bomb stops early), only plain file names are used (no path in a name reaches the
+disk), and anything else is refused with one sentence.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from billing.errors import HourbankError
+from billing.load import SPECS, ImportResult, import_export
+from billing.policy import Policy
+
+CANONICAL = {spec.filename for spec in SPECS.values()}
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024          # matches server.maxUploadSize
+MAX_ZIP_MEMBERS = 20
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024       # all members of one zip, unpacked
+
+
+class UploadError(HourbankError):
+    pass
+
+
+@dataclass
+class Staged:
+    folder: Path
+    canonical: list[str]          # canonical file names staged
+    tracker_file: Path | None     # a tracker export, when that is what was uploaded
+    tracker_preset: str | None
+
+
+def _plain_name(name: str) -> str:
+    """The file name alone; a name with a path, or a hidden/odd name, is refused."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    base = pure.name
+    if not base or base.startswith(".") or base in ("..",) or "\x00" in base:
+        raise UploadError(f"{name!r}: not a file name that can be imported.")
+    return base
+
+
+def _copy_limited(src, dst, limit: int, name: str) -> int:
+    total = 0
+    while True:
+        chunk = src.read(1 << 20)
+        if not chunk:
+            return total
+        total += len(chunk)
+        if total > limit:
+            raise UploadError(f"{name}: unpacks to more than {limit // (1024 * 1024)} MB; refused "
+                              f"(split the export or import the CSV files directly).")
+        dst.write(chunk)
+
+
+def stage_uploads(uploads: list[tuple[str, bytes]], folder: Path) -> Staged:
+    """Write the uploaded files into ``folder`` and say what they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for name, data in uploads:
+        base = _plain_name(name)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise UploadError(f"{base}: {len(data) // (1024 * 1024)} MB is over the "
+                              f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB upload limit.")
+        if base.lower().endswith(".zip"):
+            files.update(_unzip(base, data, folder))
+        elif base.lower().endswith(".csv"):
+            if base in files:
+                raise UploadError(f"{base}: uploaded twice; upload each file once.")
+            path = folder / base
+            path.write_bytes(data)
+            files[base] = path
+        else:
+            raise UploadError(f"{base}: only .csv files or one .zip of them can be imported.")
+    if not files:
+        raise UploadError("no file was uploaded.")
+    canonical = sorted(n for n in files if n in CANONICAL)
+    others = sorted(n for n in files if n not in CANONICAL)
+    if canonical:
+        if others:
+            raise UploadError(f"{', '.join(others)}: not a file of the canonical export "
+                              f"({', '.join(sorted(CANONICAL))}); upload tracker exports on their own.")
+        return Staged(folder, canonical, None, None)
+    if len(others) > 1:
+        raise UploadError("upload one tracker export at a time (or the canonical export's files).")
+    from billing.trackers import detect_preset
+
+    tracker = files[others[0]]
+    return Staged(folder, [], tracker, detect_preset(tracker))
+
+
+def _unzip(name: str, data: bytes, folder: Path) -> dict[str, Path]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UploadError(f"{name}: not a readable zip file.")
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UploadError(f"{name}: {len(members)} files inside; at most {MAX_ZIP_MEMBERS} are accepted.")
+    declared = sum(m.file_size for m in members)
+    if declared > MAX_UNPACKED_BYTES:
+        raise UploadError(f"{name}: unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB; refused.")
+    out: dict[str, Path] = {}
+    budget = MAX_UNPACKED_BYTES
+    for member in members:
+        base = _plain_name(member.filename)  # "../../etc/passwd" becomes "passwd", then refused below
+        if PurePosixPath(member.filename.replace("\\", "/")).name != base or not base.lower().endswith(".csv"):
+            raise UploadError(f"{name}: {member.filename!r} is not a CSV file of the export.")
+        if base in out:
+            raise UploadError(f"{name}: {base} is in the zip twice.")
+        target = folder / base
+        try:
+            with archive.open(member) as src, target.open("wb") as dst:
+                budget -= _copy_limited(src, dst, budget, name)  # the real size, not the declared one
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError) as exc:
+            raise UploadError(f"{name}: {member.filename} cannot be unpacked ({exc}).")
+        out[base] = target
+    return out
+
+
+def run_import(db_path, staged: Staged, policy: Policy, *, dry_run: bool, period: tuple[date, date] | None = None,
+               preset: str | None = None, timezone_name: str | None = None, date_order: str | None = None,
+               label: str | None = None) -> ImportResult:
+    """Preview (dry_run=True) or load what was staged; the same code path both ways."""
+    if staged.tracker_file is not None:
+        from billing.trackers import import_tracker_file
+
+        done = import_tracker_file(db_path, staged.tracker_file, preset or staged.tracker_preset or "auto",
+                                   timezone=timezone_name, dry_run=dry_run, policy=policy, date_order=date_order)
+        if done.result is None:
+            raise UploadError(f"{staged.tracker_file.name}: no row could be read: "
+                              + "; ".join(str(r) for r in done.rejects[:3]))
+        return done.result
+    return import_export(db_path, staged.folder, period=period, policy=policy, dry_run=dry_run,
+                         label=label or "upload: " + ", ".join(staged.canonical))
+
+
+def record_purchase(db_path, policy: Policy, folder: Path, customer_id: str, purchased_on: date, hours: str,
+                    amount: str | None = None, purchase_id: str | None = None, dry_run: bool = False) -> ImportResult:
+    """A purchase recorded by hand: an import of its own (so it shows in the history and can be undone).
+
+    The row goes through the same validation as an exported one (FORMATS.md)."""
+    import csv
+
+    customer_id = (customer_id or "").strip()
+    if not customer_id:
+        raise UploadError("a purchase needs a customer.")
+    pid = purchase_id or "manual-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "purchases.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["purchase_id", "customer_id", "purchased_at", "hours", "amount"])
+        writer.writerow([pid, customer_id, purchased_on.isoformat(), str(hours).strip(), (amount or "").strip()])
+    label = f"purchase recorded by hand: {pid}"
+    check = import_export(db_path, folder, policy=policy, dry_run=True, label=label)
+    if check.rejects:  # refused before anything is written
+        raise UploadError("the purchase was not recorded: " + check.rejects[0].reason + ".")
+    if dry_run:
+        return check
+    return import_export(db_path, folder, policy=policy, label=label)

@@ -1,0 +1,149 @@
+"""Import: upload an export (or a tracker's CSV), see what would change, then load it; history and undo."""
+import hashlib
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import streamlit as st
+
+from billing import appdata, importing
+from billing.errors import HourbankError
+from billing.load import undo_import
+from billing.trackers import preset_names
+from pages import _ui as ui
+
+c = ui.page_context("Import", "Load the time tracker's export. Nothing is saved until you have seen what would "
+                              "change; every import can be undone.")
+f = c.filters
+FLASH = "import_flash"
+# A change of data reruns the script (one snapshot per rerun): what was done is told after it.
+if st.session_state.get(FLASH):
+    st.success(st.session_state.pop(FLASH))
+
+
+def done_and_rerun(message: str) -> None:
+    appdata.clear_caches()
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def show_result(result, title: str) -> None:
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, [("added", result.added), ("replaced", result.replaced),
+                                          ("removed", result.removed), ("unchanged", result.unchanged),
+                                          ("rejected", result.rejected)]):
+        col.metric(label, value)
+    per_file = [{"file": name, "read": n.read, "added": n.added, "replaced": n.replaced, "removed": n.removed,
+                 "unchanged": n.unchanged, "rejected": n.rejected} for name, n in result.files.items()]
+    st.dataframe(per_file, hide_index=True)
+    if result.rejects:
+        st.warning(f"{title}: {len(result.rejects)} row(s) are rejected: they are not loaded (and not lost); "
+                   "correct them at the file and line shown and import again.")
+        st.dataframe([{"file": r.file, "line": r.line, "column": r.column, "reason": r.reason, "record": r.record}
+                      for r in result.rejects[:500]], hide_index=True)
+
+
+st.subheader("Upload")
+uploads = st.file_uploader("The export's CSV files (time_entries.csv, appointments.csv, purchases.csv, "
+                           "customers.csv), one zip of them, or a tracker's CSV export",
+                           type=["csv", "zip"], accept_multiple_files=True, key="uploads")
+if uploads:
+    blobs = [(u.name, u.getvalue()) for u in uploads]
+    signature = hashlib.sha256(b"".join(n.encode() + hashlib.sha256(d).digest() for n, d in blobs)).hexdigest()
+    if st.session_state.get("upload_sig") != signature:
+        st.session_state["upload_sig"] = signature
+        st.session_state.pop("preview", None)
+        folder = Path(tempfile.mkdtemp(prefix="hourbank-upload-"))
+        try:
+            st.session_state["staged"] = importing.stage_uploads(blobs, folder)
+        except HourbankError as exc:
+            st.session_state["staged"] = None
+            st.session_state["stage_error"] = str(exc)
+    staged = st.session_state.get("staged")
+    if staged is None:
+        st.error(st.session_state.get("stage_error", "The upload cannot be read."))
+        st.stop()
+
+    options = {}
+    if staged.tracker_file is not None:
+        names = preset_names()
+        detected = staged.tracker_preset
+        st.info(f"{staged.tracker_file.name}: a tracker export"
+                + (f", recognised as **{detected}**." if detected else "; choose its tracker below."))
+        a, b, d = st.columns(3)
+        options["preset"] = a.selectbox("Tracker", names, index=names.index(detected) if detected in names else 0)
+        options["timezone_name"] = b.text_input("Time zone of its times", value=c.policy.timezone,
+                                                help="Tracker exports carry wall times without an offset.")
+        order = d.selectbox("Date order", ["decide from the file", "dmy", "mdy", "ymd"])
+        options["date_order"] = None if order.startswith("decide") else order
+        st.caption("A tracker file is imported as covering its first to its last day: an entry edited or deleted "
+                   "in the tracker replaces or removes the one loaded before (never billed twice).")
+    else:
+        st.write("Files: " + ", ".join(staged.canonical))
+        if st.checkbox("This export covers a period", key="has_period",
+                       help="Entries and appointments dated in the period that the export no longer contains are "
+                            "removed (their previous version is kept and the import can be undone)."):
+            period = st.date_input("Period covered", value=(f.start, f.end), key="import_period")
+            if isinstance(period, (list, tuple)) and len(period) == 2:
+                options["period"] = (period[0], period[1])
+
+    if st.button("Preview the changes", type="secondary", key="preview_btn"):
+        try:
+            st.session_state["preview"] = (importing.run_import(c.db, staged, c.policy, dry_run=True, **options),
+                                           options)
+        except HourbankError as exc:
+            st.error(str(exc))
+    preview = st.session_state.get("preview")
+    if preview and preview[1] == options:
+        show_result(preview[0], "Preview")
+        if st.button("Import now", type="primary", key="commit_btn"):
+            try:
+                done = importing.run_import(c.db, staged, c.policy, dry_run=False, **options)
+            except HourbankError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop("preview", None)
+                done_and_rerun(f"Import {done.import_id} saved: {done.added} added, {done.replaced} replaced, "
+                               f"{done.removed} removed, {done.rejected} rejected. Data version {done.data_version}.")
+    elif preview:
+        st.caption("The options changed since the preview: preview again.")
+
+st.subheader("Record a purchase")
+with st.form("purchase", clear_on_submit=True):
+    a, b, d, e = st.columns(4)
+    ids = sorted(c.names)
+    customer = a.selectbox("Customer", ids, format_func=lambda cid: f"{cid} · {c.names.get(cid, cid)}",
+                           accept_new_options=True, index=None, placeholder="customer id")
+    day = b.date_input("Purchased on", value=f.as_of)
+    hours = d.text_input("Hours", value="10", help="A whole number of minutes: 1.5 yes, 0.0101 no.")
+    amount = e.text_input("Amount paid (optional)", value="")
+    if st.form_submit_button("Record purchase"):
+        try:
+            done = importing.record_purchase(c.db, c.policy, Path(tempfile.mkdtemp(prefix="hourbank-purchase-")),
+                                             customer or "", day, hours, amount)
+        except HourbankError as exc:
+            st.error(str(exc))
+        else:
+            done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours} h for {customer}, "
+                           f"usable through {day + timedelta(days=c.policy.hours_valid_days)} (R7).")
+
+st.subheader("Import history")
+imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50)
+if imports.empty:
+    st.info("No imports yet.")
+else:
+    st.dataframe(imports[["import_id", "imported_at", "source", "period_from", "period_to", "added", "replaced",
+                          "removed", "unchanged", "rejected", "undone_at"]], hide_index=True)
+    live = [int(i) for i, u in zip(imports["import_id"], imports["undone_at"]) if str(u) in ("NaT", "None", "nan")]
+    if live:
+        a, b = st.columns([1, 3])
+        target = a.selectbox("Undo import", live, key="undo_id")
+        confirm = b.checkbox(f"Yes, undo import {target}: its rows go and the versions it replaced or removed "
+                             "come back", key="undo_confirm")
+        if b.button("Undo", disabled=not confirm, key="undo_btn"):
+            try:
+                version = undo_import(c.db, target)
+            except HourbankError as exc:
+                st.error(str(exc))
+            else:
+                done_and_rerun(f"Import {target} undone (data version {version}).")

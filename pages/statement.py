@@ -1,0 +1,99 @@
+"""Customer statement: one customer and period, every billed minute explained, as PDF/XLSX/CSV."""
+import streamlit as st
+
+from billing import appdata, exports
+from billing import statement as stm
+from billing.statement_model import format_minutes
+from pages import _ui as ui
+
+
+
+def current_user() -> str | None:
+    """The signed-in manager's e-mail, when sign-in is configured."""
+    try:
+        return st.user.get("email") if st.user.get("is_logged_in") else None
+    except Exception:  # noqa: BLE001 - no auth configured: nobody in particular
+        return None
+
+
+c = ui.page_context("Customer statement", "What a customer asks for: each billed minute of a period, how it was "
+                                          "rounded and which prepaid block paid for it.")
+f = c.filters
+ids = sorted(c.names) if c.names else []
+if not ids:
+    st.info("No customers yet: import an export first (Import page or `python -m billing import`).")
+    st.stop()
+
+left, mid, right = st.columns([2, 2, 1])
+default = f.customers[0] if f.customers else ids[0]
+customer = left.selectbox("Customer", ids, index=ids.index(default) if default in ids else 0, key="stmt_customer",
+                          format_func=lambda cid: f"{cid} · {c.names.get(cid, cid)}", bind="query-params")
+period = mid.date_input("Statement period", value=(f.start, f.end), key="stmt_period")
+if not isinstance(period, (list, tuple)) or len(period) != 2:
+    st.info("Pick the first and the last day of the statement period.")
+    st.stop()
+first, last = period
+redact = right.toggle("Customer copy", value=True, key="stmt_redact",
+                      help="Hide internal notes and staff names (staff shown as 'Tech Support').")
+st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
+
+key = ("statement",) + c.key + (customer, first, last)
+st_ = ui.compute(appdata.memo, key, lambda: appdata._read(
+    c.db, c.version.number, lambda con: stm.build_statement(con, c.policy, customer, first, last, f.as_of)))
+
+cols = st.columns(5)
+cols[0].metric("Opening balance", format_minutes(st_.opening_remaining_us), help="Prepaid time left at the "
+               "end of the day before the period")
+cols[1].metric("Billable", format_minutes(st_.totals["billable_us"]))
+cols[2].metric("Paid from prepaid hours", format_minutes(st_.totals["covered_us"]))
+cols[3].metric("Not covered", format_minutes(st_.totals["uncovered_us"]), help="Invoiced separately (R8)")
+cols[4].metric("Closing balance", format_minutes(st_.closing_remaining_us),
+               help=f"Next expiry: {st_.next_expiry or 'none'}")
+
+files = ui.compute(appdata.memo, key + ("files", redact), lambda: {
+    "pdf": exports.statement_pdf(st_, redact=redact),
+    "xlsx": exports.statement_xlsx(st_, redact=redact),
+    "csv": exports.statement_csv(st_, redact=redact)})
+stem = f"statement_{customer}_{first}_{last}".replace("/", "_")
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button("Download PDF", files["pdf"], f"{stem}.pdf", "application/pdf", key="dl_pdf")
+d2.download_button("Download XLSX", files["xlsx"], f"{stem}.xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
+d3.download_button("Download CSV", files["csv"], f"{stem}.csv", "text/csv", key="dl_csv")
+if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and files are "
+             "kept, and a later change of data that alters them is flagged below."):
+    sid = ui.compute(stm.issue_statement, c.db, st_,
+                     {f"{stem}.{ext}": data for ext, data in files.items()}, issued_by=current_user())
+    appdata.clear_caches()
+    st.session_state["statement_flash"] = f"Statement {sid} recorded as issued."
+    st.rerun()
+
+st.subheader("Day by day")
+if st_.days.empty:
+    st.info(f"No billable time for {customer} between {first} and {min(last, f.as_of)}.")
+else:
+    ui.table(st_.days[["day", "explanation", "billable_us", "paid_by"]],
+             {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
+
+st.subheader("Prepaid hours: purchases, draws and forfeitures")
+ui.table(st_.ledger, {"minutes": "minutes", "balance": "balance after", "purchase_id": "block"})
+
+with st.expander(f"Time entries ({len(st_.entries)})"):
+    entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
+    ui.table(entries)
+if not st_.fees.empty:
+    with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
+        ui.table(st_.fees)
+
+st.subheader("Issued statements")
+if st.session_state.get("statement_flash"):
+    st.success(st.session_state.pop("statement_flash"))
+issued = ui.compute(appdata.memo, ("issued",) + c.key + (customer,), lambda: appdata._read(
+    c.db, c.version.number, lambda con: stm.issued_with_checks(con, customer)))
+if issued.empty:
+    st.caption(f"No statement issued to {customer} yet.")
+else:
+    st.dataframe(issued, hide_index=True)
+    changed = issued[issued["status"] != "unchanged"]
+    if len(changed):
+        st.warning(f"{len(changed)} issued statement(s) no longer match today's data: see 'differences'.")
