@@ -130,14 +130,19 @@ def format_import(result, max_rejects: int = 10) -> str:
 
 def cmd_report(args) -> int:
     from billing.policy import load_policy
-    from billing.reports import report
+    from billing.reports import report_table, write_csv
     from billing.store import open_db
 
     policy = load_policy(args.policy)
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
-        frame = report(con, args.name, policy, as_of, customer=args.customer)
-    sys.stdout.write(render(frame, args.format))
+        table = report_table(con, args.name, policy, as_of, customer=args.customer)
+    if args.format == "csv":
+        sys.stdout.flush()
+        write_csv(table, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(render(table.to_pandas(), args.format))
     return 0
 
 
@@ -148,16 +153,8 @@ def today_in(zone: str) -> date:
 
 
 def render(frame, fmt: str) -> str:
-    import csv
-    import io
     import json
 
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(frame.columns)
-        writer.writerows(frame.itertuples(index=False, name=None))
-        return buf.getvalue()
     if fmt == "json":
         rows = []
         for rec in frame.to_dict(orient="records"):

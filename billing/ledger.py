@@ -89,7 +89,7 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     """
     days = days.reset_index(drop=True)
     # Customer codes in the blocks' sort order, so that both lie on one increasing line.
-    customers = pd.Index(sorted(set(days["customer_id"]) | set(blocks["customer_id"])))
+    customers = pd.Index(days["customer_id"].unique()).union(pd.Index(blocks["customer_id"].unique())).sort_values()
     codes = customers.get_indexer(days["customer_id"]).astype("int64")
     order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"), codes))
     d = days.iloc[order].reset_index(drop=True)

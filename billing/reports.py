@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from billing import ledger, rules
 from billing.policy import US_PER_MINUTE, Policy
@@ -63,7 +66,9 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None)
     blocks = ledger.make_blocks(purchases_as_of(con, policy, as_of, customer), policy)
     days, draws = ledger.draw_from_blocks(days, blocks, policy)
     blocks = ledger.block_status(blocks, draws, as_of, policy)
-    customers = pd.Index(sorted(set(days["customer_id"]) | set(appts["customer_id"]) | set(blocks["customer_id"])))
+    # Vectorised unique (iterating Arrow strings one by one costs seconds on a million rows).
+    customers = pd.Index(days["customer_id"].unique()).union(pd.Index(appts["customer_id"].unique())) \
+        .union(pd.Index(blocks["customer_id"].unique())).sort_values()
     return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=days,
                  appointments=appts, blocks=blocks, draws=draws, customers=customers)
 
@@ -157,39 +162,85 @@ def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame
 
 
 # --------------------------------------------------------------------------- printing
-def minutes_text(us) -> np.ndarray:
-    """Integer µs → minutes rounded to 2 decimals (half up), as text: exact, no floats."""
+def minutes_text(us) -> pa.Array:
+    """Integer µs → minutes rounded to 2 decimals (half up), as text: exact, no floats.
+
+    Vectorised: integer arithmetic in numpy, string assembly in Arrow compute."""
     v = np.asarray(us, dtype="int64")
-    neg = v < 0
     hundredths = (np.abs(v) * 100 + US_PER_MINUTE // 2) // US_PER_MINUTE
-    whole, frac = hundredths // 100, hundredths % 100
-    text = [("-" if n and h else "") + f"{w}.{f:02d}" for n, h, w, f in zip(neg, hundredths, whole, frac)]
-    return np.asarray(text, dtype=object)
+    whole = pc.cast(pa.array(hundredths // 100), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(hundredths % 100), pa.string()), 2, "0")
+    text = pc.binary_join_element_wise(whole, frac, ".")
+    negative = pa.array((v < 0) & (hundredths > 0))
+    return pc.if_else(negative, pc.binary_join_element_wise("-", text, ""), text)
 
 
-def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def _text(values: pd.Series) -> pa.Array:
+    """Dates as YYYY-MM-DD, anything else as its text, missing as ''."""
+    arr = pa.array(values.reset_index(drop=True), from_pandas=True)
+    if pa.types.is_timestamp(arr.type):
+        arr = pc.cast(arr, pa.date32())
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return pc.fill_null(arr, "")
+
+
+def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
     """Rename ``x_us`` to ``x_minutes`` (2-decimal text) and dates to YYYY-MM-DD; keep ``columns``."""
-    out = pd.DataFrame(index=frame.index)
+    out = {}
     for col in columns:
         if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
             out[col] = minutes_text(frame[col.replace("_minutes", "_us")])
         else:
-            values = frame[col]
-            out[col] = [("" if v is None or (isinstance(v, float) and v != v) or v is pd.NaT
-                         else v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in values]
-    return out.reset_index(drop=True)
+            out[col] = _text(frame[col])
+    return pa.table(out)
+
+
+def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return as_table(frame, columns).to_pandas()
+
+
+def report_table(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
+                 books: Books | None = None) -> pa.Table:
+    """One of daily, blocks, summary, review, in the columns of FORMATS.md (minutes as text)."""
+    books = books or compute_books(con, policy, as_of, customer)
+    if name == "daily":
+        return as_table(daily_frame(books), DAILY_COLUMNS)
+    if name == "blocks":
+        return as_table(blocks_frame(books), BLOCKS_COLUMNS)
+    if name == "summary":
+        return as_table(summary_frame(books), SUMMARY_COLUMNS)
+    if name == "review":
+        return as_table(review_frame(con, books, customer), REVIEW_COLUMNS)
+    raise ValueError(f"unknown report {name!r}")
+
+
+def write_csv(table: pa.Table, sink) -> None:
+    """FORMATS.md CSV into a binary file object: a header row, fields quoted only where
+    needed (RFC 4180), '\\n' line ends, an empty field for a missing value.
+
+    DuckDB's writer is much faster than Python's csv module on large reports; it writes a
+    temporary file, copied to ``sink``."""
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="hourbank-report-") as tmp:
+        path = Path(tmp) / "report.csv"
+        con = duckdb.connect()
+        try:
+            con.register("report_rows", table)
+            columns = ", ".join(f'nullif("{c}", \'\') AS "{c}"' for c in table.column_names)
+            con.execute(f"COPY (SELECT {columns} FROM report_rows) TO ? "
+                        "(FORMAT csv, HEADER, DELIMITER ',', NEW_LINE '\\n')", [str(path)])
+        finally:
+            con.close()
+        with path.open("rb") as fh:
+            shutil.copyfileobj(fh, sink, 1 << 20)
 
 
 def report(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
            books: Books | None = None) -> pd.DataFrame:
-    """One of daily, blocks, summary, review, in the columns of FORMATS.md (minutes as text)."""
-    books = books or compute_books(con, policy, as_of, customer)
-    if name == "daily":
-        return as_minutes(daily_frame(books), DAILY_COLUMNS)
-    if name == "blocks":
-        return as_minutes(blocks_frame(books), BLOCKS_COLUMNS)
-    if name == "summary":
-        return as_minutes(summary_frame(books), SUMMARY_COLUMNS)
-    if name == "review":
-        return as_minutes(review_frame(con, books, customer), REVIEW_COLUMNS)
-    raise ValueError(f"unknown report {name!r}")
+    """One of daily, blocks, summary, review as a DataFrame of text (see report_table)."""
+    return report_table(con, name, policy, as_of, customer, books).to_pandas()

@@ -132,8 +132,14 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
         FROM appointments ap LEFT JOIN logged l
              ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
         WHERE {day} <= $asof {where}""", _params(policy, as_of, customer)).df()
-    df["start_utc"] = to_utc(df["scheduled_start"], df["scheduled_start_offset"], policy.timezone)
-    df["cancelled_utc"] = to_utc(df["cancelled_at"], df["cancelled_at_offset"], policy.timezone)
+    # Instants are needed only for the notice of a cancellation (R6): convert just those rows.
+    cancelled = df["status"] == "cancelled"
+    df["start_utc"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+    df["cancelled_utc"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
+    if cancelled.any():
+        sub = df[cancelled]
+        df.loc[cancelled, "start_utc"] = to_utc(sub["scheduled_start"], sub["scheduled_start_offset"], policy.timezone)
+        df.loc[cancelled, "cancelled_utc"] = to_utc(sub["cancelled_at"], sub["cancelled_at_offset"], policy.timezone)
     return apply_fees(df, policy)
 
 
