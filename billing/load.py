@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -119,72 +120,77 @@ class ImportResult:
 
 
 # --------------------------------------------------------------------------- SQL pieces
-# Each function returns a SQL expression over an already trimmed text expression `v`.
+# Each value is parsed once (a CTE of parsed parts), then checked and typed from the parts:
+# one regular expression per value, no per-row Python.
 _TS_RE = (r"^(\d{4}-\d{2}-\d{2})[Tt ]([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.(\d{1,9}))?)?"
           r"([Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$")
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_NUM_RE = r"^(\d+\.?\d*|\.\d+)$"
+_NUM_RE = r"^(\d*)\.?(\d*)$"          # plain decimal: digits, an optional point, digits
 _SIGNED_NUM_RE = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+TS_FORMAT = "YYYY-MM-DDTHH:MM[:SS][offset]"
 
 
-def _ts_parts(v: str) -> str:
-    return f"regexp_extract({v}, '{_TS_RE}', ['d', 'h', 'm', 's', 'f', 'o'])"
+def sql_ts_ok(v: str) -> str:
+    """The text has the form of a timestamp (a DFA match: no capture groups, fast)."""
+    return f"regexp_full_match({v}, '{_TS_RE}')"
 
 
-def sql_wall(v: str) -> str:
-    """Wall time as written (no offset applied); NULL when not a valid timestamp."""
-    p = _ts_parts(v)
-    return (f"try_cast(({p}).d || ' ' || ({p}).h || ':' || ({p}).m || ':' || "
-            f"coalesce(nullif(({p}).s, ''), '00') || '.' || rpad(left(coalesce(({p}).f, ''), 6), 6, '0') "
-            f"AS TIMESTAMP)")
+def sql_offset_at(v: str) -> str:
+    """Where the offset starts (0: none). The time part has no + - Z of its own, so the
+    first of them after the date (position 11 on) starts the offset."""
+    tail = f"substr({v}, 12)"
+    # least() skips NULLs: NULL only when none of the three is there.
+    return (f"coalesce(least(nullif(instr({tail}, '+'), 0), nullif(instr({tail}, '-'), 0), "
+            f"nullif(instr(upper({tail}), 'Z'), 0)) + 10, 0)")
 
 
-def sql_offset(v: str) -> str:
-    """UTC offset in seconds, NULL when written without one (R1)."""
-    o = f"({_ts_parts(v)}).o"
-    return (f"CASE WHEN {o} = '' THEN NULL WHEN upper({o}) = 'Z' THEN 0 ELSE "
+def sql_wall(v: str, at: str) -> str:
+    """Wall time as written (no offset applied); valid only where sql_ts_ok holds, NULL for
+    a day or time that does not exist (2026-02-30)."""
+    text = f"CASE WHEN {at} > 0 THEN left({v}, {at}) ELSE {v} END"
+    return f"try_cast(replace(replace({text}, 'T', ' '), 't', ' ') AS TIMESTAMP)"
+
+
+def sql_offset(v: str, at: str) -> str:
+    """UTC offset in seconds; NULL when written without one (R1)."""
+    o = f"substr({v}, {at} + 1)"
+    return (f"CASE WHEN {at} = 0 THEN NULL WHEN upper({o}) = 'Z' THEN 0 ELSE "
             f"(CASE WHEN left({o}, 1) = '-' THEN -1 ELSE 1 END) * "
             f"(CAST(substr({o}, 2, 2) AS INTEGER) * 3600 + "
             f"coalesce(CAST(nullif(right(replace({o}, ':', ''), -3), '') AS INTEGER), 0) * 60) END")
-
-
-def sql_is_ts(v: str) -> str:
-    return f"({v} IS NOT NULL AND regexp_full_match({v}, '{_TS_RE}') AND {sql_wall(v)} IS NOT NULL)"
 
 
 def sql_is_date(v: str) -> str:
     return f"({v} IS NOT NULL AND regexp_full_match({v}, '{_DATE_RE}') AND try_cast({v} AS DATE) IS NOT NULL)"
 
 
-def _int_part(v: str) -> str:
-    return f"coalesce(nullif(regexp_extract({v}, '^(\\d*)', 1), ''), '0')"
+_PLAIN_RE = r"^(\d+\.?\d*|\.\d+)$"
+_SIX_DECIMALS_RE = r"^\d*(\.\d{0,6}0*)?$"
 
 
-def _frac_part(v: str) -> str:
-    # The decimals with trailing zeros dropped: 12.50 has one decimal.
-    return f"rtrim(regexp_extract({v}, '\\.(\\d*)$', 1), '0')"
+def sql_num_parts(v: str) -> str:
+    """Integer digits and decimals of a plain decimal (every part '' when it is not one)."""
+    return f"regexp_extract({v}, '{_NUM_RE}', ['i', 'f'])"
+
+
+def sql_num_ok(v: str, p: str | None = None) -> str:
+    return f"regexp_full_match({v}, '{_PLAIN_RE}')"
+
+
+def _frac(p: str) -> str:
+    return f"rtrim({p}.f, '0')"
 
 
 def sql_minutes_us(v: str) -> str:
-    """Minutes (plain decimal, ≤ 6 decimals) as exact integer microseconds."""
-    return (f"(try_cast({_int_part(v)} AS BIGINT) * 60000000 + "
-            f"CAST(rpad({_frac_part(v)}, 6, '0') AS BIGINT) * 60)")
+    """Minutes (plain decimal, ≤ 6 decimals, checked before) as exact integer microseconds:
+    DECIMAL arithmetic, no float (0.000001 min = 60 µs)."""
+    return f"CAST(try_cast({v} AS DECIMAL(18, 6)) * 60000000 AS BIGINT)"
 
 
-def sql_minutes_check(v: str, what: str) -> list[tuple[str, str]]:
-    return [
-        (f"NOT regexp_full_match({v}, '{_NUM_RE}')", f"'{what} must be a plain decimal number, not ' || {v}"),
-        (f"length({_frac_part(v)}) > 6", f"'{what} has more than 6 decimals: ' || {v}"),
-        (f"length({_int_part(v)}) > 9 OR {sql_minutes_us(v)} > {MAX_MINUTES_US}",
-         f"'{what} must be at most 1440, not ' || {v}"),
-        (f"{sql_minutes_us(v)} <= 0", f"'{what} must be greater than 0, not ' || {v}"),
-    ]
-
-
-def sql_hours_minutes(v: str) -> str:
-    """hours × 60 as a whole number of minutes (valid only when the check passed)."""
-    f = _frac_part(v)
-    return (f"(try_cast({_int_part(v)} AS BIGINT) * 60 + "
+def sql_hours_minutes(p: str) -> str:
+    """hours × 60 as a whole number of minutes (valid only when the checks passed)."""
+    f = _frac(p)
+    return (f"(try_cast(coalesce(nullif({p}.i, ''), '0') AS BIGINT) * 60 + "
             f"CASE WHEN {f} = '' THEN 0 ELSE CAST(CAST({f} AS HUGEINT) * 60 // "
             f"CAST(pow(10, length({f})) AS HUGEINT) AS BIGINT) END)")
 
@@ -198,101 +204,109 @@ def sql_is_bool(v: str) -> str:
 
 
 # --------------------------------------------------------------------------- per-file plans
-def _checks(table: str, col: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(column, SQL condition that makes the row bad, SQL text of the reason), in order."""
-    def req(name):
-        return (name, f"{col[name]} IS NULL", f"'{name} is required'")
+@dataclass
+class Plan:
+    parsed: dict[str, str]                  # name → SQL over trimmed text columns
+    checks: list[tuple[str, str, str]]      # (column, SQL condition that makes the row bad, SQL reason)
+    typed: dict[str, str]                   # target column → SQL over trimmed and parsed columns
 
-    checks: list[tuple[str, str, str]] = [req(c) for c in SPECS[table].required]
+
+def _minutes_checks(v: str, us: str, what: str) -> list[tuple[str, str, str]]:
+    return [
+        (what, f"NOT {sql_num_ok(v)}", f"'{what} must be a plain decimal number, not ' || {v}"),
+        (what, f"NOT regexp_full_match({v}, '{_SIX_DECIMALS_RE}')", f"'{what} has more than 6 decimals: ' || {v}"),
+        (what, f"{us} IS NULL OR {us} > {MAX_MINUTES_US}", f"'{what} must be at most 1440, not ' || {v}"),
+        (what, f"{us} <= 0", f"'{what} must be greater than 0, not ' || {v}"),
+    ]
+
+
+def _ts_checks(v: str, ok: str, wall: str, what: str) -> list[tuple[str, str, str]]:
+    return [(what, f"NOT {ok} OR {wall} IS NULL", f"'{what} is not a timestamp ({TS_FORMAT}): ' || {v}")]
+
+
+def _plan(table: str, col: dict[str, str]) -> Plan:
+    def opt(name):
+        return col.get(name, "NULL")
+
+    checks: list[tuple[str, str, str]] = [(c, f"{col[c]} IS NULL", f"'{c} is required'")
+                                          for c in SPECS[table].required]
     if table == "time_entries":
-        v = col["started_at"]
-        checks.append(("started_at", f"NOT {sql_is_ts(v)}",
-                       f"'started_at is not a timestamp (YYYY-MM-DDTHH:MM[:SS][offset]): ' || {v}"))
-        checks += [("minutes", c, r) for c, r in sql_minutes_check(col["minutes"], "minutes")]
+        v, m = col["started_at"], col["minutes"]
+        parsed = {"ok_start": sql_ts_ok(v), "at_start": sql_offset_at(v), "us_min": sql_minutes_us(m)}
+        parsed2 = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END"}
+        checks += _ts_checks(v, "ok_start", "w_start", "started_at")
+        checks += _minutes_checks(m, "us_min", "minutes")
         checks.append(("tier", f"{col['tier']} NOT IN ('one_on_one', 'general')",
                        f"'tier must be one_on_one or general, not ' || {col['tier']}"))
         if "customer_requested" in col:
             b = col["customer_requested"]
             checks.append(("customer_requested", f"NOT {sql_is_bool(b)}",
                            f"'customer_requested must be true/false, yes/no or 1/0, not ' || {b}"))
+        typed = {
+            "entry_id": col["entry_id"], "customer_id": col["customer_id"],
+            "customer_name": opt("customer_name"), "staff": col["staff"],
+            "started_at": "w_start", "started_at_offset": sql_offset(v, "at_start"),
+            "minutes_us": "us_min", "tier": col["tier"],
+            "activity": opt("activity"), "appointment_id": opt("appointment_id"),
+            "customer_requested": sql_bool(opt("customer_requested")), "notes": opt("notes"),
+        }
     elif table == "appointments":
-        v = col["scheduled_start"]
-        checks.append(("scheduled_start", f"NOT {sql_is_ts(v)}",
-                       f"'scheduled_start is not a timestamp (YYYY-MM-DDTHH:MM[:SS][offset]): ' || {v}"))
-        checks += [("scheduled_minutes", c, r)
-                   for c, r in sql_minutes_check(col["scheduled_minutes"], "scheduled_minutes")]
-        s = col["status"]
+        v, m, s = col["scheduled_start"], col["scheduled_minutes"], col["status"]
+        ca, cb = opt("cancelled_at"), opt("cancelled_by")
+        parsed = {"ok_start": sql_ts_ok(v), "at_start": sql_offset_at(v), "us_min": sql_minutes_us(m),
+                  "ok_canc": sql_ts_ok(ca), "at_canc": sql_offset_at(ca)}
+        parsed2 = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END",
+                   "w_canc": f"CASE WHEN ok_canc THEN {sql_wall(ca, 'at_canc')} END"}
+        checks += _ts_checks(v, "ok_start", "w_start", "scheduled_start")
+        checks += _minutes_checks(m, "us_min", "scheduled_minutes")
         checks.append(("status", f"{s} NOT IN ('scheduled', 'completed', 'cancelled', 'no_show')",
                        f"'status must be scheduled, completed, cancelled or no_show, not ' || {s}"))
         # Only a cancelled appointment needs cancelled_at / cancelled_by (FORMATS.md).
-        ca = col.get("cancelled_at", "NULL")
         checks.append(("cancelled_at", f"{s} = 'cancelled' AND {ca} IS NULL",
                        "'cancelled_at is required when status is cancelled'"))
-        checks.append(("cancelled_at", f"{s} = 'cancelled' AND NOT {sql_is_ts(ca)}",
-                       f"'cancelled_at is not a timestamp (YYYY-MM-DDTHH:MM[:SS][offset]): ' || {ca}"))
-        cb = col.get("cancelled_by", "NULL")
+        checks += [(c, f"{s} = 'cancelled' AND ({cond})", r)
+                   for c, cond, r in _ts_checks(ca, "ok_canc", "w_canc", "cancelled_at")]
         checks.append(("cancelled_by", f"{s} = 'cancelled' AND {cb} IS NOT NULL AND {cb} NOT IN ('customer', 'staff')",
                        f"'cancelled_by must be customer or staff, not ' || {cb}"))
+        typed = {
+            "appointment_id": col["appointment_id"], "customer_id": col["customer_id"],
+            "staff": opt("staff"), "scheduled_start": "w_start",
+            "scheduled_start_offset": sql_offset(v, "at_start"),
+            "scheduled_us": "us_min", "status": s,
+            # On other statuses both cancellation columns are ignored (FORMATS.md).
+            "cancelled_at": f"CASE WHEN {s} = 'cancelled' THEN w_canc END",
+            "cancelled_at_offset": f"CASE WHEN {s} = 'cancelled' THEN {sql_offset(ca, 'at_canc')} END",
+            "cancelled_by": f"CASE WHEN {s} = 'cancelled' THEN coalesce({cb}, 'customer') END",
+        }
     elif table == "purchases":
-        v = col["purchased_at"]
-        checks.append(("purchased_at", f"NOT ({sql_is_ts(v)} OR {sql_is_date(v)})",
-                       f"'purchased_at is not a date or timestamp: ' || {v}"))
-        h = col["hours"]
-        f = _frac_part(h)
+        v, h = col["purchased_at"], col["hours"]
+        parsed = {"ok_at": sql_ts_ok(v), "at_at": sql_offset_at(v), "p_h": sql_num_parts(h), "is_date": sql_is_date(v)}
+        parsed2 = {"w_at": f"CASE WHEN ok_at THEN {sql_wall(v, 'at_at')} END"}
+        f = _frac("p_h")
         checks += [
-            ("hours", f"NOT regexp_full_match({h}, '{_NUM_RE}')", f"'hours must be a plain decimal number, not ' || {h}"),
-            ("hours", f"length({f}) > 18 OR length({_int_part(h)}) > 9",
-             f"'hours is out of range: ' || {h}"),
+            ("purchased_at", "w_at IS NULL AND NOT is_date", f"'purchased_at is not a date or timestamp: ' || {v}"),
+            ("hours", f"NOT {sql_num_ok(h)}", f"'hours must be a plain decimal number, not ' || {h}"),
+            ("hours", f"length({f}) > 18 OR length(p_h.i) > 9", f"'hours is out of range: ' || {h}"),
             ("hours", f"{f} <> '' AND (CAST({f} AS HUGEINT) * 60) % CAST(pow(10, length({f})) AS HUGEINT) <> 0",
              f"'hours × 60 must be a whole number of minutes, not ' || {h}"),
-            ("hours", f"{sql_hours_minutes(h)} <= 0", f"'hours must be greater than 0, not ' || {h}"),
+            ("hours", f"{sql_hours_minutes('p_h')} <= 0", f"'hours must be greater than 0, not ' || {h}"),
         ]
         if "amount" in col:
             a = col["amount"]
             checks.append(("amount", f"{a} IS NOT NULL AND NOT regexp_full_match({a}, '{_SIGNED_NUM_RE}')",
                            f"'amount must be a plain decimal number, not ' || {a}"))
-    return checks
-
-
-def _typed(table: str, col: dict[str, str]) -> dict[str, str]:
-    """Target column → SQL expression over the trimmed text columns (valid rows only)."""
-    def opt(name):
-        return col.get(name, "NULL")
-
-    if table == "time_entries":
-        v = col["started_at"]
-        return {
-            "entry_id": col["entry_id"], "customer_id": col["customer_id"],
-            "customer_name": opt("customer_name"), "staff": col["staff"],
-            "started_at": sql_wall(v), "started_at_offset": sql_offset(v),
-            "minutes_us": sql_minutes_us(col["minutes"]), "tier": col["tier"],
-            "activity": opt("activity"), "appointment_id": opt("appointment_id"),
-            "customer_requested": sql_bool(opt("customer_requested")), "notes": opt("notes"),
-        }
-    if table == "appointments":
-        s, ca, cb = col["status"], opt("cancelled_at"), opt("cancelled_by")
-        return {
-            "appointment_id": col["appointment_id"], "customer_id": col["customer_id"],
-            "staff": opt("staff"), "scheduled_start": sql_wall(col["scheduled_start"]),
-            "scheduled_start_offset": sql_offset(col["scheduled_start"]),
-            "scheduled_us": sql_minutes_us(col["scheduled_minutes"]), "status": s,
-            # On other statuses both cancellation columns are ignored (FORMATS.md).
-            "cancelled_at": f"CASE WHEN {s} = 'cancelled' THEN {sql_wall(ca)} END",
-            "cancelled_at_offset": f"CASE WHEN {s} = 'cancelled' THEN {sql_offset(ca)} END",
-            "cancelled_by": f"CASE WHEN {s} = 'cancelled' THEN coalesce({cb}, 'customer') END",
-        }
-    if table == "purchases":
-        v = col["purchased_at"]
-        date_only = sql_is_date(v)
-        return {
+        typed = {
             "purchase_id": col["purchase_id"], "customer_id": col["customer_id"],
-            "purchased_at": f"CASE WHEN {date_only} THEN CAST(CAST({v} AS DATE) AS TIMESTAMP) ELSE {sql_wall(v)} END",
-            "purchased_at_offset": f"CASE WHEN {date_only} THEN NULL ELSE {sql_offset(v)} END",
-            "date_only": date_only,
-            "minutes_us": f"{sql_hours_minutes(col['hours'])} * 60000000",
+            "purchased_at": f"CASE WHEN is_date THEN CAST(CAST({v} AS DATE) AS TIMESTAMP) ELSE w_at END",
+            "purchased_at_offset": f"CASE WHEN is_date THEN NULL ELSE {sql_offset(v, 'at_at')} END",
+            "date_only": "is_date",
+            "minutes_us": f"{sql_hours_minutes('p_h')} * 60000000",
             "amount": opt("amount"),
         }
-    return {"customer_id": col["customer_id"], "customer_name": opt("customer_name")}
+    else:
+        parsed, parsed2 = {}, {}
+        typed = {"customer_id": col["customer_id"], "customer_name": opt("customer_name")}
+    return Plan(parsed={**parsed, **{k: v for k, v in parsed2.items()}}, checks=checks, typed=typed)
 
 
 # --------------------------------------------------------------------------- reading
@@ -424,8 +438,10 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
         if period and widen_period:
             period = _widened(con, files, period, policy)
             result.period = period
+        _fault_point("staged")
         for table, path in files.items():
             _merge(con, table, path.name, import_id, period, policy, result.files[path.name], id_prefix)
+        _fault_point("merged")
         con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [import_id, now, label, json.dumps({p.name: str(p) for p in files.values()}),
@@ -470,9 +486,13 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     known = set(spec.required) | set(spec.optional)
     col = {name: f"t_{a}" for a, name in name_of.items() if name in known}
     trimmed = ", ".join(f"nullif(trim({a}), '') AS t_{a}" for a in aliases)
-    checks = _checks(table, col)
-    bad_col = "CASE " + " ".join(f"WHEN {c} THEN '{n}'" for n, c, _ in checks) + " END"
-    bad_reason = "CASE " + " ".join(f"WHEN {c} THEN {r}" for _, c, r in checks) + " END"
+    plan = _plan(table, col)
+    first_parsed = {k: v for k, v in plan.parsed.items() if not k.startswith("w_")}
+    then_parsed = {k: v for k, v in plan.parsed.items() if k.startswith("w_")}
+    # The first failing check, by number: each condition is evaluated once per row.
+    bad_check = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (_, c, _) in enumerate(plan.checks)) + " END"
+    bad_column = "CASE bad_check " + " ".join(f"WHEN {i} THEN '{n}'" for i, (n, _, _) in enumerate(plan.checks)) + " END"
+    bad_reason = "CASE bad_check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(plan.checks)) + " END"
     extra_cols = [a for a, name in name_of.items()
                   if name not in known and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
     if extra_cols:
@@ -481,27 +501,39 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     else:
         extra, extra_params = "NULL", []
     record = "json_object(" + ", ".join(f"?, {a}" for a in aliases) + ")"
-    typed = _typed(table, col)
-    id_expr = col[ID_COLUMN[table]]
     src_file = next((f"t_{a}" for a, n in name_of.items() if n == SOURCE_FILE_COLUMN), "NULL")
     src_line = next((f"try_cast(t_{a} AS BIGINT)" for a, n in name_of.items() if n == SOURCE_LINE_COLUMN), "NULL")
+
+    def select(items: dict) -> str:
+        return "".join(f", {expr} AS {name}" for name, expr in items.items())
+
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE stage_{table} AS
         WITH t AS (SELECT rowid AS ordinal, *, {trimmed} FROM raw_{table}),
-        checked AS (SELECT *, {bad_col} AS bad_column, {bad_reason} AS bad_reason FROM t),
-        ranked AS (SELECT *, CASE WHEN bad_column IS NULL THEN
-                       row_number() OVER (PARTITION BY bad_column IS NULL, {id_expr} ORDER BY ordinal) END AS nth
-                   FROM checked)
+        p1 AS (SELECT *{select(first_parsed)} FROM t),
+        p2 AS (SELECT *{select(then_parsed)} FROM p1),
+        checked AS (SELECT *, {bad_check} AS bad_check FROM p2)
         SELECT ordinal, {src_file} AS src_file, {src_line} AS src_line,
-               CASE WHEN bad_column IS NULL AND nth > 1 THEN '{ID_COLUMN[table]}' ELSE bad_column END AS bad_column,
-               CASE WHEN bad_column IS NULL AND nth > 1
-                    THEN 'duplicate {ID_COLUMN[table]} ' || {id_expr} || ' (an earlier line has it)'
-                    ELSE bad_reason END AS bad_reason,
-               {record} AS record,
-               {", ".join(f"CASE WHEN bad_column IS NULL AND nth = 1 THEN {expr} END AS {name}" for name, expr in typed.items())},
-               CASE WHEN bad_column IS NULL AND nth = 1 THEN {extra} END AS extra
-        FROM ranked""",
+               {bad_column} AS bad_column, {bad_reason} AS bad_reason,
+               CASE WHEN bad_check IS NOT NULL THEN {record} END AS record
+               {"".join(f", CASE WHEN bad_check IS NULL THEN {expr} END AS {name}" for name, expr in plan.typed.items())},
+               CASE WHEN bad_check IS NULL THEN {extra} END AS extra
+        FROM checked""",
         header + extra_params)
+    # Inside one import the first good row with an id wins; later good rows with the same id
+    # are rejected as duplicates (a rejected row does not claim its id). Checked with one
+    # aggregate; the window runs only when there are duplicates.
+    idc = ID_COLUMN[table]
+    good, distinct = con.execute(f"SELECT count(*), count(DISTINCT {idc}) FROM stage_{table} "
+                                 f"WHERE bad_reason IS NULL").fetchone()
+    if good != distinct:
+        raw_record = "json_object(" + ", ".join(f"?, {a}" for a in aliases) + ")"
+        con.execute(f"""UPDATE stage_{table} AS s SET bad_column = '{idc}',
+                bad_reason = 'duplicate {idc} ' || s.{idc} || ' (an earlier line has it)', record = r.rec
+            FROM (SELECT rowid AS ordinal, {raw_record} AS rec FROM raw_{table}) AS r
+            WHERE s.ordinal = r.ordinal AND s.ordinal IN (SELECT ordinal FROM (
+                SELECT ordinal, row_number() OVER (PARTITION BY {idc} ORDER BY ordinal) AS nth
+                FROM stage_{table} WHERE bad_reason IS NULL) WHERE nth > 1)""", header)
     counts = FileCounts()
     counts.read = con.execute(f"SELECT count(*) FROM raw_{table}").fetchone()[0] + len(shape_errors)
     bad = con.execute(
@@ -534,6 +566,17 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     return counts
 
 
+def _fault_point(name: str) -> None:
+    """Fault injection for the crash tests: with HOURBANK_FAULT_PAUSE=<name>, the import says
+    so on stderr and waits at that point, inside its transaction, to be killed."""
+    if os.environ.get("HOURBANK_FAULT_PAUSE") == name:
+        import sys
+        import time
+
+        print(f"paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(60)
+
+
 def _store_rejects(con, import_id: int, rejects: list[Reject]) -> None:
     con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)",
                     [[import_id, r.file, r.line, r.column, r.reason, r.record] for r in rejects])
@@ -560,31 +603,36 @@ def _merge(con, table: str, filename: str, import_id: int, period, policy, count
            id_prefix: str | None = None) -> None:
     idc = ID_COLUMN[table]
     cols = _content_columns(table)
-    # New content of this import: good rows only.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT {', '.join(cols)} FROM stage_{table} "
-                f"WHERE bad_reason IS NULL")
+    live_cols = ", ".join(cols + ["import_id"])
+    good = f"(SELECT * FROM stage_{table} WHERE bad_reason IS NULL)"  # this import's new content
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0] == 0:
+        # Nothing loaded yet (a first import): every good row is new, no comparison needed.
+        con.execute(f"INSERT INTO {table} SELECT {', '.join(cols)}, ? FROM {good}", [import_id])
+        counts.added = con.execute(f"SELECT count(*) FROM {good}").fetchone()[0]
+        return
     same = " AND ".join(f"l.{c} IS NOT DISTINCT FROM n.{c}" for c in cols)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cmp_{table} AS
         SELECT n.{idc} AS id, l.{idc} IS NULL AS is_new, l.{idc} IS NOT NULL AND NOT ({same}) AS is_changed
-        FROM new_{table} n LEFT JOIN {table} l ON l.{idc} = n.{idc}""")
+        FROM {good} n LEFT JOIN {table} l ON l.{idc} = n.{idc}""")
     counts.added, counts.replaced, counts.unchanged = con.execute(
         f"SELECT count(*) FILTER (is_new), count(*) FILTER (is_changed), "
         f"count(*) FILTER (NOT is_new AND NOT is_changed) FROM cmp_{table}").fetchone()
-    live_cols = ", ".join(cols + ["import_id"])
     if counts.replaced:
         con.execute(f"""INSERT INTO {table}_history SELECT {live_cols}, ?, 'replaced' FROM {table}
                         WHERE {idc} IN (SELECT id FROM cmp_{table} WHERE is_changed)""", [import_id])
         con.execute(f"DELETE FROM {table} WHERE {idc} IN (SELECT id FROM cmp_{table} WHERE is_changed)")
     if counts.added or counts.replaced:
-        con.execute(f"""INSERT INTO {table} SELECT {', '.join('n.' + c for c in cols)}, ? FROM new_{table} n
-                        WHERE n.{idc} IN (SELECT id FROM cmp_{table} WHERE is_new OR is_changed)""", [import_id])
+        con.execute(f"""INSERT INTO {table} SELECT {', '.join('n.' + c for c in cols)}, ?
+                        FROM {good} n JOIN cmp_{table} c ON c.id = n.{idc} WHERE c.is_new OR c.is_changed""",
+                    [import_id])
+    con.execute(f"DROP TABLE cmp_{table}")
     if period and table in ("time_entries", "appointments"):
         ts = "started_at" if table == "time_entries" else "scheduled_start"
         # R1: the business day of what is stored, in the policy's zone. A row whose new
         # version was rejected keeps its old version (the reject is shown, nothing lost).
         removable = f"""SELECT l.{idc} FROM {table} l
             WHERE {business_day_sql('l.' + ts, 'l.' + ts + '_offset').replace('?', '$tz')} BETWEEN $first AND $last
-              AND l.{idc} NOT IN (SELECT {idc} FROM new_{table})
+              AND l.{idc} NOT IN (SELECT {idc} FROM stage_{table} WHERE bad_reason IS NULL)
               AND ($prefix IS NULL OR starts_with(l.{idc}, $prefix))
               AND l.{idc} NOT IN (SELECT json_extract_string(record, '$.{idc}') FROM stage_{table}
                                   WHERE bad_reason IS NOT NULL AND json_extract_string(record, '$.{idc}') IS NOT NULL)"""
@@ -596,8 +644,6 @@ def _merge(con, table: str, filename: str, import_id: int, period, policy, count
                             WHERE {idc} IN (SELECT * FROM gone_{table})""", [import_id])
             con.execute(f"DELETE FROM {table} WHERE {idc} IN (SELECT * FROM gone_{table})")
         con.execute(f"DROP TABLE gone_{table}")
-    con.execute(f"DROP TABLE new_{table}")
-    con.execute(f"DROP TABLE cmp_{table}")
 
 
 def business_day_sql(ts: str, offset: str) -> str:

@@ -174,6 +174,7 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
     con = _connect(path, read_only, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         if not read_only:
             ensure_schema(con)
         else:

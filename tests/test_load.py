@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -222,23 +221,30 @@ def test_extra_columns_are_kept_and_ignored(tmp_path):
     assert rows(db, "SELECT extra FROM time_entries") == [('{"project":"Web"}',)]
 
 
-def test_a_killed_import_changes_nothing_and_the_next_one_succeeds(tmp_path):
+@pytest.mark.parametrize("point", ["staged", "merged"])
+def test_a_killed_import_changes_nothing_and_the_next_one_succeeds(tmp_path, point):
     led = Ledger(tmp_path)
     led.load(entries=[entry("e1", "2026-03-02T09:00", 10)])
-    before = led.report("daily", T)
+    before = {n: led.report(n, T) for n in ("daily", "summary")}
     big = tmp_path / "big"
     big.mkdir()
     with (big / "time_entries.csv").open("w") as fh:
         fh.write(ENTRY_HEADER)
-        for i in range(300_000):
+        fh.write("e1,acme,Ann,2026-03-02T09:00,50,one_on_one,,,\n")  # would replace e1
+        for i in range(20_000):
             fh.write(f"b{i},c{i % 500},Ann,2026-03-{1 + i % 28:02d}T09:00,{1 + i % 50},one_on_one,,,\n")
-    proc = subprocess.Popen([sys.executable, "-m", "billing", "import", str(big), "--db", str(led.db)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.2)  # mid-way through reading and validating
+    # "merged": every row is written inside the transaction, only COMMIT is missing.
+    proc = subprocess.Popen([sys.executable, "-m", "billing", "import", str(big), "--db", str(led.db),
+                             "--period", "2026-03-01..2026-03-31"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "HOURBANK_FAULT_PAUSE": point})
+    assert proc.stderr.readline().strip() == f"paused at {point}".encode()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert led.report("daily", T).equals(before)
+    for name, frame in before.items():
+        assert led.report(name, T).equals(frame), name
     assert rows(led.db, "SELECT count(*) FROM imports") == [(1,)]
+    assert rows(led.db, "SELECT count(*) FROM time_entries_history") == [(0,)]
     result = led.load(entries=[entry("e2", "2026-03-02T10:00", 10)])
     assert result.added == 1
 
