@@ -35,7 +35,7 @@ class Books:
     policy: Policy
     data_version: int
     days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days
-    appointments: pd.DataFrame  # appointments dated ≤ T with fees (R6)
+    appointments: pd.DataFrame  # appointments dated ≤ T that bill a fee (R6) or need a look
     blocks: pd.DataFrame        # R7–R9 per block as of T
     draws: pd.DataFrame         # which block paid for which day (R8)
     customers: pd.Index         # customers with anything dated ≤ T
@@ -67,7 +67,8 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None)
     days, draws = ledger.draw_from_blocks(days, blocks, policy)
     blocks = ledger.block_status(blocks, draws, as_of, policy)
     # Vectorised unique (iterating Arrow strings one by one costs seconds on a million rows).
-    customers = pd.Index(days["customer_id"].unique()).union(pd.Index(appts["customer_id"].unique())) \
+    customers = pd.Index(days["customer_id"].unique()) \
+        .union(rules.customers_as_of(con, policy, as_of, customer)) \
         .union(pd.Index(blocks["customer_id"].unique())).sort_values()
     return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=days,
                  appointments=appts, blocks=blocks, draws=draws, customers=customers)

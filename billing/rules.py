@@ -100,38 +100,35 @@ def _params(policy: Policy, as_of: date, customer: str | None = None) -> dict:
     return p
 
 
-def entry_day_totals(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
-    """Per customer and business day: raw ad-hoc, session and general minutes (µs)."""
-    where = "AND e.customer_id = $customer" if customer is not None else ""
-    sql = f"""
-        SELECT customer_id, day,
-               CAST(coalesce(sum(minutes_us) FILTER (kind = 'adhoc'), 0) AS BIGINT) AS adhoc_raw_us,
-               CAST(coalesce(sum(minutes_us) FILTER (kind = 'session'), 0) AS BIGINT) AS session_logged_us,
-               CAST(coalesce(sum(minutes_us) FILTER (kind = 'general'), 0) AS BIGINT) AS general_us
-        FROM ({classified_entries_sql(where)})
-        WHERE kind <> 'held'
-        GROUP BY customer_id, day"""
-    df = con.execute(sql, _params(policy, as_of, customer)).df()
-    return df
+def _logged_sql() -> str:
+    """Per appointment: the entries logged in it by its own customer, dated ≤ T (R4)."""
+    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
+    return f"""
+        SELECT appointment_id, customer_id,
+               CAST(coalesce(sum(minutes_us) FILTER (tier = 'one_on_one'), 0) AS BIGINT) AS one_on_one_logged_us,
+               count(*) AS entries_logged
+        FROM time_entries e WHERE appointment_id IS NOT NULL AND {e_day} <= $asof
+        GROUP BY appointment_id, customer_id"""
 
 
 def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
-    """Appointments dated ≤ T with their business day and exact instants (R1, R6)."""
+    """Appointments dated ≤ T that bill a fee or need a look, with business day and instants.
+
+    That is every appointment but a completed one with 1-on-1 time logged (those bill their
+    entries, R4; at_least_booked top-ups are summed in SQL by daily_billable): cancelled and
+    no-show ones (R6), scheduled ones, and completed ones with no 1-on-1 time.
+    """
     day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
-    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
     df = con.execute(f"""
-        WITH logged AS (
-            SELECT appointment_id, customer_id,
-                   CAST(coalesce(sum(minutes_us) FILTER (tier = 'one_on_one'), 0) AS BIGINT) AS one_on_one_logged_us,
-                   count(*) AS entries_logged
-            FROM time_entries e WHERE appointment_id IS NOT NULL AND {e_day} <= $asof
-            GROUP BY appointment_id, customer_id)
+        WITH logged AS ({_logged_sql()})
         SELECT ap.*, {day} AS day, coalesce(l.one_on_one_logged_us, 0) AS one_on_one_logged_us,
                coalesce(l.entries_logged, 0) AS entries_logged
         FROM appointments ap LEFT JOIN logged l
              ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
-        WHERE {day} <= $asof {where}""", _params(policy, as_of, customer)).df()
+        WHERE {day} <= $asof {where}
+          AND (ap.status <> 'completed' OR coalesce(l.one_on_one_logged_us, 0) = 0)""",
+                     _params(policy, as_of, customer)).df()
     # Instants are needed only for the notice of a cancellation (R6): convert just those rows.
     cancelled = df["status"] == "cancelled"
     df["start_utc"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
@@ -141,6 +138,14 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
         df.loc[cancelled, "start_utc"] = to_utc(sub["scheduled_start"], sub["scheduled_start_offset"], policy.timezone)
         df.loc[cancelled, "cancelled_utc"] = to_utc(sub["cancelled_at"], sub["cancelled_at_offset"], policy.timezone)
     return apply_fees(df, policy)
+
+
+def customers_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.Index:
+    """Customers with an appointment dated ≤ T (entries and purchases add theirs elsewhere)."""
+    day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    where = "AND ap.customer_id = $customer" if customer is not None else ""
+    return pd.Index(con.execute(f"SELECT DISTINCT customer_id FROM appointments ap WHERE {day} <= $asof {where}",
+                                _params(policy, as_of, customer)).df()["customer_id"])
 
 
 # --------------------------------------------------------------------------- R5, R6, R4
@@ -169,36 +174,61 @@ def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return df
 
 
-def session_top_ups(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """R4 `at_least_booked`: a completed session bills at least its booked length.
-
-    The shortfall (booked − 1-on-1 minutes logged in it, dated ≤ T) is billed as session
-    minutes on the business day of ``scheduled_start``. With `logged`, nothing is added.
-    """
-    cols = ["customer_id", "day", "appointment_id", "top_up_us"]
-    if policy.session_billing != "at_least_booked" or appts.empty:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "top_up_us" else "object") for c in cols})
-    done = appts[appts["status"] == "completed"]
-    short = (done["scheduled_us"] - done["one_on_one_logged_us"]).clip(lower=0)
-    out = done.assign(top_up_us=short.astype("int64"))
-    return out.loc[out["top_up_us"] > 0, cols]
+_DAY_COLUMNS = ["adhoc_raw_us", "session_logged_us", "general_us", "top_up_us", "fee_us"]
 
 
 def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None,
                    appts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per customer and business day ≤ T with any minutes (R4–R6, daily total)."""
-    days = entry_day_totals(con, policy, as_of, customer)
+    """One row per customer and business day ≤ T with any minutes (R4–R6, daily total).
+
+    Entries are classified and summed per customer-day in DuckDB, together with the
+    `at_least_booked` top-ups (R4: a completed session bills at least its booked length;
+    the shortfall is billed on the business day of ``scheduled_start``) and the fees of
+    ``appts`` (R6); the rounding (R5) and the totals are integer numpy arithmetic.
+    """
     if appts is None:
         appts = appointments_as_of(con, policy, as_of, customer)
-    fees = appts.loc[appts["fee_us"] > 0].groupby(["customer_id", "day"], as_index=False)["fee_us"].sum()
-    tops = session_top_ups(appts, policy).groupby(["customer_id", "day"], as_index=False)["top_up_us"].sum()
-    days, fees, tops = (f.assign(day=pd.to_datetime(f["day"]).astype("datetime64[us]"),
-                                 customer_id=f["customer_id"].astype(str)) for f in (days, fees, tops))
-    df = days.merge(fees, on=["customer_id", "day"], how="outer").merge(tops, on=["customer_id", "day"], how="outer")
-    for c in ["adhoc_raw_us", "session_logged_us", "general_us", "fee_us", "top_up_us"]:
-        df[c] = df[c].fillna(0).astype("int64") if c in df else 0
+    fees = appts.loc[appts["fee_us"] > 0, ["customer_id", "day", "fee_us"]]
+    where = "AND e.customer_id = $customer" if customer is not None else ""
+    ap_where = "AND ap.customer_id = $customer" if customer is not None else ""
+    ap_day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    top_ups = "" if policy.session_billing == "at_least_booked" else "AND false"
+    name = f"fee_days_{id(fees)}"
+    con.register(name, fees)
+    try:
+        df = con.execute(f"""
+            WITH logged AS ({_logged_sql()}),
+            ent AS (SELECT customer_id, day,
+                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'adhoc'), 0) AS BIGINT) AS adhoc_raw_us,
+                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'session'), 0) AS BIGINT) AS session_logged_us,
+                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'general'), 0) AS BIGINT) AS general_us
+                    FROM ({classified_entries_sql(where)}) WHERE kind <> 'held' GROUP BY customer_id, day),
+            tops AS (SELECT ap.customer_id, {ap_day} AS day,
+                            CAST(sum(greatest(ap.scheduled_us - coalesce(l.one_on_one_logged_us, 0), 0)) AS BIGINT)
+                                AS top_up_us
+                     FROM appointments ap LEFT JOIN logged l
+                          ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
+                     WHERE ap.status = 'completed' AND {ap_day} <= $asof {ap_where} {top_ups}
+                     GROUP BY 1, 2 HAVING sum(greatest(ap.scheduled_us - coalesce(l.one_on_one_logged_us, 0), 0)) > 0),
+            fees AS (SELECT customer_id, CAST(day AS DATE) AS day, CAST(sum(fee_us) AS BIGINT) AS fee_us
+                     FROM {name} GROUP BY 1, 2),
+            keys AS (SELECT customer_id, day FROM ent UNION SELECT customer_id, day FROM tops
+                     UNION SELECT customer_id, day FROM fees)
+            SELECT k.customer_id, k.day,
+                   coalesce(ent.adhoc_raw_us, 0) AS adhoc_raw_us,
+                   coalesce(ent.session_logged_us, 0) AS session_logged_us,
+                   coalesce(ent.general_us, 0) AS general_us,
+                   coalesce(tops.top_up_us, 0) AS top_up_us,
+                   coalesce(fees.fee_us, 0) AS fee_us
+            FROM keys k LEFT JOIN ent USING (customer_id, day) LEFT JOIN tops USING (customer_id, day)
+                 LEFT JOIN fees USING (customer_id, day)
+            ORDER BY k.customer_id, k.day""", _params(policy, as_of, customer)).df()
+    finally:
+        con.unregister(name)
+    for c in _DAY_COLUMNS:
+        df[c] = df[c].astype("int64")
+    df["day"] = df["day"].astype("datetime64[us]")
     df["adhoc_billed_us"] = round_daily(df["adhoc_raw_us"], policy.increment_us)
     df["session_us"] = df["session_logged_us"] + df["top_up_us"]
     df["billable_us"] = df["session_us"] + df["adhoc_billed_us"] + df["fee_us"]
-    df["day"] = pd.to_datetime(df["day"]).dt.date
-    return df.sort_values(["customer_id", "day"], kind="stable").reset_index(drop=True)
+    return df

@@ -105,5 +105,6 @@ def test_books_balance_through_the_whole_engine(tmp_path_factory, entries, purch
     # Exact sums: the engine's raw minutes equal the exact decimal sum of what was written.
     from decimal import Decimal
     for (cust, day), group in days.groupby(["customer_id", "day"]):
+        day = pd.Timestamp(day).date()
         exact = sum(Decimal(m) for d, m, t in entries if START + timedelta(days=d) == day and t == "one_on_one")
         assert Decimal(int(group["adhoc_raw_us"].iloc[0])) / MIN == exact
