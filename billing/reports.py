@@ -163,38 +163,50 @@ def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame
 
 
 # --------------------------------------------------------------------------- printing
+def minutes_sql(us: str) -> str:
+    """SQL: integer µs → minutes rounded to 2 decimals (half up, away from zero), as text.
+
+    Exact: integer arithmetic on hundredths of a minute, then the parts as text."""
+    h = f"((abs({us}) * 100 + {US_PER_MINUTE // 2}) // {US_PER_MINUTE})"
+    return (f"(CASE WHEN {us} < 0 AND {h} > 0 THEN '-' ELSE '' END || CAST({h} // 100 AS VARCHAR) || '.' || "
+            f"lpad(CAST({h} % 100 AS VARCHAR), 2, '0'))")
+
+
 def minutes_text(us) -> pa.Array:
-    """Integer µs → minutes rounded to 2 decimals (half up), as text: exact, no floats.
+    """Integer µs → minutes as text, 2 decimals (see minutes_sql)."""
+    import duckdb
 
-    Vectorised: integer arithmetic in numpy, string assembly in Arrow compute."""
-    v = np.asarray(us, dtype="int64")
-    hundredths = (np.abs(v) * 100 + US_PER_MINUTE // 2) // US_PER_MINUTE
-    whole = pc.cast(pa.array(hundredths // 100), pa.string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(hundredths % 100), pa.string()), 2, "0")
-    text = pc.binary_join_element_wise(whole, frac, ".")
-    negative = pa.array((v < 0) & (hundredths > 0))
-    return pc.if_else(negative, pc.binary_join_element_wise("-", text, ""), text)
-
-
-def _text(values: pd.Series) -> pa.Array:
-    """Dates as YYYY-MM-DD, anything else as its text, missing as ''."""
-    arr = pa.array(values.reset_index(drop=True), from_pandas=True)
-    if pa.types.is_timestamp(arr.type):
-        arr = pc.cast(arr, pa.date32())
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = pc.cast(arr, pa.string())
-    return pc.fill_null(arr, "")
+    con = duckdb.connect()
+    try:
+        con.register("minutes_us", pa.table({"us": pa.array(np.asarray(us, dtype="int64"))}))
+        return con.sql(f"SELECT {minutes_sql('us')} AS m FROM minutes_us").to_arrow_table()["m"].combine_chunks()
+    finally:
+        con.close()
 
 
 def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
-    """Rename ``x_us`` to ``x_minutes`` (2-decimal text) and dates to YYYY-MM-DD; keep ``columns``."""
-    out = {}
+    """Rename ``x_us`` to ``x_minutes`` (2-decimal text) and dates to YYYY-MM-DD; keep ``columns``.
+
+    Formatted by DuckDB over the frame (vectorised, multi-threaded, no Python per row)."""
+    import duckdb
+
+    exprs = []
     for col in columns:
         if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
-            out[col] = minutes_text(frame[col.replace("_minutes", "_us")])
+            exprs.append(f'{minutes_sql(chr(34) + col.replace("_minutes", "_us") + chr(34))} AS "{col}"')
+        elif pd.api.types.is_datetime64_any_dtype(frame[col]):
+            exprs.append(f"coalesce(strftime(\"{col}\", '%Y-%m-%d'), '') AS \"{col}\"")
+        elif frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, date)).any():
+            exprs.append(f"coalesce(CAST(CAST(\"{col}\" AS DATE) AS VARCHAR), '') AS \"{col}\"")
         else:
-            out[col] = _text(frame[col])
-    return pa.table(out)
+            exprs.append(f"coalesce(CAST(\"{col}\" AS VARCHAR), '') AS \"{col}\"")
+    source = frame[[c for c in frame.columns if c in set(columns) | {c.replace("_minutes", "_us") for c in columns}]]
+    con = duckdb.connect()
+    try:
+        con.register("report_frame", pa.Table.from_pandas(source, preserve_index=False))
+        return con.sql(f"SELECT {', '.join(exprs)} FROM report_frame").to_arrow_table()
+    finally:
+        con.close()
 
 
 def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
