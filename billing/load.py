@@ -345,11 +345,13 @@ def _read_header(path: Path) -> list[str]:
     return header
 
 
-def _physical_lines(path: Path, ncols: int) -> tuple[list[int], list[int]] | None:
-    """Start lines of the well-shaped records and of the mis-shaped ones, in file order.
+def _physical_lines(path: Path, ncols: int, wanted: dict[tuple, list] | None = None):
+    """One pass of Python's csv module (the DuckDB reader's dialect) over the file, run only
+    when a reject needs its line: the line a text editor shows where each record starts.
 
-    Only run when a reject needs its line: one pass of Python's csv module (same dialect as
-    the DuckDB reader) maps DuckDB's record order to the line a text editor shows.
+    Returns (start lines of the well-shaped records, of the mis-shaped ones); with ``wanted``
+    (field tuple → list to fill), the lines of well-shaped records with those exact fields are
+    appended to their list instead of keeping every line. None if the file cannot be re-read.
     """
     good, bad = [], []
     try:
@@ -361,7 +363,14 @@ def _physical_lines(path: Path, ncols: int) -> tuple[list[int], list[int]] | Non
                 last = reader.line_num
                 if i == 0 or not record:
                     continue
-                (good if len(record) == ncols else bad).append(start)
+                if len(record) != ncols:
+                    bad.append(start)
+                elif wanted is None:
+                    good.append(start)
+                else:
+                    hit = wanted.get(tuple(record))
+                    if hit is not None:
+                        hit.append(start)
     except (csv.Error, UnicodeDecodeError):
         return None
     return good, bad
@@ -467,20 +476,8 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     spec = SPECS[table]
     aliases = [f"c{i}" for i in range(len(header))]
     columns = "{" + ", ".join(f"'{a}': 'VARCHAR'" for a in aliases) + "}"
-    con.execute("DROP TABLE IF EXISTS reject_errors")
-    con.execute("DROP TABLE IF EXISTS reject_scans")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM read_csv(?, columns = {columns}, "
-        "header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
-        "strict_mode = true, store_rejects = true, encoding = 'utf-8')", [str(path)])
-    shape_errors = con.execute(
-        # One row per bad record (DuckDB lists a record once per missing column).
-        "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
-        "GROUP BY line ORDER BY line").fetchall()
-    if any(e[1] == "INVALID ENCODING" for e in shape_errors):
-        line = next(e[0] for e in shape_errors if e[1] == "INVALID ENCODING")
-        raise ImportError_(f"{path.name}: the file is not UTF-8 text (first bad bytes in record {line}); "
-                           f"save it as UTF-8 and import again.")
+    read = (f"read_csv(?, columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
+            "auto_detect = false, strict_mode = true, store_rejects = true, encoding = 'utf-8')")
 
     name_of = dict(zip(aliases, header))
     known = set(spec.required) | set(spec.optional)
@@ -507,26 +504,50 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     def select(items: dict) -> str:
         return "".join(f", {expr} AS {name}" for name, expr in items.items())
 
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stage_{table} AS
-        WITH t AS (SELECT rowid AS ordinal, *, {trimmed} FROM raw_{table}),
-        p1 AS (SELECT *{select(first_parsed)} FROM t),
-        p2 AS (SELECT *{select(then_parsed)} FROM p1),
-        checked AS (SELECT *, {bad_check} AS bad_check FROM p2)
-        SELECT ordinal, {src_file} AS src_file, {src_line} AS src_line,
-               {bad_column} AS bad_column, {bad_reason} AS bad_reason,
-               CASE WHEN bad_check IS NOT NULL THEN {record} END AS record
-               {"".join(f", CASE WHEN bad_check IS NULL THEN {expr} END AS {name}" for name, expr in plan.typed.items())},
-               CASE WHEN bad_check IS NULL THEN {extra} END AS extra
-        FROM checked""",
-        header + extra_params)
+    def shape_errors_of(run) -> list[tuple]:
+        """Run a statement that reads the file; returns the records of the wrong shape."""
+        con.execute("DROP TABLE IF EXISTS reject_errors")
+        con.execute("DROP TABLE IF EXISTS reject_scans")
+        run()
+        errors = con.execute(
+            # One row per bad record (DuckDB lists a record once per missing column).
+            "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
+            "GROUP BY line ORDER BY line").fetchall()
+        if any(e[1] == "INVALID ENCODING" for e in errors):
+            line = next(e[0] for e in errors if e[1] == "INVALID ENCODING")
+            raise ImportError_(f"{path.name}: the file is not UTF-8 text (first bad bytes in record {line}); "
+                               f"save it as UTF-8 and import again.")
+        return errors
+
+    def build_stage(source: str, ordinal: str, params: list) -> None:
+        """Validate every row of ``source`` into stage_<table>."""
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE stage_{table} AS
+            WITH t AS (SELECT {ordinal} AS ordinal, *, {trimmed} FROM {source}),
+            p1 AS (SELECT *{select(first_parsed)} FROM t),
+            p2 AS (SELECT *{select(then_parsed)} FROM p1),
+            checked AS (SELECT *, {bad_check} AS bad_check FROM p2)
+            SELECT ordinal, {src_file} AS src_file, {src_line} AS src_line,
+                   {bad_column} AS bad_column, {bad_reason} AS bad_reason,
+                   CASE WHEN bad_check IS NOT NULL THEN {record} END AS record
+                   {"".join(f", CASE WHEN bad_check IS NULL THEN {expr} END AS {name}" for name, expr in plan.typed.items())},
+                   CASE WHEN bad_check IS NULL THEN {extra} END AS extra
+            FROM checked""",
+            params + header + extra_params)
+
+    # Straight from the file: no copy of the raw text is kept, rows carry no position.
+    shape_errors = shape_errors_of(lambda: build_stage(read, "CAST(NULL AS BIGINT)", [str(path)]))
     # Inside one import the first good row with an id wins; later good rows with the same id
     # are rejected as duplicates (a rejected row does not claim its id). Checked with one
-    # aggregate; the window runs only when there are duplicates.
+    # aggregate; only when there are duplicates is the file read again with row positions.
     idc = ID_COLUMN[table]
     good, distinct = con.execute(f"SELECT count(*), count(DISTINCT {idc}) FROM stage_{table} "
                                  f"WHERE bad_reason IS NULL").fetchone()
-    if good != distinct:
+    ordered = good != distinct
+    if ordered:
+        shape_errors = shape_errors_of(lambda: con.execute(
+            f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {read}", [str(path)]))
+        build_stage(f"raw_{table}", "rowid", [])
         raw_record = "json_object(" + ", ".join(f"?, {a}" for a in aliases) + ")"
         con.execute(f"""UPDATE stage_{table} AS s SET bad_column = '{idc}',
                 bad_reason = 'duplicate {idc} ' || s.{idc} || ' (an earlier line has it)', record = r.rec
@@ -535,35 +556,62 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
                 SELECT ordinal, row_number() OVER (PARTITION BY {idc} ORDER BY ordinal) AS nth
                 FROM stage_{table} WHERE bad_reason IS NULL) WHERE nth > 1)""", header)
     counts = FileCounts()
-    counts.read = con.execute(f"SELECT count(*) FROM raw_{table}").fetchone()[0] + len(shape_errors)
+    counts.read = con.execute(f"SELECT count(*) FROM stage_{table}").fetchone()[0] + len(shape_errors)
     bad = con.execute(
         f"SELECT ordinal, src_file, src_line, bad_column, bad_reason, record FROM stage_{table} "
         f"WHERE bad_reason IS NOT NULL ORDER BY ordinal").fetchall()
     counts.rejected = len(bad) + len(shape_errors)
     if counts.rejected:
-        lines = _physical_lines(path, len(header))
-        good_lines, bad_lines = lines if lines else (None, None)
-        consistent = lines is not None and len(bad_lines) == len(shape_errors)
-        file_rejects = []
-        for i, (line, etype, message, csv_line) in enumerate(shape_errors):
-            where = bad_lines[i] if consistent else line
-            reason = ("the record has fewer fields than the header" if "MISSING" in etype
-                      else "the record has more fields than the header" if "TOO MANY" in etype
-                      else f"the record cannot be read as CSV ({message})")
-            file_rejects.append(Reject(path.name, where, None, reason, (csv_line or "").strip("\r\n")))
-        # Row ids follow the file's order but need not start at 0 (transaction-local storage):
-        # a row's position is its rank among them.
-        rowids = np.sort(con.execute(f"SELECT rowid FROM raw_{table}").fetchnumpy()["rowid"])
-        for ordinal, sfile, sline, column, reason, rec in bad:
-            if sline is not None:  # a converted tracker file: point at the user's own file
-                file_rejects.append(Reject(sfile or path.name, sline, column, reason, rec))
-            else:
-                pos = int(np.searchsorted(rowids, ordinal))
-                line = good_lines[pos] if consistent and pos < len(good_lines) else None
-                file_rejects.append(Reject(path.name, line, column, reason, rec))
-        _store_rejects(con, result.import_id, file_rejects)
-        result.rejects.extend(file_rejects)
+        result.rejects.extend(_locate(con, table, path, header, shape_errors, bad, ordered, result.import_id))
     return counts
+
+
+def _locate(con, table: str, path: Path, header: list[str], shape_errors, bad, ordered: bool,
+            import_id: int) -> list[Reject]:
+    """The rejects of one file, each with the line a text editor shows, stored with the import."""
+    rejects: list[Reject] = []
+    if ordered:
+        # Row ids follow the file's order but need not start at 0 (transaction-local storage):
+        # a row's position is its rank among them, and its line the position's good line.
+        lines = _physical_lines(path, len(header))
+        rowids = np.sort(con.execute(f"SELECT rowid FROM raw_{table}").fetchnumpy()["rowid"])
+        where = {}
+        for ordinal, *_ in bad:
+            pos = int(np.searchsorted(rowids, ordinal))
+            where[ordinal] = [lines[0][pos]] if lines and pos < len(lines[0]) else []
+    else:
+        # Without positions, a bad record is found again by its fields (identical records
+        # take their lines in file order).
+        wanted: dict[tuple, list] = {}
+        for ordinal, sfile, sline, *_, rec in bad:
+            if sline is None:
+                wanted.setdefault(tuple("" if v is None else v for v in json.loads(rec).values()), [])
+        lines = _physical_lines(path, len(header), wanted)
+        taken: dict[tuple, int] = {}
+        where = {}
+        for i, (ordinal, sfile, sline, *_, rec) in enumerate(bad):
+            if sline is None:
+                key = tuple("" if v is None else v for v in json.loads(rec).values())
+                n = taken.get(key, 0)
+                taken[key] = n + 1
+                found = wanted.get(key, [])
+                where[i] = [found[n]] if n < len(found) else []
+    consistent = lines is not None and len(lines[1]) == len(shape_errors)
+    for i, (line, etype, message, csv_line) in enumerate(shape_errors):
+        reason = ("the record has fewer fields than the header" if "MISSING" in etype
+                  else "the record has more fields than the header" if "TOO MANY" in etype
+                  else f"the record cannot be read as CSV ({message})")
+        rejects.append(Reject(path.name, lines[1][i] if consistent else line, None, reason,
+                              (csv_line or "").strip("\r\n")))
+    for i, (ordinal, sfile, sline, column, reason, rec) in enumerate(bad):
+        if sline is not None:  # a converted tracker file: point at the user's own file
+            rejects.append(Reject(sfile or path.name, sline, column, reason, rec))
+            continue
+        found = where.get(ordinal if ordered else i) or [None]
+        rejects.append(Reject(path.name, found[0], column, reason, rec))
+    rejects.sort(key=lambda r: (r.file, r.line if r.line is not None else 1 << 62))
+    _store_rejects(con, import_id, rejects)
+    return rejects
 
 
 def _fault_point(name: str) -> None:

@@ -12,8 +12,15 @@ from billing.load import undo_import
 from billing.trackers import preset_names
 from pages import _ui as ui
 
-c = ui.page_context("Import", "Load the time tracker's export. Nothing is saved until you have seen what would "
-                              "change; every import can be undone.")
+st.title("Import")
+st.caption("Load the time tracker's export. Nothing is saved until you have seen what would change; every "
+           "import can be undone.")
+c = ui.ctx()
+if c.problem and (c.policy is None or c.db.exists()):
+    st.info(c.problem)  # a bad policy or a database that cannot be read: nothing to import into
+    st.stop()
+if c.problem:
+    st.info(f"{c.db} does not exist yet: the first import creates it.")
 f = c.filters
 FLASH = "import_flash"
 # A change of data reruns the script (one snapshot per rerun): what was done is told after it.
@@ -128,8 +135,8 @@ with st.form("purchase", clear_on_submit=True):
                            f"usable through {day + timedelta(days=c.policy.hours_valid_days)} (R7).")
 
 st.subheader("Import history")
-imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50)
-if imports.empty:
+imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c.version else (None, None)
+if imports is None or imports.empty:
     st.info("No imports yet.")
 else:
     st.dataframe(imports[["import_id", "imported_at", "source", "period_from", "period_to", "added", "replaced",

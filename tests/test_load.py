@@ -262,3 +262,14 @@ def test_the_database_is_busy_message_is_one_sentence(tmp_path):
         assert "in use by another process" in out.stderr and "Traceback" not in out.stderr
     finally:
         holder.kill()
+
+
+def test_identical_rows_get_their_own_lines(tmp_path):
+    same_bad = "x1,acme,Ann,2026-03-02,10,one_on_one,,,"
+    same_good = "g1,acme,Ann,2026-03-02T09:00,10,one_on_one,,,"
+    write_csv(tmp_path / "x" / "time_entries.csv",
+              ENTRY_HEADER + "\n".join([same_bad, same_good, same_bad, same_good]) + "\n")
+    result = import_export(tmp_path / "db.duckdb", tmp_path / "x", policy=Policy())
+    assert result.added == 1
+    assert [(r.line, r.column) for r in result.rejects] == [(2, "started_at"), (4, "started_at"), (5, "entry_id")]
+    assert "duplicate entry_id g1" in result.rejects[2].reason

@@ -128,3 +128,18 @@ def test_import_page_records_a_purchase_and_undoes_it(env):
     assert any(f"Import {last} undone" in s.value for s in at.success)
     with open_db(env.db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM purchases WHERE purchase_id = ?", [pid]).fetchone()[0] == 0
+
+
+def test_import_page_creates_a_database_that_does_not_exist_yet(env, tmp_path, monkeypatch):
+    fresh = tmp_path / "new" / "hourbank.duckdb"
+    fresh.parent.mkdir()
+    monkeypatch.setenv("HOURBANK_DB", str(fresh))
+    at = on_page(start(), "pages/import.py")
+    assert any("does not exist yet" in i.value for i in at.info)
+    at.file_uploader(key="uploads").upload("time_entries.csv", _csv(["n1,zed,,Ann,2026-04-28T09:00,20,one_on_one,,,,"]),
+                                           "text/csv").run()
+    at.button(key="preview_btn").click().run()
+    at.button(key="commit_btn").click().run()
+    assert not at.exception and fresh.exists()
+    with open_db(fresh, read_only=True) as con:
+        assert con.execute("SELECT customer_id FROM time_entries").fetchall() == [("zed",)]
