@@ -126,9 +126,11 @@ def _unzip(name: str, data: bytes, folder: Path) -> dict[str, Path]:
 
 
 def run_import(db_path, staged: Staged, policy: Policy, *, dry_run: bool, period: tuple[date, date] | None = None,
-               preset: str | None = None, timezone_name: str | None = None, date_order: str | None = None,
+               preset=None, timezone_name: str | None = None, date_order: str | None = None,
                label: str | None = None) -> ImportResult:
-    """Preview (dry_run=True) or load what was staged; the same code path both ways."""
+    """Preview (dry_run=True) or load what was staged; the same code path both ways.
+
+    ``preset``: a tracker preset name or an edited mapping (tracker_mapping)."""
     if staged.tracker_file is not None:
         from billing.trackers import import_tracker_file
 
@@ -165,3 +167,44 @@ def record_purchase(db_path, policy: Policy, folder: Path, customer_id: str, pur
     if dry_run:
         return check
     return import_export(db_path, folder, policy=policy, label=label)
+
+
+# --------------------------------------------------------------------------- tracker mappings
+MEANING_LISTS = {
+    "one_on_one_projects": "Projects that are 1-on-1 work (billable, R2)",
+    "general_projects": "Projects that are General Support (free, R2)",
+    "one_on_one_tags": "Tags that mean 1-on-1 work",
+    "general_tags": "Tags that mean General Support",
+    "session_projects": "Projects that mean work inside a pre-scheduled session (R4)",
+    "session_tags": "Tags that mean work inside a pre-scheduled session (R4)",
+}
+
+
+def tracker_mapping(preset: str | None, meaning: dict[str, list[str]] | None = None,
+                    customers: dict[str, str] | None = None, billable_yes: str | None = None,
+                    billable_no: str | None = None):
+    """A preset's mapping with the Import page's edits applied (the preset file is untouched)."""
+    from billing.trackers import load_mapping
+
+    mapping = load_mapping(preset).copy()
+    for key, values in (meaning or {}).items():
+        if key not in MEANING_LISTS:
+            raise UploadError(f"{key}: not a meaning the Import page can set.")
+        mapping.meaning[key] = [v.strip() for v in values if v and v.strip()]
+    if billable_yes:
+        mapping.meaning["billable_yes"] = billable_yes
+    if billable_no:
+        mapping.meaning["billable_no"] = billable_no
+    mapping.customers.update({k: v.strip() for k, v in (customers or {}).items() if v and v.strip()})
+    return mapping
+
+
+def tracker_preview(staged: Staged, mapping, timezone_name: str | None, date_order: str | None):
+    """Convert the tracker file as it would be imported: its mapped rows, rejects and the
+    clients that no customer-map entry names (they become customers under their own name)."""
+    import tempfile
+
+    from billing.trackers import convert
+
+    with tempfile.TemporaryDirectory(prefix="hourbank-preview-") as tmp:
+        return convert(staged.tracker_file, mapping, timezone_name, tmp, date_order=date_order)

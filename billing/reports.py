@@ -172,14 +172,15 @@ def minutes_sql(us: str) -> str:
             f"lpad(CAST({h} % 100 AS VARCHAR), 2, '0'))")
 
 
-def minutes_text(us) -> pa.Array:
-    """Integer µs → minutes as text, 2 decimals (see minutes_sql)."""
+def minutes_text(us) -> np.ndarray:
+    """Integer µs → minutes as text, 2 decimals (see minutes_sql), positionally like ``us``."""
     import duckdb
 
     con = duckdb.connect()
     try:
         con.register("minutes_us", pa.table({"us": pa.array(np.asarray(us, dtype="int64"))}))
-        return con.sql(f"SELECT {minutes_sql('us')} AS m FROM minutes_us").to_arrow_table()["m"].combine_chunks()
+        text = con.sql(f"SELECT {minutes_sql('us')} AS m FROM minutes_us").to_arrow_table()["m"]
+        return text.to_numpy(zero_copy_only=False)
     finally:
         con.close()
 

@@ -12,6 +12,8 @@ a customer's whole day, across all staff), so those figures are not split by sta
 """
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -573,6 +575,23 @@ def rejects_with_action(rejects: pd.DataFrame) -> pd.DataFrame:
              for f, l, c in zip(out["file"], out["line"], out["column"])]
     out["what_to_do"] = [f"correct {w} in the export ({r}) and import it again" for w, r in zip(where, out["reason"])]
     return out
+
+
+def unmapped_clients(imports: pd.DataFrame) -> pd.DataFrame:
+    """Tracker clients that no customer-map entry named, per import not undone (issue: a
+    renamed client, or one written two ways, would otherwise become a customer of its own)."""
+    rows = []
+    if "notes" in imports:
+        for r in imports.itertuples():
+            if pd.notna(r.undone_at) or not isinstance(r.notes, str):
+                continue
+            notes = json.loads(r.notes)
+            for client in notes.get("unmapped_clients", []):
+                rows.append({"client": client, "customer_id": client, "import_id": int(r.import_id),
+                             "file": notes.get("file", ""),
+                             "what_to_do": "if this is an existing customer, map the client to its id on the Import "
+                                           "page (or in the mapping's [customers]) and import the file again"})
+    return pd.DataFrame(rows, columns=["client", "customer_id", "import_id", "file", "what_to_do"])
 
 
 def review_for(review: pd.DataFrame, f: Filters) -> pd.DataFrame:

@@ -36,3 +36,10 @@ else:
                    "line shown and import it again.")
         st.dataframe(views.rejects_with_action(rejects).rename(
             columns={"import_id": "import", "what_to_do": "what to do"}), hide_index=True)
+
+unmapped = views.unmapped_clients(imports) if not imports.empty else None
+if unmapped is not None and not unmapped.empty:
+    st.subheader("Tracker clients without a customer id")
+    st.caption("Loaded under the client's own name: each became a customer id as written in the tracker.")
+    st.dataframe(unmapped.rename(columns={"customer_id": "loaded as customer", "import_id": "import",
+                                          "what_to_do": "what to do"}), hide_index=True)

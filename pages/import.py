@@ -34,6 +34,13 @@ def done_and_rerun(message: str) -> None:
     st.rerun()
 
 
+def _same(a: dict, b: dict) -> bool:
+    """Preview options still in force (an edited mapping compares by its TOML text)."""
+    def key(d):
+        return {k: (v.to_toml() if hasattr(v, "to_toml") else v) for k, v in d.items()}
+    return key(a) == key(b)
+
+
 def show_result(result, title: str) -> None:
     cols = st.columns(5)
     for col, (label, value) in zip(cols, [("added", result.added), ("replaced", result.replaced),
@@ -78,11 +85,47 @@ if uploads:
         st.info(f"{staged.tracker_file.name}: a tracker export"
                 + (f", recognised as **{detected}**." if detected else "; choose its tracker below."))
         a, b, d = st.columns(3)
-        options["preset"] = a.selectbox("Tracker", names, index=names.index(detected) if detected in names else 0)
+        preset = a.selectbox("Tracker", names, index=names.index(detected) if detected in names else 0)
         options["timezone_name"] = b.text_input("Time zone of its times", value=c.policy.timezone,
                                                 help="Tracker exports carry wall times without an offset.")
         order = d.selectbox("Date order", ["decide from the file", "dmy", "mdy", "ymd"])
         options["date_order"] = None if order.startswith("decide") else order
+        base = importing.tracker_mapping(preset)
+        with st.expander("How the file maps: tiers, sessions, customers", expanded=False):
+            y, n = st.columns(2)
+            yes = y.selectbox("Billable = yes means", ["one_on_one", "general"],
+                              index=["one_on_one", "general"].index(base.meaning.get("billable_yes", "one_on_one")))
+            no = n.selectbox("Billable = no means", ["general", "one_on_one"],
+                             index=["general", "one_on_one"].index(base.meaning.get("billable_no", "general")))
+            meaning = {}
+            for key, label in importing.MEANING_LISTS.items():
+                text = st.text_input(label + " (comma-separated)", value=", ".join(base.meaning.get(key, [])),
+                                     key=f"meaning_{key}")
+                meaning[key] = text.split(",")
+            draft = importing.tracker_mapping(preset, meaning, billable_yes=yes, billable_no=no)
+            try:
+                conv = importing.tracker_preview(staged, draft, options["timezone_name"] or None,
+                                                 options["date_order"])
+            except HourbankError as exc:
+                st.error(str(exc))
+                conv = None
+            customers = {}
+            if conv is not None and conv.unmapped_clients:
+                st.caption("Clients that no customer-map entry names: give each its customer id (a client "
+                           "renamed or written two ways can point at the same customer); left empty, the "
+                           "client's name is used as the id.")
+                edited = st.data_editor(
+                    [{"client": name, "customer_id": ""} for name in conv.unmapped_clients],
+                    disabled=["client"], hide_index=True, key="customer_map")
+                customers = {r["client"]: r["customer_id"] for r in edited if r.get("customer_id")}
+            mapping = importing.tracker_mapping(preset, meaning, customers, billable_yes=yes, billable_no=no)
+            if conv is not None:
+                st.caption(f"Mapped rows (first 50 of {len(conv.preview)}):")
+                st.dataframe(conv.preview.head(50), hide_index=True)
+            st.download_button("Save this mapping (TOML)", mapping.to_toml().encode(), f"{preset}-mapping.toml",
+                               "application/toml", key="save_mapping",
+                               help="Use it again: python -m billing import FILE --from MAPPING.toml")
+        options["preset"] = mapping
         st.caption("A tracker file is imported as covering its first to its last day: an entry edited or deleted "
                    "in the tracker replaces or removes the one loaded before (never billed twice).")
     else:
@@ -101,7 +144,7 @@ if uploads:
         except HourbankError as exc:
             st.error(str(exc))
     preview = st.session_state.get("preview")
-    if preview and preview[1] == options:
+    if preview and _same(preview[1], options):
         show_result(preview[0], "Preview")
         if st.button("Import now", type="primary", key="commit_btn"):
             try:

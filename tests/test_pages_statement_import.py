@@ -143,3 +143,23 @@ def test_import_page_creates_a_database_that_does_not_exist_yet(env, tmp_path, m
     assert not at.exception and fresh.exists()
     with open_db(fresh, read_only=True) as con:
         assert con.execute("SELECT customer_id FROM time_entries").fetchall() == [("zed",)]
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent / "fixtures" / "trackers"
+
+
+def test_import_page_maps_a_tracker_export_with_a_customer_map_and_lists_unmapped_clients(env):
+    at = on_page(start(), "pages/import.py")
+    at.file_uploader(key="uploads").upload("toggl_end.csv", (FIXTURES / "toggl_end.csv").read_bytes(),
+                                           "text/csv").run()
+    assert any("recognised as **toggl**" in i.value for i in at.info)
+    at.button(key="preview_btn").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert int(metrics(at)["added"]) > 0
+    at.button(key="commit_btn").click().run()
+    assert any("saved" in s.value for s in at.success)
+    with open_db(env.db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM time_entries WHERE entry_id LIKE 'toggl-%'").fetchone()[0] > 0
+    dq = on_page(start(), "pages/data_quality.py")
+    unmapped = next(d.value for d in dq.dataframe if "client" in d.value.columns)
+    assert "Acme Inc" in set(unmapped["client"])
