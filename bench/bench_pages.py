@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/cancellations.py",
-         "pages/data_quality.py", "pages/policy.py"]
+         "pages/statement.py", "pages/data_quality.py", "pages/import.py", "pages/policy.py"]
 FIRST_BUDGET_S, WARM_BUDGET_S = 3.0, 0.300
 
 

@@ -92,7 +92,8 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     customers = pd.Index(days["customer_id"].unique()).union(pd.Index(blocks["customer_id"].unique())).sort_values()
     codes = customers.get_indexer(days["customer_id"]).astype("int64")
     order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"), codes))
-    d = days.iloc[order].reset_index(drop=True)
+    in_order = bool(np.array_equal(order, np.arange(len(order))))  # rules.daily_billable sorts already
+    d = days if in_order else days.iloc[order].reset_index(drop=True)
     n = len(d)
     x = d["billable_us"].to_numpy(dtype="int64")
 
@@ -112,8 +113,6 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     prev = np.concatenate([[0], u[:-1]])
     start = np.maximum(prev, a)
     covered = u - start
-    d["covered_us"] = covered
-    d["uncovered_us"] = x - covered
 
     # Which blocks each covered interval [start, u) overlaps.
     has = covered > 0
@@ -123,16 +122,18 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     rows = np.repeat(np.flatnonzero(has), counts)
     blk = np.repeat(first, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
     drawn = np.minimum(u[rows], before[blk + 1]) - np.maximum(start[rows], before[blk])
-    draws = pd.DataFrame({
-        "customer_id": d["customer_id"].to_numpy()[rows],
-        "day": d["day"].to_numpy()[rows],
-        "purchase_id": blocks["purchase_id"].to_numpy()[blk],
+    draws = pd.DataFrame({  # positional takes keep Arrow strings Arrow (no Python objects)
+        "customer_id": d["customer_id"].iloc[rows].reset_index(drop=True),
+        "day": d["day"].iloc[rows].reset_index(drop=True),
+        "purchase_id": blocks["purchase_id"].iloc[blk].reset_index(drop=True),
         "drawn_us": drawn.astype("int64"),
     })
+    d = d.assign(covered_us=covered, uncovered_us=x - covered)
+    if in_order:
+        return d, draws
     inverse = np.empty(n, dtype="int64")
     inverse[order] = np.arange(n)
-    result = d.iloc[inverse].reset_index(drop=True)
-    return result, draws
+    return d.iloc[inverse].reset_index(drop=True), draws
 
 
 def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
