@@ -16,6 +16,7 @@ import streamlit as st
 
 from billing import appdata, views
 from billing.errors import HourbankError
+from pages._auth import require_manager
 from pages._ui import CTX_KEY, Ctx
 
 ROOT = Path(__file__).resolve().parent
@@ -33,6 +34,9 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Hourbank", page_icon=":material/schedule:", layout="wide")
+# With sign-in configured (.streamlit/secrets.toml), nothing below runs for anyone but a
+# manager on the allow-list (pages/_auth.py, README.md "Deploying").
+require_manager()
 
 
 def today_in(zone: str) -> date:
