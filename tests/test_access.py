@@ -7,6 +7,7 @@ developer's real .streamlit/secrets.toml cannot change what they see.
 from __future__ import annotations
 
 import sys
+import tomllib
 import types
 
 import pytest
@@ -316,3 +317,11 @@ def test_sign_in_without_authlib_says_so_in_one_sentence(env, live, monkeypatch)
     assert [e.value for e in at.error] == [
         "Sign-in cannot start because the Authlib package is not installed on the server (README.md, Deploying)."]
     assert_no_data(at)
+
+
+def test_the_example_secrets_file_has_what_sign_in_needs():
+    example = tomllib.loads((ROOT / ".streamlit" / "secrets.toml.example").read_text())
+    assert set(AUTH) <= set(example["auth"])
+    assert example["auth"]["redirect_uri"].endswith("/oauth2callback")
+    allow = AllowList.from_settings(example["hourbank"])
+    assert allow.allows("Ana.Lead@example.com") and not allow.allows("someone@example.com")
