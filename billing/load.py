@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from billing.errors import HourbankError
@@ -508,7 +509,12 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
         """Run a statement that reads the file; returns the records of the wrong shape."""
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
-        run()
+        try:
+            run()
+        except duckdb.InvalidInputException:
+            # DuckDB's strict reader stops (no reject row) on a carriage return inside an
+            # unquoted value: say where, as one sentence; the transaction loads nothing.
+            raise ImportError_(_unreadable_csv(path)) from None
         errors = con.execute(
             # One row per bad record (DuckDB lists a record once per missing column).
             "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
@@ -564,6 +570,23 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     if counts.rejected:
         result.rejects.extend(_locate(con, table, path, header, shape_errors, bad, ordered, result.import_id))
     return counts
+
+
+def _unreadable_csv(path: Path) -> str:
+    import mmap
+    import re
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        lone_cr = re.search(rb"\r(?!\n)", data)
+        line = data[:lone_cr.start()].count(b"\n") + 1 if lone_cr else None
+        mixed = line is None and data.find(b"\r\n") != -1 and re.search(rb"(?<!\r)\n", data) is not None
+    if mixed:
+        return (f"{path.name}: some lines end in CR LF and others in LF only; save the file again as CSV "
+                f"(one kind of line ending) and import again.")
+    if line is None:
+        return f"{path.name}: the file cannot be read as CSV; save it again as UTF-8 CSV and import again."
+    return (f"{path.name}: line {line} has a carriage return inside a value that is not in quotes; "
+            f"save the file again as CSV and import again.")
 
 
 def _locate(con, table: str, path: Path, header: list[str], shape_errors, bad, ordered: bool,
