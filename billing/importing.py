@@ -11,6 +11,7 @@ disk), and anything else is refused with one sentence.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -38,12 +39,15 @@ class Staged:
     tracker_preset: str | None
 
 
-def _plain_name(name: str) -> str:
-    """The file name alone; a name with a path, or a hidden/odd name, is refused."""
+def _plain_name(name: str, within: str | None = None) -> str:
+    """The file name alone; a hidden/odd name, or a path that leaves its folder, is refused."""
+    where = f"{within}: " if within else ""
     pure = PurePosixPath(name.replace("\\", "/"))
     base = pure.name
     if not base or base.startswith(".") or base in ("..",) or "\x00" in base:
-        raise UploadError(f"{name!r}: not a file name that can be imported.")
+        raise UploadError(f"{where}{name!r}: not a file name that can be imported.")
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"[A-Za-z]:", name):  # a path that leaves the folder
+        raise UploadError(f"{where}{name!r}: a file name that points outside its folder is refused.")
     return base
 
 
@@ -102,6 +106,8 @@ def _unzip(name: str, data: bytes, folder: Path) -> dict[str, Path]:
     except zipfile.BadZipFile:
         raise UploadError(f"{name}: not a readable zip file.")
     members = [m for m in archive.infolist() if not m.is_dir()]
+    if not members:
+        raise UploadError(f"{name}: the zip has no files in it.")
     if len(members) > MAX_ZIP_MEMBERS:
         raise UploadError(f"{name}: {len(members)} files inside; at most {MAX_ZIP_MEMBERS} are accepted.")
     declared = sum(m.file_size for m in members)
@@ -110,7 +116,7 @@ def _unzip(name: str, data: bytes, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     budget = MAX_UNPACKED_BYTES
     for member in members:
-        base = _plain_name(member.filename)  # "../../etc/passwd" becomes "passwd", then refused below
+        base = _plain_name(member.filename, name)  # "../../etc/passwd" becomes "passwd", then refused below
         if PurePosixPath(member.filename.replace("\\", "/")).name != base or not base.lower().endswith(".csv"):
             raise UploadError(f"{name}: {member.filename!r} is not a CSV file of the export.")
         if base in out:
@@ -137,6 +143,8 @@ def run_import(db_path, staged: Staged, policy: Policy, *, dry_run: bool, period
         done = import_tracker_file(db_path, staged.tracker_file, preset or staged.tracker_preset or "auto",
                                    timezone=timezone_name, dry_run=dry_run, policy=policy, date_order=date_order)
         if done.result is None:
+            if not done.rejects:
+                raise UploadError(f"{staged.tracker_file.name}: the file has a header row but no entries.")
             raise UploadError(f"{staged.tracker_file.name}: no row could be read: "
                               + "; ".join(str(r) for r in done.rejects[:3]))
         return done.result
