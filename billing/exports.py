@@ -104,9 +104,9 @@ def safe_cell(value):
     """Neutralise formula injection: text starting with = + - @ tab or CR gets a leading
     apostrophe, so a spreadsheet shows it as text and never runs it. Anything that is not
     text (numbers, dates, None) is returned as it is, so numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    from billing.safe import safe_text  # the one neutraliser every download shares
+
+    return safe_text(value)
 
 
 def _is_dangerous(value) -> bool:

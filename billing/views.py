@@ -312,7 +312,10 @@ def usage_table(over_time: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """A download: text that a spreadsheet could run as a formula is neutralised (billing.safe)."""
+    from billing.safe import safe_frame
+
+    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- expiring hours
