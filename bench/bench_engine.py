@@ -36,14 +36,14 @@ ALL_REPORTS = """
 import sys
 from datetime import date
 from billing.policy import load_policy
-from billing.reports import compute_books, report_table, write_csv
+from billing.reports import compute_books, report_frame, write_csv
 from billing.store import open_db
 policy = load_policy()
 with open_db(sys.argv[1], read_only=True) as con:
     books = compute_books(con, policy, date.fromisoformat(sys.argv[2]))
     for name in ("daily", "blocks", "summary"):
         with open("/dev/null", "wb") as sink:  # the same path as `report --format csv`
-            write_csv(report_table(con, name, policy, books.as_of, books=books), sink)
+            write_csv(*report_frame(con, name, policy, books.as_of, books=books), sink)
 """
 
 

@@ -130,19 +130,19 @@ def format_import(result, max_rejects: int = 10) -> str:
 
 def cmd_report(args) -> int:
     from billing.policy import load_policy
-    from billing.reports import report_table, write_csv
+    from billing.reports import as_table, report_frame, write_csv
     from billing.store import open_db
 
     policy = load_policy(args.policy)
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
-        table = report_table(con, args.name, policy, as_of, customer=args.customer)
+        rows, columns = report_frame(con, args.name, policy, as_of, customer=args.customer)
     if args.format == "csv":
         sys.stdout.flush()
-        write_csv(table, sys.stdout.buffer)
+        write_csv(rows, columns, sys.stdout.buffer)
         sys.stdout.buffer.flush()
     else:
-        sys.stdout.write(render(table.to_pandas(), args.format))
+        sys.stdout.write(render(as_table(rows, columns).to_pandas(), args.format))
     return 0
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from billing import ledger, rules
 from billing.policy import US_PER_MINUTE, Policy
@@ -185,27 +184,36 @@ def minutes_text(us) -> np.ndarray:
         con.close()
 
 
-def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
-    """Rename ``x_us`` to ``x_minutes`` (2-decimal text) and dates to YYYY-MM-DD; keep ``columns``.
-
-    Formatted by DuckDB over the frame (vectorised, multi-threaded, no Python per row)."""
-    import duckdb
-
+def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str, str]], pa.Table]:
+    """(SQL expression, column) pairs that write ``columns`` as FORMATS.md text (``x_minutes``
+    from ``x_us``: 2 decimals; dates YYYY-MM-DD; NULL where missing), and the Arrow table they read."""
     exprs = []
     for col in columns:
+        quoted = f'"{col}"'
         if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
-            exprs.append(f'{minutes_sql(chr(34) + col.replace("_minutes", "_us") + chr(34))} AS "{col}"')
+            exprs.append((minutes_sql(f'"{col.replace("_minutes", "_us")}"'), col))
         elif pd.api.types.is_datetime64_any_dtype(frame[col]):
-            exprs.append(f"coalesce(strftime(\"{col}\", '%Y-%m-%d'), '') AS \"{col}\"")
+            exprs.append((f"strftime({quoted}, '%Y-%m-%d')", col))
         elif frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, date)).any():
-            exprs.append(f"coalesce(CAST(CAST(\"{col}\" AS DATE) AS VARCHAR), '') AS \"{col}\"")
+            exprs.append((f"CAST(CAST({quoted} AS DATE) AS VARCHAR)", col))
         else:
-            exprs.append(f"coalesce(CAST(\"{col}\" AS VARCHAR), '') AS \"{col}\"")
-    source = frame[[c for c in frame.columns if c in set(columns) | {c.replace("_minutes", "_us") for c in columns}]]
+            exprs.append((f"nullif(CAST({quoted} AS VARCHAR), '')", col))
+    wanted = set(columns) | {c.replace("_minutes", "_us") for c in columns}
+    source = frame[[c for c in frame.columns if c in wanted]]
+    return exprs, pa.Table.from_pandas(source, preserve_index=False)
+
+
+def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """The report as an Arrow table of text ('' where missing), formatted by DuckDB over the
+    frame (vectorised, multi-threaded, no Python per row)."""
+    import duckdb
+
+    exprs, source = _formatted(frame, columns)
     con = duckdb.connect()
     try:
-        con.register("report_frame", pa.Table.from_pandas(source, preserve_index=False))
-        return con.sql(f"SELECT {', '.join(exprs)} FROM report_frame").to_arrow_table()
+        con.register("report_frame", source)
+        select = ", ".join(f"coalesce({e}, '') AS \"{c}\"" for e, c in exprs)
+        return con.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
     finally:
         con.close()
 
@@ -214,39 +222,46 @@ def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return as_table(frame, columns).to_pandas()
 
 
+REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,
+                  "review": REVIEW_COLUMNS}
+
+
+def report_frame(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
+                 books: Books | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a report (minutes still µs) and the FORMATS.md columns to print."""
+    if name not in REPORT_COLUMNS:
+        raise ValueError(f"unknown report {name!r}")
+    books = books or compute_books(con, policy, as_of, customer)
+    frame = {"daily": daily_frame, "blocks": blocks_frame, "summary": summary_frame}.get(name)
+    rows = frame(books) if frame else review_frame(con, books, customer)
+    return rows, REPORT_COLUMNS[name]
+
+
 def report_table(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
                  books: Books | None = None) -> pa.Table:
     """One of daily, blocks, summary, review, in the columns of FORMATS.md (minutes as text)."""
-    books = books or compute_books(con, policy, as_of, customer)
-    if name == "daily":
-        return as_table(daily_frame(books), DAILY_COLUMNS)
-    if name == "blocks":
-        return as_table(blocks_frame(books), BLOCKS_COLUMNS)
-    if name == "summary":
-        return as_table(summary_frame(books), SUMMARY_COLUMNS)
-    if name == "review":
-        return as_table(review_frame(con, books, customer), REVIEW_COLUMNS)
-    raise ValueError(f"unknown report {name!r}")
+    return as_table(*report_frame(con, name, policy, as_of, customer, books))
 
 
-def write_csv(table: pa.Table, sink) -> None:
-    """FORMATS.md CSV into a binary file object: a header row, fields quoted only where
-    needed (RFC 4180), '\\n' line ends, an empty field for a missing value.
+def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
+    """FORMATS.md CSV of a report's rows into a binary file object: a header row, fields quoted
+    only where needed (RFC 4180), '\\n' line ends, an empty field for a missing value.
 
-    DuckDB's writer is much faster than Python's csv module on large reports; it writes a
-    temporary file, copied to ``sink``."""
+    Formatted and written by DuckDB in one statement (much faster than Python's csv module on
+    large reports) into a temporary file, then copied to ``sink``."""
     import shutil
     import tempfile
 
     import duckdb
 
+    exprs, source = _formatted(frame, columns)
     with tempfile.TemporaryDirectory(prefix="hourbank-report-") as tmp:
         path = Path(tmp) / "report.csv"
         con = duckdb.connect()
         try:
-            con.register("report_rows", table)
-            columns = ", ".join(f'nullif("{c}", \'\') AS "{c}"' for c in table.column_names)
-            con.execute(f"COPY (SELECT {columns} FROM report_rows) TO ? "
+            con.register("report_frame", source)
+            select = ", ".join(f'{e} AS "{c}"' for e, c in exprs)
+            con.execute(f"COPY (SELECT {select} FROM report_frame) TO ? "
                         "(FORMAT csv, HEADER, DELIMITER ',', NEW_LINE '\\n')", [str(path)])
         finally:
             con.close()
