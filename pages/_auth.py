@@ -76,9 +76,17 @@ def require_manager() -> str | None:
 
 
 def _only(render: Callable[[], None], title: str) -> NoReturn:
-    """Make `render` the run's one and only page (no page list), run it, stop."""
-    st.navigation([st.Page(render, title=title, default=True)], position="hidden").run()
+    """Make `render` the run's one and only page (no page list), run it, stop. It answers at
+    every page's address too, so a page link opens it rather than "page not found"."""
+    aliases = [st.Page(render, title=title, url_path=url) for url in _page_urls()]
+    st.navigation([st.Page(render, title=title, default=True), *aliases], position="hidden").run()
     st.stop()
+
+
+def _page_urls() -> list[str]:
+    """The URL path of every page file beside this one (as st.Page names them)."""
+    return sorted({st.Page(path).url_path for path in Path(__file__).resolve().parent.glob("*.py")
+                   if not path.name.startswith("_")})
 
 
 def sign_in() -> None:

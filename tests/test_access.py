@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import tomllib
 import types
+from pathlib import Path
 
 import pytest
 from streamlit import config
@@ -208,6 +209,10 @@ def test_without_sign_in_every_page_renders_as_today(env, live, secrets):
 def test_configured_and_anonymous_shows_only_the_sign_in_page(env, live, login_calls):
     at = app(ANONYMOUS, configured())
     assert_sign_in_page_only(at)
+    # Every page's address answers with it, so a shared link shows it, not "page not found"
+    # (AppTest keeps the run's st.navigation registry in a private attribute).
+    urls = {info.get("url_pathname") for info in at._registered_pages.values()}
+    assert urls >= {Path(p).stem for p in ALL_PAGES}
     assert login_calls == []
     at.button(key="hb_sign_in").click().run()
     assert not at.exception
