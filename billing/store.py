@@ -13,6 +13,8 @@ report is computed, never here.
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,28 +138,131 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
 
-def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait_seconds
+def _is_config_conflict(exc: Exception) -> bool:
+    """This process has the file open the other way (read-only vs read-write): DuckDB refuses
+    a second instance of one file with another configuration. It clears when that closes."""
+    return "different configuration" in str(exc)
+
+
+def _busy(path: Path, wait_seconds: float) -> DatabaseBusy:
+    return DatabaseBusy(f"{path}: the database is in use by another process (an import or another "
+                        f"command); waited {wait_seconds:g} s, try again when it has finished.")
+
+
+class _Gate:
+    """Within this process, per database file: any number of read-only opens at once, or one
+    read-write open; a waiting writer goes first, so a stream of readers cannot starve it.
+
+    DuckDB refuses to open a file read-write in a process that has it open read-only (and the
+    other way round), so without this the dashboard's own import (Import page) and the other
+    sessions' reads failed each other with "different configuration". A thread that already
+    holds the gate (a nested open) passes straight through.
+    """
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.readers = 0
+        self.writing = False
+        self.writers_waiting = 0
+        self.held = threading.local()
+
+    @contextmanager
+    def hold(self, write: bool, deadline: float, path: Path, wait_seconds: float):
+        if getattr(self.held, "depth", 0):
+            self.held.depth += 1
+            try:
+                yield
+            finally:
+                self.held.depth -= 1
+            return
+        with self.cond:
+            if write:
+                self.writers_waiting += 1
+            try:
+                while self.writing or (self.readers if write else self.writers_waiting):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise _busy(path, wait_seconds)
+                    self.cond.wait(left)
+            finally:
+                if write:
+                    self.writers_waiting -= 1
+                    self.cond.notify_all()
+            if write:
+                self.writing = True
+            else:
+                self.readers += 1
+        self.held.depth = 1
+        try:
+            yield
+        finally:
+            self.held.depth = 0
+            with self.cond:
+                if write:
+                    self.writing = False
+                else:
+                    self.readers -= 1
+                self.cond.notify_all()
+
+
+_gates: dict[str, _Gate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(path: Path) -> _Gate:
+    key = os.path.realpath(path)
+    with _gates_lock:
+        return _gates.setdefault(key, _Gate())
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float,
+             deadline: float | None = None) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds if deadline is None else deadline
     delay = 0.05
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if _is_lock_error(exc):
-                if time.monotonic() >= deadline:
-                    raise DatabaseBusy(
-                        f"{path}: the database is in use by another process (an import or another "
-                        f"command); waited {wait_seconds:g} s, try again when it has finished.") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-                continue
-            raise DatabaseError(f"{path}: cannot open the database ({_first_line(exc)}).") from None
         except duckdb.Error as exc:
-            raise DatabaseError(f"{path}: cannot open the database ({_first_line(exc)}).") from None
+            if not (_is_lock_error(exc) or _is_config_conflict(exc)):
+                raise DatabaseError(_unusable_file(path, exc)
+                                    or f"{path}: cannot open the database ({_first_line(exc)}).") from None
+            if time.monotonic() >= deadline:
+                raise _busy(path, wait_seconds) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+_NOT_DUCKDB = ("not a valid DuckDB database file",)
+_DAMAGED = ("Corrupt database file", "checksum", "Could not read enough bytes", "has been invalidated",
+            "Failed to read", "Serialization Error", "Invalid block", "invalid block")
+
+
+def _unusable_file(path: Path, exc: Exception) -> str | None:
+    """One sentence for a database file that cannot be used (not DuckDB, another DuckDB storage
+    version, damaged), or None when ``exc`` is something else. DuckDB finds damage when it
+    reads the damaged block, which may be at open or later in any query."""
+    text = str(exc)
+    version = re.search(r"storage version number (\d+), but we can only read storage versions? "
+                        r"(?:between )?(\d+)(?: and (\d+))?", text)
+    if version or "storage version" in text:
+        found = version.group(1) if version else "?"
+        readable = (f"{version.group(2)}–{version.group(3)}" if version and version.group(3)
+                    else version.group(2) if version else "another")
+        return (f"{path}: the database file was written by another DuckDB version (storage version "
+                f"{found}; DuckDB {duckdb.__version__} here reads {readable}); open it with the DuckDB "
+                f"that wrote it and export the data, or import the exports again into a new file.")
+    if any(marker in text for marker in _NOT_DUCKDB):
+        return (f"{path}: this file is not a DuckDB database (empty, overwritten or another kind of "
+                f"file); point --db or HOURBANK_DB at the Hourbank database, or import the exports "
+                f"into a new file.")
+    if any(marker in text for marker in _DAMAGED):
+        return (f"{path}: the database file is damaged ({_first_line(exc)}); restore it from a "
+                f"backup, or import the exports again into a new file.")
+    return None
 
 
 @contextmanager
@@ -171,17 +276,29 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
     if read_only and not path.exists():
         raise DatabaseError(f"{path}: no such database; import an export first "
                             f"(python -m billing import EXPORT_DIR --db {path}).")
-    con = _connect(path, read_only, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        if not read_only:
-            ensure_schema(con)
-        else:
-            check_schema(con, path)
-        yield con
-    finally:
-        con.close()
+    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    with _gate(path).hold(not read_only, deadline, path, wait):
+        con = _connect(path, read_only, wait, deadline)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            if not read_only:
+                ensure_schema(con)
+            else:
+                check_schema(con, path)
+            yield con
+        except duckdb.Error as exc:
+            # A damaged file is found when a query reads the damaged block: one sentence.
+            message = _unusable_file(path, exc)
+            if message is None:
+                raise
+            raise DatabaseError(message) from None
+        finally:
+            try:
+                con.close()
+            except duckdb.Error:  # closing an instance DuckDB has invalidated (damage found)
+                pass
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
