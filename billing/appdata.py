@@ -31,7 +31,12 @@ from billing.store import DatabaseBusy, data_version, open_db
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "hourbank.duckdb"
 DEMO_EXPORT = ROOT / "data" / "demo_export"
-READ_WAIT_SECONDS = 3.0
+READ_WAIT_SECONDS = 3.0    # the version probe: then the last version seen is shown (stale)
+# A cached read that is not in the cache yet waits ten times as long (30 s) for a running
+# import to finish (then the version check sends the rerun to the new data) rather than
+# failing after the probe's 3 s: an import of a sizeable export on a busy machine takes
+# longer than that, and a session must not see an error because an import committed.
+DATA_WAIT_FACTOR = 10
 
 
 class SnapshotChanged(HourbankError):
@@ -189,7 +194,7 @@ def clear_caches() -> None:
 
 def _read(path: Path, version: int, work: Callable):
     """Open read-only, check the version is still ``version``, run ``work(con)``, close."""
-    with open_db(path, read_only=True, wait_seconds=READ_WAIT_SECONDS) as con:
+    with open_db(path, read_only=True, wait_seconds=READ_WAIT_SECONDS * DATA_WAIT_FACTOR) as con:
         now = data_version(con)
         if now != version:
             raise SnapshotChanged(f"{path}: the data changed (version {version} → {now}) while reading; "
