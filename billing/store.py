@@ -21,6 +21,11 @@ from pathlib import Path
 
 import duckdb
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 from billing.errors import HourbankError
 
 SCHEMA_VERSION = "1"
@@ -205,6 +210,53 @@ class _Gate:
                 self.cond.notify_all()
 
 
+class _WriterWaiting:
+    """Across processes: a read-write open that finds the file locked holds an exclusive flock
+    on ``<db>.lock`` until it gets in, and read-only opens do not start while that is held.
+    Without it the dashboard's sessions, reading one after another, kept the file share-locked
+    and a command line import waited out HOURBANK_LOCK_WAIT and failed (tests/test_concurrency.py).
+    Where flock is missing (Windows) or the folder is not writable, this does nothing."""
+
+    def __init__(self, path: Path):
+        self.path = Path(str(path) + ".lock")
+        self.fd: int | None = None
+
+    def announce(self) -> None:
+        if self.fd is not None or fcntl is None:
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another writer is already waiting: it goes first
+            os.close(fd)
+            return
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+    def waiting(self) -> bool:
+        """True while a writer (of another process) waits for the file."""
+        if fcntl is None:
+            return False
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+
+
 _gates: dict[str, _Gate] = {}
 _gates_lock = threading.Lock()
 
@@ -219,17 +271,28 @@ def _connect(path: Path, read_only: bool, wait_seconds: float,
              deadline: float | None = None) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds if deadline is None else deadline
     delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            if not (_is_lock_error(exc) or _is_config_conflict(exc)):
-                raise DatabaseError(_unusable_file(path, exc)
-                                    or f"{path}: cannot open the database ({_first_line(exc)}).") from None
-            if time.monotonic() >= deadline:
-                raise _busy(path, wait_seconds) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+    intent = _WriterWaiting(path)
+    try:
+        while True:
+            if read_only and intent.waiting():
+                if time.monotonic() >= deadline:
+                    raise _busy(path, wait_seconds)
+                time.sleep(0.02)
+                continue
+            try:
+                return duckdb.connect(str(path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not (_is_lock_error(exc) or _is_config_conflict(exc)):
+                    raise DatabaseError(_unusable_file(path, exc)
+                                        or f"{path}: cannot open the database ({_first_line(exc)}).") from None
+                if time.monotonic() >= deadline:
+                    raise _busy(path, wait_seconds) from None
+                if not read_only:
+                    intent.announce()
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1 if intent.fd is not None else 0.5)
+    finally:
+        intent.release()
 
 
 def _first_line(exc: Exception) -> str:

@@ -236,3 +236,38 @@ def test_a_reader_and_an_import_in_one_process_wait_for_each_other_instead_of_fa
         r.join()
         assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 2
     assert len(reader_error) == 1 and "in use" in reader_error[0] and "\n" not in reader_error[0]
+
+
+def test_a_waiting_command_line_import_goes_before_new_readers_of_other_processes(tmp_path):
+    # Sessions reading one after another kept the file share-locked, and `python -m billing
+    # import` waited out HOURBANK_LOCK_WAIT and failed (seen in the 8-reader test under load).
+    db = tmp_path / "db.duckdb"
+    folder = write_export(tmp_path / "e", seed=1, entries=200)
+    import_export(db, folder, policy=POLICY)
+    reader = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from billing.store import open_db\n"
+        "with open_db(sys.argv[1], read_only=True):\n"
+        "    print('reading', flush=True); time.sleep(2)"), str(db)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "reading"
+    writer = subprocess.Popen([sys.executable, "-m", "billing", "import", str(folder), "--db", str(db)],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        from billing.store import _WriterWaiting
+        deadline = time.monotonic() + 10
+        while not _WriterWaiting(db).waiting() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _WriterWaiting(db).waiting(), "the waiting import did not say so"
+        # A new read-only open (which DuckDB would let share the lock) waits behind the writer.
+        with pytest.raises(DatabaseBusy, match="in use"):
+            with open_db(db, read_only=True, wait_seconds=0.3):
+                pass
+        out, err = writer.communicate(timeout=60)
+        assert writer.returncode == 0, err
+    finally:
+        reader.kill()
+        writer.kill()
+        reader.wait()
+        writer.wait()
+    assert not _WriterWaiting(db).waiting()
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 2
