@@ -27,13 +27,11 @@ from typing import Any, Callable
 import pandas as pd
 
 from billing.errors import HourbankError
+from billing.safe import FORMULA_TRIGGERS, is_dangerous
 from billing.statement_model import Statement, format_minutes, hours_number, minutes_number
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REDACTED_STAFF = "Tech Support"
-# A cell starting with one of these can be run as a formula by Excel or LibreOffice.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
 PDF_TITLE = "Statement of prepaid hours"
 
 
@@ -107,10 +105,6 @@ def safe_cell(value):
     from billing.safe import safe_text  # the one neutraliser every download shares
 
     return safe_text(value)
-
-
-def _is_dangerous(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
 
 # --- Redaction -----------------------------------------------------------------------------
@@ -388,7 +382,7 @@ def _write_xlsx_cell(ws, row: int, col: int, value, fmt: dict, wrap: bool) -> st
         ws.write_datetime(row, col, datetime(value.year, value.month, value.day), fmt["date"])
         return "yyyy-mm-dd"
     text = str(value)
-    style = ("wrap" if wrap else "text") + ("_q" if _is_dangerous(text) else "")
+    style = ("wrap" if wrap else "text") + ("_q" if is_dangerous(text) else "")
     ws.write_string(row, col, text, fmt[style])  # a string cell: never run as a formula
     return text
 

@@ -90,7 +90,8 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     days = days.reset_index(drop=True)
     # Customer codes in the blocks' sort order, so that both lie on one increasing line.
     customers = pd.Index(days["customer_id"].unique()).union(pd.Index(blocks["customer_id"].unique())).sort_values()
-    codes = customers.get_indexer(days["customer_id"]).astype("int64")
+    local, uniques = pd.factorize(days["customer_id"])  # Arrow dictionary encoding: no per-row Python
+    codes = customers.get_indexer(uniques).astype("int64")[local] if len(days) else np.zeros(0, "int64")
     order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"), codes))
     in_order = bool(np.array_equal(order, np.arange(len(order))))  # rules.daily_billable sorts already
     d = days if in_order else days.iloc[order].reset_index(drop=True)
@@ -100,7 +101,8 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     shift = np.int64(1 << 32)
     day_ord = _ordinal(d["day"]) if n else np.zeros(0, "int64")
     d_key = codes[order] * shift + day_ord
-    b_cust = customers.get_indexer(blocks["customer_id"]).astype("int64")
+    local, uniques = pd.factorize(blocks["customer_id"])
+    b_cust = customers.get_indexer(uniques).astype("int64")[local] if len(blocks) else np.zeros(0, "int64")
     exp_key = b_cust * shift + (_ordinal(blocks["expires_on"]) if len(blocks) else np.zeros(0, "int64"))
     caps = blocks["purchased_us"].to_numpy(dtype="int64")
     before = np.concatenate([[0], np.cumsum(caps)])  # capacity before block i on the global line
