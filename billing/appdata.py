@@ -104,11 +104,14 @@ _sig_lock = threading.Lock()
 
 
 def _file_signature(path: Path) -> tuple:
+    """What changes whenever the file's content does: times (modification and change), size and
+    inode of the file and its WAL. The file itself is never opened here: closing any descriptor
+    of it would drop the POSIX locks DuckDB holds on it in this process."""
     sig = []
     for p in (path, Path(str(path) + ".wal")):
         try:
             st = p.stat()
-            sig.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            sig.append((st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
         except FileNotFoundError:
             sig.append(None)
     return tuple(sig)
@@ -142,8 +145,13 @@ def current_version(path: Path) -> Version:
         if known is not None:
             return Version(known[1], stale=True)
         raise
-    with _sig_lock:
-        _signatures[key] = (sig, number)
+    # Remember the pair only if the file did not change while it was read (otherwise the next
+    # look opens it again), and never let an older pair replace a newer one: versions only grow.
+    if _file_signature(path) == sig:
+        with _sig_lock:
+            current = _signatures.get(key)
+            if current is None or current[1] <= number:
+                _signatures[key] = (sig, number)
     return Version(number)
 
 
