@@ -172,16 +172,15 @@ def minutes_sql(us: str) -> str:
 
 
 def minutes_text(us) -> np.ndarray:
-    """Integer µs → minutes as text, 2 decimals (see minutes_sql), positionally like ``us``."""
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.register("minutes_us", pa.table({"us": pa.array(np.asarray(us, dtype="int64"))}))
-        text = con.sql(f"SELECT {minutes_sql('us')} AS m FROM minutes_us").to_arrow_table()["m"]
-        return text.to_numpy(zero_copy_only=False)
-    finally:
-        con.close()
+    """Integer µs → minutes as text, 2 decimals, half up (the same figures as minutes_sql),
+    positionally like ``us``. Integer arithmetic, then numpy string ops (for the dashboard's
+    small tables; whole reports are formatted in DuckDB)."""
+    v = np.asarray(us, dtype="int64")
+    if v.size == 0:
+        return np.empty(0, dtype=object)
+    h = (np.abs(v) * 100 + US_PER_MINUTE // 2) // US_PER_MINUTE
+    text = np.char.add(np.char.add((h // 100).astype(str), "."), np.char.zfill((h % 100).astype(str), 2))
+    return np.where((v < 0) & (h > 0), np.char.add("-", text), text).astype(object)
 
 
 def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str, str]], pa.Table]:
