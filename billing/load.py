@@ -208,6 +208,7 @@ def sql_is_bool(v: str) -> str:
 @dataclass
 class Plan:
     parsed: dict[str, str]                  # name → SQL over trimmed text columns
+    walls: dict[str, str]                   # name → wall time SQL over the parsed columns
     checks: list[tuple[str, str, str]]      # (column, SQL condition that makes the row bad, SQL reason)
     typed: dict[str, str]                   # target column → SQL over trimmed and parsed columns
 
@@ -234,7 +235,7 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
     if table == "time_entries":
         v, m = col["started_at"], col["minutes"]
         parsed = {"ok_start": sql_ts_ok(v), "at_start": sql_offset_at(v), "us_min": sql_minutes_us(m)}
-        parsed2 = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END"}
+        walls = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END"}
         checks += _ts_checks(v, "ok_start", "w_start", "started_at")
         checks += _minutes_checks(m, "us_min", "minutes")
         checks.append(("tier", f"{col['tier']} NOT IN ('one_on_one', 'general')",
@@ -256,7 +257,7 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
         ca, cb = opt("cancelled_at"), opt("cancelled_by")
         parsed = {"ok_start": sql_ts_ok(v), "at_start": sql_offset_at(v), "us_min": sql_minutes_us(m),
                   "ok_canc": sql_ts_ok(ca), "at_canc": sql_offset_at(ca)}
-        parsed2 = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END",
+        walls = {"w_start": f"CASE WHEN ok_start THEN {sql_wall(v, 'at_start')} END",
                    "w_canc": f"CASE WHEN ok_canc THEN {sql_wall(ca, 'at_canc')} END"}
         checks += _ts_checks(v, "ok_start", "w_start", "scheduled_start")
         checks += _minutes_checks(m, "us_min", "scheduled_minutes")
@@ -282,7 +283,7 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
     elif table == "purchases":
         v, h = col["purchased_at"], col["hours"]
         parsed = {"ok_at": sql_ts_ok(v), "at_at": sql_offset_at(v), "p_h": sql_num_parts(h), "is_date": sql_is_date(v)}
-        parsed2 = {"w_at": f"CASE WHEN ok_at THEN {sql_wall(v, 'at_at')} END"}
+        walls = {"w_at": f"CASE WHEN ok_at THEN {sql_wall(v, 'at_at')} END"}
         f = _frac("p_h")
         checks += [
             ("purchased_at", "w_at IS NULL AND NOT is_date", f"'purchased_at is not a date or timestamp: ' || {v}"),
@@ -305,9 +306,9 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
             "amount": opt("amount"),
         }
     else:
-        parsed, parsed2 = {}, {}
+        parsed, walls = {}, {}
         typed = {"customer_id": col["customer_id"], "customer_name": opt("customer_name")}
-    return Plan(parsed={**parsed, **{k: v for k, v in parsed2.items()}}, checks=checks, typed=typed)
+    return Plan(parsed=parsed, walls=walls, checks=checks, typed=typed)
 
 
 # --------------------------------------------------------------------------- reading
@@ -485,8 +486,6 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     col = {name: f"t_{a}" for a, name in name_of.items() if name in known}
     trimmed = ", ".join(f"nullif(trim({a}), '') AS t_{a}" for a in aliases)
     plan = _plan(table, col)
-    first_parsed = {k: v for k, v in plan.parsed.items() if not k.startswith("w_")}
-    then_parsed = {k: v for k, v in plan.parsed.items() if k.startswith("w_")}
     # The first failing check, by number: each condition is evaluated once per row.
     bad_check = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (_, c, _) in enumerate(plan.checks)) + " END"
     bad_column = "CASE bad_check " + " ".join(f"WHEN {i} THEN '{n}'" for i, (n, _, _) in enumerate(plan.checks)) + " END"
@@ -530,8 +529,8 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE stage_{table} AS
             WITH t AS (SELECT {ordinal} AS ordinal, *, {trimmed} FROM {source}),
-            p1 AS (SELECT *{select(first_parsed)} FROM t),
-            p2 AS (SELECT *{select(then_parsed)} FROM p1),
+            p1 AS (SELECT *{select(plan.parsed)} FROM t),
+            p2 AS (SELECT *{select(plan.walls)} FROM p1),
             checked AS (SELECT *, {bad_check} AS bad_check FROM p2)
             SELECT ordinal, {src_file} AS src_file, {src_line} AS src_line,
                    {bad_column} AS bad_column, {bad_reason} AS bad_reason,

@@ -2,7 +2,7 @@
 
 ``compute_books`` reads one consistent snapshot (one connection), applies R1–R9 and
 returns every frame the command line, the dashboard and the statements need. Minutes
-stay integer microseconds (``*_us``) here; they become numbers only in ``as_minutes``.
+stay integer microseconds (``*_us``) here; they become text only when a report is formatted (``as_table``, ``write_csv``).
 """
 from __future__ import annotations
 
@@ -215,10 +215,6 @@ def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
         return con.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
     finally:
         con.close()
-
-
-def as_minutes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return as_table(frame, columns).to_pandas()
 
 
 REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,

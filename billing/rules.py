@@ -6,7 +6,7 @@ microseconds. Nothing here is stored: the same database gives another policy's f
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,8 +14,6 @@ import pandas as pd
 
 from billing.load import business_day_sql
 from billing.policy import Policy
-
-EPOCH = date(1970, 1, 1)
 
 # --------------------------------------------------------------------------- R1 time
 def business_day_expr(alias: str, column: str) -> str:
@@ -48,16 +46,6 @@ def to_utc(wall: pd.Series, offset_s: pd.Series, tz: str) -> pd.Series:
                 for w in wall[local][odd]]
         out[local] = conv
     return out
-
-
-def day_ordinal(days) -> np.ndarray:
-    """Dates as day numbers (int64), for vectorised arithmetic."""
-    arr = pd.to_datetime(pd.Series(days)).to_numpy(dtype="datetime64[D]")
-    return arr.astype("int64")
-
-
-def ordinal_to_date(ordinals) -> pd.Series:
-    return pd.Series(np.asarray(ordinals, dtype="int64").astype("datetime64[D]")).dt.date
 
 
 # --------------------------------------------------------------------------- classification
