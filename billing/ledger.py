@@ -51,31 +51,36 @@ def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return b.reset_index(drop=True)
 
 
-def _compose(c1, l1, h1, c2, l2, h2):
-    """(g ∘ f) for f = clamp(u + c1, l1, h1), g = clamp(v + c2, l2, h2): again a clamp."""
-    lo = np.minimum(np.maximum(l1 + c2, l2), h2)
-    hi = np.minimum(np.maximum(h1 + c2, l2), h2)
-    return c1 + c2, lo, hi
-
-
 def _prefix_positions(x: np.ndarray, a: np.ndarray, b: np.ndarray, span: int) -> np.ndarray:
     """U_i for U_i = min(max(U_{i-1}, a_i) + x_i, b_i), U_{-1} = 0 (Hillis–Steele scan).
 
     ``span`` bounds how far back a step can matter (the longest run of one customer's days:
-    before it, the function is constant), so ceil(log2(span)) rounds suffice.
+    before it, the function is constant), so ceil(log2(span)) rounds suffice. Each round
+    composes f_{i-step} into f_i in place (two scratch arrays, no concatenation).
     """
     # f_i(u) = min(max(u, a) + x, B') = clamp(u + x, a + x, B'), with B' = max(a, b) so that a
     # day with no valid block covers nothing.
     hi = np.maximum(a, b)
     lo = np.minimum(a + x, hi)
-    c = x.copy()
+    c = x.astype("int64", copy=True)
+    n = len(c)
+    new_lo, new_hi = np.empty(n, dtype="int64"), np.empty(n, dtype="int64")
     step = 1
-    while step < max(span, 1):
+    while step < max(span, 1) and step < n:
+        # g ∘ f for f = clamp(u + c1, l1, h1) (position i - step), g = clamp(v + c2, l2, h2) (i).
+        m = n - step
+        c1, l1, h1 = c[:m], lo[:m], hi[:m]
         c2, l2, h2 = c[step:], lo[step:], hi[step:]
-        nc, nl, nh = _compose(c[:-step], lo[:-step], hi[:-step], c2, l2, h2)
-        c = np.concatenate([c[:step], nc])
-        lo = np.concatenate([lo[:step], nl])
-        hi = np.concatenate([hi[:step], nh])
+        t_lo, t_hi = new_lo[:m], new_hi[:m]
+        np.add(l1, c2, out=t_lo)
+        np.maximum(t_lo, l2, out=t_lo)
+        np.minimum(t_lo, h2, out=t_lo)
+        np.add(h1, c2, out=t_hi)
+        np.maximum(t_hi, l2, out=t_hi)
+        np.minimum(t_hi, h2, out=t_hi)
+        lo[step:] = t_lo
+        hi[step:] = t_hi
+        c[step:] += c1  # numpy buffers the overlapping operand: reads the old c[:m]
         step *= 2
     return np.minimum(np.maximum(c, lo), hi)  # F_i(0); every U ≥ 0
 
@@ -92,15 +97,15 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     customers = pd.Index(days["customer_id"].unique()).union(pd.Index(blocks["customer_id"].unique())).sort_values()
     local, uniques = pd.factorize(days["customer_id"])  # Arrow dictionary encoding: no per-row Python
     codes = customers.get_indexer(uniques).astype("int64")[local] if len(days) else np.zeros(0, "int64")
-    order = np.lexsort((_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"), codes))
-    in_order = bool(np.array_equal(order, np.arange(len(order))))  # rules.daily_billable sorts already
+    shift = np.int64(1 << 32)
+    key = codes * shift + (_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"))
+    in_order = bool(np.all(key[1:] >= key[:-1]))  # rules.daily_billable sorts already: no sort then
+    order = np.arange(len(key)) if in_order else np.argsort(key, kind="stable")
     d = days if in_order else days.iloc[order].reset_index(drop=True)
+    sorted_codes, d_key = codes[order], key[order]
     n = len(d)
     x = d["billable_us"].to_numpy(dtype="int64")
 
-    shift = np.int64(1 << 32)
-    day_ord = _ordinal(d["day"]) if n else np.zeros(0, "int64")
-    d_key = codes[order] * shift + day_ord
     local, uniques = pd.factorize(blocks["customer_id"])
     b_cust = customers.get_indexer(uniques).astype("int64")[local] if len(blocks) else np.zeros(0, "int64")
     exp_key = b_cust * shift + (_ordinal(blocks["expires_on"]) if len(blocks) else np.zeros(0, "int64"))
@@ -110,7 +115,8 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     lo = np.searchsorted(exp_key, d_key, side="left")  # first block with expires_on ≥ d
     hi = np.searchsorted(exp_key, d_key + policy.hours_valid_days, side="right")  # bought by d
     a, b = before[lo], before[hi]
-    span = int(d.groupby("customer_id").size().max()) if n else 1
+    starts = np.flatnonzero(np.diff(sorted_codes, prepend=-1, append=-2))  # each customer's first row, and n
+    span = int(np.diff(starts).max()) if n else 1
     u = _prefix_positions(x, a, b, span)
     prev = np.concatenate([[0], u[:-1]])
     start = np.maximum(prev, a)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,13 +161,17 @@ def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame
 
 
 # --------------------------------------------------------------------------- printing
+HUNDREDTH_US = US_PER_MINUTE // 100  # 600,000 µs: the unit of a printed minute (2 decimals)
+
+
 def minutes_sql(us: str) -> str:
     """SQL: integer µs → minutes rounded to 2 decimals (half up, away from zero), as text.
 
-    Exact: integer arithmetic on hundredths of a minute, then the parts as text."""
-    h = f"((abs({us}) * 100 + {US_PER_MINUTE // 2}) // {US_PER_MINUTE})"
-    return (f"(CASE WHEN {us} < 0 AND {h} > 0 THEN '-' ELSE '' END || CAST({h} // 100 AS VARCHAR) || '.' || "
-            f"lpad(CAST({h} % 100 AS VARCHAR), 2, '0'))")
+    Exact: the hundredths h = (|µs| + 300,000) // 600,000 in integers (no overflow for any
+    real sum), printed by DuckDB as a DECIMAL of scale 2 ("12.50", "-0.05", "0.00"). About
+    twice as fast as assembling the digits with string functions."""
+    h = f"((abs({us}) + {HUNDREDTH_US // 2}) // {HUNDREDTH_US})"
+    return f"CAST(CAST(sign({us}) * {h} AS DECIMAL(18,0)) * 0.01 AS VARCHAR)"
 
 
 def minutes_text(us) -> np.ndarray:
@@ -178,25 +181,30 @@ def minutes_text(us) -> np.ndarray:
     v = np.asarray(us, dtype="int64")
     if v.size == 0:
         return np.empty(0, dtype=object)
-    h = (np.abs(v) * 100 + US_PER_MINUTE // 2) // US_PER_MINUTE
+    h = (np.abs(v) + HUNDREDTH_US // 2) // HUNDREDTH_US
     text = np.char.add(np.char.add((h // 100).astype(str), "."), np.char.zfill((h % 100).astype(str), 2))
     return np.where((v < 0) & (h > 0), np.char.add("-", text), text).astype(object)
 
 
-def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str, str]], pa.Table]:
-    """(SQL expression, column) pairs that write ``columns`` as FORMATS.md text (``x_minutes``
-    from ``x_us``: 2 decimals; dates YYYY-MM-DD; NULL where missing), and the Arrow table they read."""
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str, str, bool]], pa.Table]:
+    """(SQL expression, column, free text?) triples that write ``columns`` as FORMATS.md text
+    (``x_minutes`` from ``x_us``: 2 decimals; dates YYYY-MM-DD; NULL where missing or empty),
+    and the Arrow table they read. Only free text (ids, names) can need CSV quoting."""
     exprs = []
     for col in columns:
-        quoted = f'"{col}"'
+        quoted = _ident(col)
         if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
-            exprs.append((minutes_sql(f'"{col.replace("_minutes", "_us")}"'), col))
+            exprs.append((minutes_sql(_ident(col.replace("_minutes", "_us"))), col, False))
         elif pd.api.types.is_datetime64_any_dtype(frame[col]):
-            exprs.append((f"strftime({quoted}, '%Y-%m-%d')", col))
+            exprs.append((f"strftime({quoted}, '%Y-%m-%d')", col, False))
         elif frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, date)).any():
-            exprs.append((f"CAST(CAST({quoted} AS DATE) AS VARCHAR)", col))
+            exprs.append((f"CAST(CAST({quoted} AS DATE) AS VARCHAR)", col, False))
         else:
-            exprs.append((f"nullif(CAST({quoted} AS VARCHAR), '')", col))
+            exprs.append((f"nullif(CAST({quoted} AS VARCHAR), '')", col, True))
     wanted = set(columns) | {c.replace("_minutes", "_us") for c in columns}
     source = frame[[c for c in frame.columns if c in wanted]]
     return exprs, pa.Table.from_pandas(source, preserve_index=False)
@@ -211,8 +219,60 @@ def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
     con = duckdb.connect()
     try:
         con.register("report_frame", source)
-        select = ", ".join(f"coalesce({e}, '') AS \"{c}\"" for e, c in exprs)
+        select = ", ".join(f"coalesce({e}, '') AS {_ident(c)}" for e, c, _ in exprs)
         return con.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
+    finally:
+        con.close()
+
+
+def csv_field_sql(text: str) -> str:
+    """SQL: a text value as one RFC 4180 field: quoted (inner quotes doubled) only when it holds
+    a comma, a quote or a line break. NULL stays NULL (concat() writes it as an empty field)."""
+    return (f"CASE WHEN contains({text}, ',') OR contains({text}, '\"') OR contains({text}, chr(10)) "
+            f"OR contains({text}, chr(13)) THEN '\"' || replace({text}, '\"', '\"\"') || '\"' "
+            f"ELSE {text} END")
+
+
+def csv_field(text: str) -> str:
+    """Python twin of csv_field_sql (for the header row)."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\r\n') else text
+
+
+def _text_bytes(column: pa.Array | pa.ChunkedArray):
+    """The bytes of a column of text, end to end, without a copy per value: the data buffer of
+    an Arrow string array between its first and last offset."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for arr in chunks:
+        if arr.type not in (pa.string(), pa.large_string()):
+            arr = arr.cast(pa.large_string())
+        if len(arr) == 0:
+            continue
+        width = 4 if arr.type == pa.string() else 8
+        _, offsets, data = arr.buffers()
+        pos = np.frombuffer(offsets, dtype=f"int{width * 8}", count=len(arr) + 1, offset=arr.offset * width)
+        yield memoryview(data)[int(pos[0]):int(pos[-1])]
+
+
+def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
+    """FORMATS.md CSV of a report's rows into a binary file object: a header row, fields quoted
+    only where needed (RFC 4180), '\\n' line ends, an empty field for a missing value.
+
+    DuckDB formats each row into one line of text (vectorised, multi-threaded, in the frame's
+    row order); the lines are streamed to ``sink`` in batches straight from Arrow's buffers.
+    This is several times faster than a CSV writer that formats and escapes value by value."""
+    import duckdb
+
+    exprs, source = _formatted(frame, columns)
+    sink.write(("".join([",".join(csv_field(c) for c in columns), "\n"])).encode())
+    # concat(), not ||: it skips NULLs (an empty field) and is about twice as fast here.
+    fields = [csv_field_sql(e) if free else e for e, _, free in exprs]
+    line = "concat(" + ", ',', ".join(fields) + ", chr(10))"
+    con = duckdb.connect()
+    try:
+        con.register("report_frame", source)
+        for batch in con.sql(f"SELECT {line} AS line FROM report_frame").to_arrow_reader(1 << 16):
+            for chunk in _text_bytes(batch.column(0)):
+                sink.write(chunk)
     finally:
         con.close()
 
@@ -236,32 +296,6 @@ def report_table(con, name: str, policy: Policy, as_of: date, customer: str | No
                  books: Books | None = None) -> pa.Table:
     """One of daily, blocks, summary, review, in the columns of FORMATS.md (minutes as text)."""
     return as_table(*report_frame(con, name, policy, as_of, customer, books))
-
-
-def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
-    """FORMATS.md CSV of a report's rows into a binary file object: a header row, fields quoted
-    only where needed (RFC 4180), '\\n' line ends, an empty field for a missing value.
-
-    Formatted and written by DuckDB in one statement (much faster than Python's csv module on
-    large reports) into a temporary file, then copied to ``sink``."""
-    import shutil
-    import tempfile
-
-    import duckdb
-
-    exprs, source = _formatted(frame, columns)
-    with tempfile.TemporaryDirectory(prefix="hourbank-report-") as tmp:
-        path = Path(tmp) / "report.csv"
-        con = duckdb.connect()
-        try:
-            con.register("report_frame", source)
-            select = ", ".join(f'{e} AS "{c}"' for e, c in exprs)
-            con.execute(f"COPY (SELECT {select} FROM report_frame) TO ? "
-                        "(FORMAT csv, HEADER, DELIMITER ',', NEW_LINE '\\n')", [str(path)])
-        finally:
-            con.close()
-        with path.open("rb") as fh:
-            shutil.copyfileobj(fh, sink, 1 << 20)
 
 
 def report(con, name: str, policy: Policy, as_of: date, customer: str | None = None,

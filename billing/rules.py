@@ -49,12 +49,17 @@ def to_utc(wall: pd.Series, offset_s: pd.Series, tz: str) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- classification
-ENTRY_KIND_SQL = """
+def entry_kind_sql(held="'held'", general="'general'", session="'session'", adhoc="'adhoc'") -> str:
+    """SQL: the kind of entry ``e`` joined to its appointment ``a`` (R2, R4), as the labels given."""
+    return f"""
     CASE WHEN e.appointment_id IS NOT NULL AND (a.appointment_id IS NULL OR a.customer_id <> e.customer_id
-                                                OR a.status <> 'completed') THEN 'held'
-         WHEN e.tier = 'general' THEN 'general'
-         WHEN e.appointment_id IS NOT NULL THEN 'session'
-         ELSE 'adhoc' END"""
+                                                OR a.status <> 'completed') THEN {held}
+         WHEN e.tier = 'general' THEN {general}
+         WHEN e.appointment_id IS NOT NULL THEN {session}
+         ELSE {adhoc} END"""
+
+
+ENTRY_KIND_SQL = entry_kind_sql()
 
 HOLD_REASON_SQL = """
     CASE WHEN e.appointment_id IS NULL THEN NULL
@@ -162,6 +167,27 @@ def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return df
 
 
+def sort_by_customer_day(table):
+    """An Arrow table with one row per customer_id and day, sorted by both (customer in code
+    point order).
+
+    The customers are dictionary-encoded (one hash pass, no Python per row), the few distinct
+    ones ranked, and the rows ordered by one integer key (rank, day)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return table
+    encoded = table.column("customer_id").combine_chunks().dictionary_encode()
+    names = encoded.dictionary.to_numpy(zero_copy_only=False)
+    rank = np.empty(len(names), dtype="int64")
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    codes = rank[encoded.indices.to_numpy()]
+    days = pc.cast(table.column("day"), pa.date32()).combine_chunks().to_numpy(zero_copy_only=False)
+    key = (codes << 32) + days.astype("datetime64[D]").astype("int64")
+    return table.take(np.argsort(key))  # keys are unique (one row per customer-day)
+
+
 _DAY_COLUMNS = ["adhoc_raw_us", "session_logged_us", "general_us", "top_up_us", "fee_us"]
 
 
@@ -179,41 +205,51 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     fees = appts.loc[appts["fee_us"] > 0, ["customer_id", "day", "fee_us"]]
     where = "AND e.customer_id = $customer" if customer is not None else ""
     ap_where = "AND ap.customer_id = $customer" if customer is not None else ""
+    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
     ap_day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     top_ups = "" if policy.session_billing == "at_least_booked" else "AND false"
     name = f"fee_days_{id(fees)}"
     con.register(name, fees)
+    # Entries are grouped once, by kind codes (0 ad hoc, 1 session, 2 general, 3 held); the few
+    # days with only a top-up or a fee join them with one FULL JOIN. No ORDER BY: sorting on the
+    # customer text costs DuckDB more than sorting integer codes below.
     try:
-        df = con.sql(f"""
+        table = con.sql(f"""
             WITH logged AS ({_logged_sql()}),
             ent AS (SELECT customer_id, day,
-                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'adhoc'), 0) AS BIGINT) AS adhoc_raw_us,
-                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'session'), 0) AS BIGINT) AS session_logged_us,
-                           CAST(coalesce(sum(minutes_us) FILTER (kind = 'general'), 0) AS BIGINT) AS general_us
-                    FROM ({classified_entries_sql(where)}) WHERE kind <> 'held' GROUP BY customer_id, day),
+                           CAST(coalesce(sum(minutes_us) FILTER (k = 0), 0) AS BIGINT) AS adhoc_raw_us,
+                           CAST(coalesce(sum(minutes_us) FILTER (k = 1), 0) AS BIGINT) AS session_logged_us,
+                           CAST(coalesce(sum(minutes_us) FILTER (k = 2), 0) AS BIGINT) AS general_us
+                    FROM (SELECT e.customer_id, e.day, e.minutes_us, {entry_kind_sql(3, 2, 1, 0)} AS k
+                          FROM (SELECT customer_id, appointment_id, tier, minutes_us, {e_day} AS day
+                                FROM time_entries e WHERE {e_day} <= $asof {where}) e
+                          LEFT JOIN (SELECT ap.appointment_id, ap.customer_id, ap.status FROM appointments ap
+                                     WHERE {ap_day} <= $asof) a ON a.appointment_id = e.appointment_id)
+                    WHERE k < 3 GROUP BY customer_id, day),
             tops AS (SELECT ap.customer_id, {ap_day} AS day,
-                            CAST(sum(greatest(ap.scheduled_us - coalesce(l.one_on_one_logged_us, 0), 0)) AS BIGINT)
-                                AS top_up_us
+                            greatest(ap.scheduled_us - coalesce(l.one_on_one_logged_us, 0), 0) AS top_up_us,
+                            0 AS fee_us
                      FROM appointments ap LEFT JOIN logged l
                           ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
                      WHERE ap.status = 'completed' AND {ap_day} <= $asof {ap_where} {top_ups}
-                     GROUP BY 1, 2 HAVING sum(greatest(ap.scheduled_us - coalesce(l.one_on_one_logged_us, 0), 0)) > 0),
-            fees AS (SELECT customer_id, CAST(day AS DATE) AS day, CAST(sum(fee_us) AS BIGINT) AS fee_us
-                     FROM {name} GROUP BY 1, 2),
-            keys AS (SELECT customer_id, day FROM ent UNION SELECT customer_id, day FROM tops
-                     UNION SELECT customer_id, day FROM fees)
-            SELECT k.customer_id, k.day,
+                       AND ap.scheduled_us > coalesce(l.one_on_one_logged_us, 0)),
+            small AS (SELECT customer_id, day, CAST(sum(top_up_us) AS BIGINT) AS top_up_us,
+                             CAST(sum(fee_us) AS BIGINT) AS fee_us
+                      FROM (SELECT * FROM tops UNION ALL
+                            SELECT customer_id, CAST(day AS DATE), 0, fee_us FROM {name})
+                      GROUP BY customer_id, day)
+            SELECT coalesce(ent.customer_id, small.customer_id) AS customer_id,
+                   coalesce(ent.day, small.day) AS day,
                    coalesce(ent.adhoc_raw_us, 0) AS adhoc_raw_us,
                    coalesce(ent.session_logged_us, 0) AS session_logged_us,
                    coalesce(ent.general_us, 0) AS general_us,
-                   coalesce(tops.top_up_us, 0) AS top_up_us,
-                   coalesce(fees.fee_us, 0) AS fee_us
-            FROM keys k LEFT JOIN ent USING (customer_id, day) LEFT JOIN tops USING (customer_id, day)
-                 LEFT JOIN fees USING (customer_id, day)
-            ORDER BY k.customer_id, k.day""", params=_params(policy, as_of, customer)) \
-            .to_arrow_table().to_pandas(date_as_object=False)  # Arrow keeps strings Arrow: no copy per row
+                   coalesce(small.top_up_us, 0) AS top_up_us,
+                   coalesce(small.fee_us, 0) AS fee_us
+            FROM ent FULL JOIN small ON ent.customer_id = small.customer_id AND ent.day = small.day""",
+                        params=_params(policy, as_of, customer)).to_arrow_table()
     finally:
         con.unregister(name)
+    df = sort_by_customer_day(table).to_pandas(date_as_object=False)  # Arrow strings stay Arrow
     for c in _DAY_COLUMNS:
         df[c] = df[c].astype("int64")
     df["day"] = df["day"].astype("datetime64[us]")
