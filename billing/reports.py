@@ -6,6 +6,8 @@ stay integer microseconds (``*_us``) here; they become text only when a report i
 """
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,8 +34,9 @@ class Books:
     as_of: date
     policy: Policy
     data_version: int
-    days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days
-    appointments: pd.DataFrame  # appointments dated ≤ T that bill a fee (R6) or need a look
+    days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days,
+                                # sorted by customer_id (code point order), then day
+    appointments: pd.DataFrame  # appointments dated ≤ T not completed: they bill a fee (R6) or need a look
     blocks: pd.DataFrame        # R7–R9 per block as of T
     draws: pd.DataFrame         # which block paid for which day (R8)
     customers: pd.Index         # customers with anything dated ≤ T
@@ -74,13 +77,13 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None)
 
 # --------------------------------------------------------------------------- FORMATS.md reports
 def daily_frame(books: Books) -> pd.DataFrame:
-    d = books.daily
+    d = books.daily  # sorted by customer and day already (Books.days): no sort of 400k text keys
     return pd.DataFrame({
         "customer_id": d["customer_id"], "day": d["day"],
         "adhoc_raw_us": d["adhoc_raw_us"], "adhoc_billed_us": d["adhoc_billed_us"],
         "session_us": d["session_us"], "fee_us": d["fee_us"], "billable_us": d["billable_us"],
         "covered_us": d["covered_us"], "uncovered_us": d["uncovered_us"],
-    }).sort_values(["customer_id", "day"], kind="stable").reset_index(drop=True)
+    })
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:
@@ -94,26 +97,29 @@ def summary_frame(books: Books) -> pd.DataFrame:
     idx = books.customers
     d, b = books.days, books.blocks
 
-    def per_customer(frame, column, by="customer_id"):
-        return frame.groupby(by)[column].sum().reindex(idx, fill_value=0).astype("int64")
+    def per_customer(frame, columns):
+        """One grouped sum for several columns, aligned on the summary's customers."""
+        sums = frame.groupby("customer_id", sort=False)[columns].sum()
+        return sums.reindex(idx, fill_value=0).astype("int64")
 
+    days = per_customer(d, ["billable_us", "covered_us", "uncovered_us", "fee_us", "general_us"])
+    blocks = per_customer(b, ["purchased_us", "forfeited_us", "remaining_us"])
     active = b[b["status"] == ledger.STATUS_ACTIVE]
-    soon = active[active["expiring_soon"]]
+    soon = per_customer(active[active["expiring_soon"]], ["remaining_us"])
     next_expiry = active.groupby("customer_id")["expires_on"].min().reindex(idx)
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "customer_id": idx,
-        "purchased_us": per_customer(b, "purchased_us").to_numpy(),
-        "billable_us": per_customer(d, "billable_us").to_numpy(),
-        "covered_us": per_customer(d, "covered_us").to_numpy(),
-        "uncovered_us": per_customer(d, "uncovered_us").to_numpy(),
-        "forfeited_us": per_customer(b, "forfeited_us").to_numpy(),
-        "remaining_us": per_customer(b, "remaining_us").to_numpy(),
-        "fee_us": per_customer(d, "fee_us").to_numpy(),
-        "nonbillable_us": per_customer(d, "general_us").to_numpy(),
+        "purchased_us": blocks["purchased_us"].to_numpy(),
+        "billable_us": days["billable_us"].to_numpy(),
+        "covered_us": days["covered_us"].to_numpy(),
+        "uncovered_us": days["uncovered_us"].to_numpy(),
+        "forfeited_us": blocks["forfeited_us"].to_numpy(),
+        "remaining_us": blocks["remaining_us"].to_numpy(),
+        "fee_us": days["fee_us"].to_numpy(),
+        "nonbillable_us": days["general_us"].to_numpy(),
         "next_expiry": next_expiry.to_numpy(),
-        "expiring_us": per_customer(soon, "remaining_us").to_numpy(),
-    })
-    return out.reset_index(drop=True)
+        "expiring_us": soon["remaining_us"].to_numpy(),
+    }).reset_index(drop=True)
 
 
 def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame:
@@ -142,7 +148,7 @@ def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame
                       "what_to_do": "check it is not a timer started by mistake; it still counts"}),
     ]
     if policy.session_billing == "logged":
-        empty = a[(a["status"] == "completed") & (a["one_on_one_logged_us"] == 0)]
+        empty = rules.empty_sessions(con, policy, as_of, customer)
         parts.append(pd.DataFrame({
             "customer_id": empty["customer_id"], "day": empty["day"], "item": "appointment",
             "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged (R4): bills nothing",
@@ -210,19 +216,36 @@ def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str,
     return exprs, pa.Table.from_pandas(source, preserve_index=False)
 
 
+_SCRATCH = None
+_SCRATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def scratch(source: pa.Table):
+    """A cursor on one in-memory DuckDB (made once per process: a new database costs about
+    30 ms, a cursor nothing) with ``source`` registered as ``report_frame``. One cursor per
+    use, so threads (Streamlit sessions) never share a connection."""
+    import duckdb
+
+    global _SCRATCH
+    with _SCRATCH_LOCK:
+        if _SCRATCH is None:
+            _SCRATCH = duckdb.connect()
+        cur = _SCRATCH.cursor()
+    try:
+        cur.register("report_frame", source)
+        yield cur
+    finally:
+        cur.close()
+
+
 def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
     """The report as an Arrow table of text ('' where missing), formatted by DuckDB over the
     frame (vectorised, multi-threaded, no Python per row)."""
-    import duckdb
-
     exprs, source = _formatted(frame, columns)
-    con = duckdb.connect()
-    try:
-        con.register("report_frame", source)
+    with scratch(source) as cur:
         select = ", ".join(f"coalesce({e}, '') AS {_ident(c)}" for e, c, _ in exprs)
-        return con.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
-    finally:
-        con.close()
+        return cur.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
 
 
 def csv_field_sql(text: str) -> str:
@@ -260,21 +283,15 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
     DuckDB formats each row into one line of text (vectorised, multi-threaded, in the frame's
     row order); the lines are streamed to ``sink`` in batches straight from Arrow's buffers.
     This is several times faster than a CSV writer that formats and escapes value by value."""
-    import duckdb
-
     exprs, source = _formatted(frame, columns)
     sink.write(("".join([",".join(csv_field(c) for c in columns), "\n"])).encode())
     # concat(), not ||: it skips NULLs (an empty field) and is about twice as fast here.
     fields = [csv_field_sql(e) if free else e for e, _, free in exprs]
     line = "concat(" + ", ',', ".join(fields) + ", chr(10))"
-    con = duckdb.connect()
-    try:
-        con.register("report_frame", source)
-        for batch in con.sql(f"SELECT {line} AS line FROM report_frame").to_arrow_reader(1 << 16):
+    with scratch(source) as cur:
+        for batch in cur.sql(f"SELECT {line} AS line FROM report_frame").to_arrow_reader(1 << 16):
             for chunk in _text_bytes(batch.column(0)):
                 sink.write(chunk)
-    finally:
-        con.close()
 
 
 REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,

@@ -105,22 +105,18 @@ def _logged_sql() -> str:
 
 
 def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
-    """Appointments dated ≤ T that bill a fee or need a look, with business day and instants.
+    """Appointments dated ≤ T that are not completed, with business day, instants and fee (R6).
 
-    That is every appointment but a completed one with 1-on-1 time logged (those bill their
-    entries, R4; at_least_booked top-ups are summed in SQL by daily_billable): cancelled and
-    no-show ones (R6), scheduled ones, and completed ones with no 1-on-1 time.
+    Those are the ones that bill a fee (late cancellations and no-shows) or can need a look
+    (scheduled ones in the past). A completed appointment bills the entries logged in it (R4;
+    at_least_booked top-ups are summed in SQL by daily_billable), and one with no 1-on-1 time
+    is listed by ``empty_sessions``.
     """
     day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     df = con.execute(f"""
-        WITH logged AS ({_logged_sql()})
-        SELECT ap.*, {day} AS day, coalesce(l.one_on_one_logged_us, 0) AS one_on_one_logged_us,
-               coalesce(l.entries_logged, 0) AS entries_logged
-        FROM appointments ap LEFT JOIN logged l
-             ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
-        WHERE {day} <= $asof {where}
-          AND (ap.status <> 'completed' OR coalesce(l.one_on_one_logged_us, 0) = 0)""",
+        SELECT ap.*, {day} AS day FROM appointments ap
+        WHERE {day} <= $asof AND ap.status <> 'completed' {where}""",
                      _params(policy, as_of, customer)).df()
     # Instants are needed only for the notice of a cancellation (R6): convert just those rows.
     cancelled = df["status"] == "cancelled"
@@ -131,6 +127,20 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
         df.loc[cancelled, "start_utc"] = to_utc(sub["scheduled_start"], sub["scheduled_start_offset"], policy.timezone)
         df.loc[cancelled, "cancelled_utc"] = to_utc(sub["cancelled_at"], sub["cancelled_at_offset"], policy.timezone)
     return apply_fees(df, policy)
+
+
+def empty_sessions(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
+    """Completed appointments dated ≤ T with no 1-on-1 time logged in them by their customer
+    (R4: in `logged` mode they bill nothing): customer_id, day, appointment_id."""
+    day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    where = "AND ap.customer_id = $customer" if customer is not None else ""
+    return con.execute(f"""
+        WITH logged AS ({_logged_sql()})
+        SELECT ap.customer_id, {day} AS day, ap.appointment_id
+        FROM appointments ap LEFT JOIN logged l
+             ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
+        WHERE ap.status = 'completed' AND {day} <= $asof {where}
+          AND coalesce(l.one_on_one_logged_us, 0) = 0""", _params(policy, as_of, customer)).df()
 
 
 def customers_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.Index:

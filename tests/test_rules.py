@@ -181,6 +181,21 @@ def test_r4_logged_session_with_no_time_bills_nothing_and_is_listed_for_review(l
     assert list(review["id"]) == ["S1"] and "no 1-on-1 time" in review.iloc[0]["issue"]
 
 
+@pytest.mark.parametrize("logged, listed", [
+    ([], True),
+    ([entry("g1", "2026-03-02T10:00", 30, tier="general", appointment_id="S1")], True),   # general time only
+    ([entry("o1", "2026-03-02T10:00", 30, customer="beta", appointment_id="S1")], True),  # another customer's
+    ([entry("l1", "2027-01-05T10:00", 30, appointment_id="S1")], True),                   # logged after T
+    ([entry("s1", "2026-03-02T10:00", 30, appointment_id="S1")], False),                  # its own 1-on-1 time
+], ids=["nothing", "general-only", "other-customer", "after-T", "logged"])
+def test_review_lists_a_completed_session_without_its_own_1_on_1_time(led, logged, listed):
+    led.load(entries=logged, appointments=[appointment("S1", "2026-03-02T10:00", 50)])
+    review = led.report("review", T)
+    assert ("S1" in set(review.loc[review["item"] == "appointment", "id"])) == listed
+    assert led.report("review", T, customer="acme").equals(review[review["customer_id"] == "acme"]
+                                                            .reset_index(drop=True))
+
+
 def test_review_lists_past_scheduled_appointments_and_tiny_entries(led):
     led.load(entries=[entry("e1", "2026-03-02T10:00", "0.5")],
              appointments=[appointment("S9", "2026-03-01T10:00", 60, "scheduled"),
