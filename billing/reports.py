@@ -77,13 +77,14 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None)
 
 # --------------------------------------------------------------------------- FORMATS.md reports
 def daily_frame(books: Books) -> pd.DataFrame:
-    d = books.daily  # sorted by customer and day already (Books.days): no sort of 400k text keys
-    return pd.DataFrame({
-        "customer_id": d["customer_id"], "day": d["day"],
-        "adhoc_raw_us": d["adhoc_raw_us"], "adhoc_billed_us": d["adhoc_billed_us"],
-        "session_us": d["session_us"], "fee_us": d["fee_us"], "billable_us": d["billable_us"],
-        "covered_us": d["covered_us"], "uncovered_us": d["uncovered_us"],
-    })
+    """The `daily` rows (billable minutes > 0), in Books.days' order: by customer and day
+    already, so no sort of 400k text keys; only the report's columns are copied."""
+    d = books.days
+    return d.loc[d["billable_us"].to_numpy() > 0, _DAILY_US].reset_index(drop=True)
+
+
+_DAILY_US = ["customer_id", "day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us",
+             "covered_us", "uncovered_us"]
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:

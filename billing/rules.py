@@ -114,10 +114,14 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
     """
     day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
-    df = con.execute(f"""
+    # Through Arrow: text stays Arrow-backed (DataFrame.df() makes a Python string per value).
+    df = con.sql(f"""
         SELECT ap.*, {day} AS day FROM appointments ap
         WHERE {day} <= $asof AND ap.status <> 'completed' {where}""",
-                     _params(policy, as_of, customer)).df()
+                 params=_params(policy, as_of, customer)).to_arrow_table().to_pandas(date_as_object=False)
+    df["day"] = df["day"].astype("datetime64[us]")
+    for col in ("scheduled_start_offset", "cancelled_at_offset"):
+        df[col] = df[col].astype("Int32")
     # Instants are needed only for the notice of a cancellation (R6): convert just those rows.
     cancelled = df["status"] == "cancelled"
     df["start_utc"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us]")
