@@ -107,3 +107,28 @@ def test_demo_writes_an_export_that_imports_without_rejects(tmp_path):
     assert ", 0 rejected" in out.stdout.splitlines()[0]
     summary = cli("report", "summary", "--db", tmp_path / "demo.duckdb", "--as-of", "2026-11-26", "--format", "csv")
     assert len(summary.stdout.splitlines()) > 30
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path, export):
+    """`report daily | head -1`: the reader closes the pipe; the command ends quietly, exit 0."""
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    rows = [entry(f"x{i}", f"2026-03-{1 + i % 28:02d}T09:00", 10, customer=f"c{i:05d}") for i in range(3000)]
+    cli("import", write_export(tmp_path / "more", entries=rows), "--db", db)
+    proc = subprocess.Popen([sys.executable, "-m", "billing", "report", "daily", "--db", str(db), "--as-of",
+                             "2026-04-30", "--format", "csv"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"customer_id,day,")
+    proc.stdout.close()  # like `head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and err == ""
+
+
+def test_the_whole_report_reaches_a_pipe(tmp_path, export):
+    """The process ends without the interpreter's teardown: everything written is flushed first."""
+    db = tmp_path / "db.duckdb"
+    rows = [entry(f"x{i}", f"2026-03-{1 + i % 28:02d}T09:00", 10, customer=f"c{i:05d}") for i in range(3000)]
+    cli("import", write_export(tmp_path / "more", entries=rows), "--db", db)
+    out = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--format", "csv").stdout
+    lines = out.splitlines()
+    assert len(lines) == 3001 and lines[-1].startswith("c02999,2026-03-")
