@@ -55,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how a tracker export writes dates, when its rows do not decide it")
     imp.add_argument("--dry-run", action="store_true", help="show what would change, load nothing")
 
-    rep = sub.add_parser("report", help="print a report")
-    rep.add_argument("name", choices=REPORTS)
+    rep = sub.add_parser("report", help="print a report, or write several to a folder")
+    rep.add_argument("names", nargs="+", choices=REPORTS, metavar="NAME",
+                     help="daily, blocks, summary or review; several (e.g. daily blocks summary) with --out")
+    rep.add_argument("--out", help="folder to write each report to as NAME.csv (.json, .txt), from one "
+                                   "computation of the books")
     rep.add_argument("--db", default=_default_db())
     rep.add_argument("--as-of", type=_date, help="report date T (default: today in the policy's zone)")
     rep.add_argument("--policy")
@@ -135,20 +138,45 @@ def format_import(result, max_rejects: int = 10) -> str:
 
 def cmd_report(args) -> int:
     from billing.policy import load_policy
-    from billing.reports import as_table, report_frame, write_csv
+    from billing.reports import compute_books, report_frame
     from billing.store import open_db
 
+    names = list(dict.fromkeys(args.names))
+    if len(names) > 1 and not args.out:
+        raise HourbankError(f"{len(names)} reports ({', '.join(names)}) need a folder to go to: add --out DIR.")
     policy = load_policy(args.policy)
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
-        rows, columns = report_frame(con, args.name, policy, as_of, customer=args.customer)
-    if args.format == "csv":
-        sys.stdout.flush()
-        write_csv(rows, columns, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(render(as_table(rows, columns).to_pandas(), args.format))
+        books = compute_books(con, policy, as_of, args.customer)  # once, for every report asked
+        reports = [(name, *report_frame(con, name, policy, as_of, customer=args.customer, books=books))
+                   for name in names]
+    if not args.out:
+        _, rows, columns = reports[0]
+        _print_report(rows, columns, args.format, sys.stdout.buffer)
+        return 0
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, rows, columns in reports:
+            path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[args.format]}"
+            with path.open("wb") as sink:
+                _print_report(rows, columns, args.format, sink)
+            print(f"{path}: {len(rows)} rows")
+    except OSError as exc:
+        raise HourbankError(f"{out}: cannot write the reports there ({exc.strerror or exc}).") from None
     return 0
+
+
+def _print_report(rows, columns, fmt: str, sink) -> None:
+    from billing.reports import as_table, write_csv
+
+    if fmt == "csv":
+        sys.stdout.flush()
+        write_csv(rows, columns, sink)
+        sink.flush()
+    else:
+        sink.write(render(as_table(rows, columns).to_pandas(), fmt).encode())
+        sink.flush()
 
 
 def today_in(zone: str) -> date:

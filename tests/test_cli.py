@@ -132,3 +132,19 @@ def test_the_whole_report_reaches_a_pipe(tmp_path, export):
     out = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--format", "csv").stdout
     lines = out.splitlines()
     assert len(lines) == 3001 and lines[-1].startswith("c02999,2026-03-")
+
+
+def test_several_reports_from_one_computation_go_to_a_folder(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    args = ("--db", db, "--as-of", "2026-04-30", "--format", "csv")
+    out = cli("report", "daily", "blocks", "summary", *args, "--out", tmp_path / "reports")
+    assert out.stdout.splitlines() == [f"{tmp_path / 'reports' / n}.csv: {k} rows"
+                                       for n, k in (("daily", 4), ("blocks", 2), ("summary", 1))]
+    for name in ("daily", "blocks", "summary"):
+        assert (tmp_path / "reports" / f"{name}.csv").read_text() == cli("report", name, *args).stdout
+    several = cli("report", "daily", "summary", "--db", db, ok=False)
+    assert several.returncode == 1 and "need a folder to go to: add --out DIR" in several.stderr
+    (tmp_path / "file").write_text("x")
+    blocked = cli("report", "daily", "summary", *args, "--out", tmp_path / "file", ok=False)
+    assert blocked.returncode == 1 and "cannot write the reports there" in blocked.stderr
