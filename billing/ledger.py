@@ -94,20 +94,24 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     """
     days = days.reset_index(drop=True)
     # Customer codes in the blocks' sort order, so that both lie on one increasing line.
-    customers = pd.Index(days["customer_id"].unique()).union(pd.Index(blocks["customer_id"].unique())).sort_values()
-    local, uniques = pd.factorize(days["customer_id"])  # Arrow dictionary encoding: no per-row Python
+    # One dictionary encoding per frame (Arrow: no Python per row); the few distinct names are
+    # then ranked together.
+    local, uniques = pd.factorize(days["customer_id"])
+    b_local, b_uniques = pd.factorize(blocks["customer_id"])
+    customers = pd.Index(uniques).union(pd.Index(b_uniques)).sort_values()
     codes = customers.get_indexer(uniques).astype("int64")[local] if len(days) else np.zeros(0, "int64")
     shift = np.int64(1 << 32)
     key = codes * shift + (_ordinal(days["day"]) if len(days) else np.zeros(0, "int64"))
     in_order = bool(np.all(key[1:] >= key[:-1]))  # rules.daily_billable sorts already: no sort then
-    order = np.arange(len(key)) if in_order else np.argsort(key, kind="stable")
-    d = days if in_order else days.iloc[order].reset_index(drop=True)
-    sorted_codes, d_key = codes[order], key[order]
+    if in_order:
+        d, sorted_codes, d_key = days, codes, key
+    else:
+        order = np.argsort(key, kind="stable")
+        d, sorted_codes, d_key = days.iloc[order].reset_index(drop=True), codes[order], key[order]
     n = len(d)
     x = d["billable_us"].to_numpy(dtype="int64")
 
-    local, uniques = pd.factorize(blocks["customer_id"])
-    b_cust = customers.get_indexer(uniques).astype("int64")[local] if len(blocks) else np.zeros(0, "int64")
+    b_cust = customers.get_indexer(b_uniques).astype("int64")[b_local] if len(blocks) else np.zeros(0, "int64")
     exp_key = b_cust * shift + (_ordinal(blocks["expires_on"]) if len(blocks) else np.zeros(0, "int64"))
     caps = blocks["purchased_us"].to_numpy(dtype="int64")
     before = np.concatenate([[0], np.cumsum(caps)])  # capacity before block i on the global line

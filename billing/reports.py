@@ -178,7 +178,9 @@ def minutes_sql(us: str) -> str:
     real sum), printed by DuckDB as a DECIMAL of scale 2 ("12.50", "-0.05", "0.00"). About
     twice as fast as assembling the digits with string functions."""
     h = f"((abs({us}) + {HUNDREDTH_US // 2}) // {HUNDREDTH_US})"
-    return f"CAST(CAST(sign({us}) * {h} AS DECIMAL(18,0)) * 0.01 AS VARCHAR)"
+    # Zero, the most common figure of a daily report (no fee, no session, nothing uncovered),
+    # skips the DECIMAL conversion.
+    return f"CASE WHEN {us} = 0 THEN '0.00' ELSE CAST(CAST(sign({us}) * {h} AS DECIMAL(18,0)) * 0.01 AS VARCHAR) END"
 
 
 def minutes_text(us) -> np.ndarray:
