@@ -86,6 +86,14 @@ def classified_entries_sql(where: str = "") -> str:
         WHERE e.day <= $asof {where}"""
 
 
+def settled(con):
+    """``con`` with no half-read result pending (a caller's fetchone() leaves one), so that
+    con.sql() may run: DuckDB refuses a relation query past a pending result, while
+    con.execute() simply replaces it. Finishing it changes nothing the caller still reads."""
+    con.complete()
+    return con
+
+
 def _params(policy: Policy, as_of: date, customer: str | None = None) -> dict:
     p = {"tz": policy.timezone, "asof": as_of}
     if customer is not None:
@@ -115,7 +123,7 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
     day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     # Through Arrow: text stays Arrow-backed (DataFrame.df() makes a Python string per value).
-    df = con.sql(f"""
+    df = settled(con).sql(f"""
         SELECT ap.*, {day} AS day FROM appointments ap
         WHERE {day} <= $asof AND ap.status <> 'completed' {where}""",
                  params=_params(policy, as_of, customer)).to_arrow_table().to_pandas(date_as_object=False)
@@ -228,7 +236,7 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     # days with only a top-up or a fee join them with one FULL JOIN. No ORDER BY: sorting on the
     # customer text costs DuckDB more than sorting integer codes below.
     try:
-        table = con.sql(f"""
+        table = settled(con).sql(f"""
             WITH logged AS ({_logged_sql()}),
             ent AS (SELECT customer_id, day,
                            CAST(coalesce(sum(minutes_us) FILTER (k = 0), 0) AS BIGINT) AS adhoc_raw_us,

@@ -4,7 +4,9 @@ from datetime import date
 import pytest
 
 from billing.policy import Policy
+from billing.reports import compute_books
 from billing.rules import round_daily, to_utc
+from billing.store import open_db
 from tests.builders import Ledger, appointment, entry, purchase
 
 T = date(2026, 12, 31)
@@ -310,3 +312,14 @@ def test_policy_what_if_15_minute_increment_needs_no_reimport(led):
     assert led.day(T, "2026-03-02")["adhoc_billed_minutes"] == "30.00"
     assert led.day(T, "2026-03-02", policy=Policy(timezone="UTC", rounding_increment_minutes=15))[
         "adhoc_billed_minutes"] == "15.00"
+
+
+def test_books_after_a_callers_half_read_query_on_the_same_connection(led):
+    """A caller may leave a result half read (fetchone); the engine's queries still run, with
+    the same figures as on a fresh connection."""
+    led.load(entries=[entry("e1", "2026-03-02T10:00", 25)], appointments=[
+        appointment("C1", "2026-03-03T10:00", 60, "cancelled", cancelled_at="2026-03-03T09:00")])
+    with open_db(led.db, read_only=True) as con:
+        assert con.execute("SELECT entry_id FROM time_entries").fetchone() == ("e1",)
+        books = compute_books(con, led.policy, T)
+    assert books.days["billable_us"].tolist() == led.books(T).days["billable_us"].tolist() == [30 * MIN, 30 * MIN]
