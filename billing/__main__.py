@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--as-of", type=_date, help="report date T (default: today in the policy's zone)")
     rep.add_argument("--policy")
     rep.add_argument("--customer")
-    rep.add_argument("--format", choices=("csv", "table", "json"), default="table")
+    rep.add_argument("--format", choices=("csv", "table", "json"),
+                     help="table (for people; the default on screen), csv (FORMATS.md; the default with --out) or json")
 
     lst = sub.add_parser("imports", help="list the imports")
     lst.add_argument("--db", default=_default_db())
@@ -144,6 +145,7 @@ def cmd_report(args) -> int:
     names = list(dict.fromkeys(args.names))
     if len(names) > 1 and not args.out:
         raise HourbankError(f"{len(names)} reports ({', '.join(names)}) need a folder to go to: add --out DIR.")
+    fmt = args.format or ("csv" if args.out else "table")
     policy = load_policy(args.policy)
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
@@ -152,15 +154,15 @@ def cmd_report(args) -> int:
                    for name in names]
     if not args.out:
         _, rows, columns = reports[0]
-        _print_report(rows, columns, args.format, sys.stdout.buffer)
+        _print_report(rows, columns, fmt, sys.stdout.buffer)
         return 0
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, rows, columns in reports:
-            path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[args.format]}"
+            path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[fmt]}"
             with path.open("wb") as sink:
-                _print_report(rows, columns, args.format, sink)
+                _print_report(rows, columns, fmt, sink)
             print(f"{path}: {len(rows)} rows")
     except OSError as exc:
         raise HourbankError(f"{out}: cannot write the reports there ({exc.strerror or exc}).") from None
@@ -168,15 +170,16 @@ def cmd_report(args) -> int:
 
 
 def _print_report(rows, columns, fmt: str, sink) -> None:
-    from billing.reports import as_table, write_csv
+    from billing.reports import as_table, write_csv, write_table
 
+    sys.stdout.flush()
     if fmt == "csv":
-        sys.stdout.flush()
         write_csv(rows, columns, sink)
-        sink.flush()
+    elif fmt == "table":
+        write_table(rows, columns, sink)
     else:
-        sink.write(render(as_table(rows, columns).to_pandas(), fmt).encode())
-        sink.flush()
+        sink.write(render_json(as_table(rows, columns).to_pandas()).encode())
+    sink.flush()
 
 
 def today_in(zone: str) -> date:
@@ -185,28 +188,14 @@ def today_in(zone: str) -> date:
     return datetime.now(ZoneInfo(zone)).date()
 
 
-def render(frame, fmt: str) -> str:
+def render_json(frame) -> str:
+    """The report as a JSON list of objects: minutes as numbers, a missing value as null."""
     import json
 
-    if fmt == "json":
-        rows = []
-        for rec in frame.to_dict(orient="records"):
-            rows.append({k: (float(v) if k.endswith("_minutes") else (v or None)) for k, v in rec.items()})
-        return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-    if frame.empty:
-        return "(no rows)\n"
-    cols = list(frame.columns)
-    cells = [[str(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    width = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-    numeric = [c.endswith("_minutes") for c in cols]
-
-    def fmt_row(values):
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, width, numeric)).rstrip()
-
-    out = [fmt_row(cols),
-           "  ".join("-" * w for w in width)]
-    out += [fmt_row(r) for r in cells]
-    return "\n".join(out) + f"\n({len(cells)} rows; minutes)\n"
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        rows.append({k: (float(v) if k.endswith("_minutes") else (v or None)) for k, v in rec.items()})
+    return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
 
 
 def cmd_imports(args) -> int:

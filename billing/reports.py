@@ -297,6 +297,30 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
                 sink.write(chunk)
 
 
+def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
+    """The report as a text table for people into a binary file object: columns padded to
+    their widest value (minutes to the right), a rule under the header, a row count.
+
+    Padded and joined by DuckDB, like write_csv: a million rows take seconds, not minutes."""
+    text = as_table(frame, columns)
+    if text.num_rows == 0:
+        sink.write(b"(no rows)\n")
+        return
+    with scratch(text) as cur:
+        widths = cur.sql("SELECT " + ", ".join(f"max(length({_ident(c)}))" for c in columns)
+                         + " FROM report_frame").fetchall()[0]
+        widths = [max(len(c), w or 0) for c, w in zip(columns, widths)]
+        pad = [("lpad" if c.endswith("_minutes") else "rpad", w) for c, w in zip(columns, widths)]
+        head = "  ".join(c.rjust(w) if f == "lpad" else c.ljust(w) for c, (f, w) in zip(columns, pad)).rstrip()
+        sink.write(f"{head}\n{'  '.join('-' * w for w in widths)}\n".encode())
+        line = "concat(rtrim(concat(" + ", '  ', ".join(f"{f}({_ident(c)}, {w}, ' ')" for c, (f, w) in zip(columns, pad)) \
+            + ")), chr(10))"
+        for batch in cur.sql(f"SELECT {line} FROM report_frame").to_arrow_reader(1 << 16):
+            for chunk in _text_bytes(batch.column(0)):
+                sink.write(chunk)
+    sink.write(f"({text.num_rows} rows; minutes)\n".encode())
+
+
 REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,
                   "review": REVIEW_COLUMNS}
 

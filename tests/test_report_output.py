@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from billing.policy import US_PER_MINUTE
-from billing.reports import as_table, minutes_sql, minutes_text, write_csv
+from billing.reports import as_table, minutes_sql, minutes_text, write_csv, write_table
 from billing.rules import sort_by_customer_day
 
 MIN = US_PER_MINUTE
@@ -141,3 +141,28 @@ def test_a_header_that_needs_quoting_is_quoted(value):
     sink = io.BytesIO()
     write_csv(frame, [value], sink)
     assert list(csv.reader(io.StringIO(sink.getvalue().decode(), newline=""))) == [[value], ["x"]]
+
+
+def reference_table(frame: pd.DataFrame) -> str:
+    """The text table, one Python string at a time (the command line's first implementation)."""
+    text = as_table(frame, COLUMNS).to_pylist()
+    if not text:
+        return "(no rows)\n"
+    cells = [[r[c] for c in COLUMNS] for r in text]
+    width = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(COLUMNS)]
+    numeric = [c.endswith("_minutes") for c in COLUMNS]
+
+    def row(values):
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, width, numeric)).rstrip()
+
+    lines = [row(COLUMNS), "  ".join("-" * w for w in width)] + [row(r) for r in cells]
+    return "\n".join(lines) + f"\n({len(cells)} rows; minutes)\n"
+
+
+@pytest.mark.parametrize("ids", [["a", "bb"], ["Łódź ünïcode", "x" * 40, "short", ""], []],
+                         ids=["plain", "unicode-and-wide", "empty"])
+def test_the_table_for_people_pads_every_column_to_its_widest_value(ids):
+    frame = frame_of(ids)
+    sink = io.BytesIO()
+    write_table(frame, COLUMNS, sink)
+    assert sink.getvalue().decode() == reference_table(frame)
