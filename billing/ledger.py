@@ -42,12 +42,16 @@ def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     a plain date counts as local midnight), minutes_us. Returned sorted in drawing order (R8).
     """
     b = purchases.copy()
-    b["purchased_on"] = pd.to_datetime(b["purchase_day"]).dt.date
-    b["expires_on"] = (pd.to_datetime(b["purchase_day"]) + pd.Timedelta(days=policy.hours_valid_days)).dt.date
+    first = pd.to_datetime(b["purchase_day"]).astype("datetime64[us]")
+    last = first + pd.Timedelta(days=policy.hours_valid_days)
     b["purchased_us"] = b["minutes_us"].astype("int64")
     # R8 order: earliest expiry, then earlier purchase instant, then purchase_id in plain
-    # character order (Python str order = code point order).
-    b = b.sort_values(["customer_id", "expires_on", "purchased_utc", "purchase_id"], kind="stable")
+    # character order (Python str order = code point order). Sorted on datetime64, then the
+    # days become dates.
+    b["_expires"] = last
+    b = b.sort_values(["customer_id", "_expires", "purchased_utc", "purchase_id"], kind="stable")
+    b["purchased_on"] = first.loc[b.index].dt.date.to_numpy()
+    b["expires_on"] = b.pop("_expires").dt.date.to_numpy()
     return b.reset_index(drop=True)
 
 
@@ -139,6 +143,7 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
         "day": d["day"].iloc[rows].reset_index(drop=True),
         "purchase_id": blocks["purchase_id"].iloc[blk].reset_index(drop=True),
         "drawn_us": drawn.astype("int64"),
+        "block": blk.astype("int64"),  # the block's position in ``blocks``
     })
     d = d.assign(covered_us=covered, uncovered_us=x - covered)
     if in_order:
@@ -150,15 +155,25 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
 
 def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
     """R9: used, forfeited, remaining and status of each block as of T."""
-    used = draws.groupby("purchase_id")["drawn_us"].sum()
     out = blocks.copy()
-    out["used_us"] = out["purchase_id"].map(used).fillna(0).astype("int64")
+    positions = draws["block"].to_numpy() if "block" in draws else None
+    if positions is not None and len(draws) and len(out) > int(positions.max()) and \
+            out["purchase_id"].iloc[positions].reset_index(drop=True).equals(draws["purchase_id"].reset_index(drop=True)):
+        # The draws name their block's position in ``blocks`` (draw_from_blocks on these
+        # blocks): an exact integer sum per position, no grouping by text.
+        used = np.zeros(len(out), dtype="int64")
+        np.add.at(used, draws["block"].to_numpy(), draws["drawn_us"].to_numpy(dtype="int64"))
+        out["used_us"] = used
+    else:
+        used = draws.groupby("purchase_id")["drawn_us"].sum()
+        out["used_us"] = out["purchase_id"].map(used).fillna(0).astype("int64")
     left = out["purchased_us"] - out["used_us"]
-    expired = pd.to_datetime(out["expires_on"]) < pd.Timestamp(as_of)
+    expires = pd.to_datetime(out["expires_on"])
+    expired = expires < pd.Timestamp(as_of)
     out["forfeited_us"] = np.where(expired & (left > 0), left, 0).astype("int64")
     out["remaining_us"] = np.where(expired, 0, left).astype("int64")
     out["status"] = np.where(left <= 0, STATUS_USED_UP, np.where(expired, STATUS_FORFEITED, STATUS_ACTIVE))
-    out["days_left"] = (pd.to_datetime(out["expires_on"]) - pd.Timestamp(as_of)).dt.days.astype("int64")
+    out["days_left"] = (expires - pd.Timestamp(as_of)).dt.days.astype("int64")
     out["expiring_soon"] = (out["status"] == STATUS_ACTIVE) & (out["days_left"] <= policy.expiring_window_days)
     return out
 

@@ -51,6 +51,9 @@ def test_books_balance_and_match_the_plain_greedy(data, policy, t):
     d, b = _frames([x for x in days if x[1] <= t], [x for x in blocks if x[1] <= t], policy)
     per_day, draws = ledger.draw_from_blocks(d, b, policy)
     status = ledger.block_status(b, draws, as_of, policy)
+    # The sum by block position equals the sum grouped by purchase_id (the path for draws
+    # that do not name positions).
+    assert status.equals(ledger.block_status(b, draws.drop(columns="block"), as_of, policy))
 
     # R8: every billed minute is covered or uncovered.
     assert (per_day["covered_us"] + per_day["uncovered_us"] == per_day["billable_us"]).all()
