@@ -145,6 +145,9 @@ def dashboard(python: Path, extra: list[str]) -> int:
     args = [str(python), "-m", "streamlit", "run", "dashboard.py", *extra]
     say(shown(args))
     os.chdir(ROOT)
+    # No OpenBLAS thread pool: Hourbank does no matrix arithmetic, and the pool's spinning
+    # threads take CPU from DuckDB (see billing/__main__.py).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if os.name == "nt":
         return subprocess.run(args).returncode
     os.execv(str(python), args)  # never returns

@@ -11,7 +11,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from billing.errors import HourbankError
+# numpy's OpenBLAS starts a pool of threads that spin for a while even when no matrix
+# arithmetic is ever asked for (Hourbank asks for none): on a 2-core machine they took about
+# 0.3 CPU-seconds from DuckDB and pandas per report (perf: blas_thread_server). One thread
+# means no pool. Set before anything imports numpy; a value the user set is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from billing.errors import HourbankError  # noqa: E402
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "hourbank.duckdb"
 REPORTS = ("daily", "blocks", "summary", "review")
@@ -251,9 +257,14 @@ COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, 
             "rejects": cmd_rejects, "demo": cmd_demo}
 
 def run() -> None:
-    """Run the command line as a process and end it without the interpreter's teardown: by then
-    the output is flushed and the database closed, and freeing a large report's frames object
-    by object costs about 0.14 s at 1M entries (measured with bench/bench_engine.py)."""
+    """Run the command line as a process: without the cyclic garbage collector, and ended
+    without the interpreter's teardown. By then the output is flushed and the database
+    closed, and freeing a large report's frames object by object costs about 0.14 s at 1M
+    entries (measured with bench/bench_engine.py)."""
+    import gc
+
+    gc.disable()  # a short run that makes no reference cycles worth collecting (pandas' import
+    #               alone triggers dozens of full collections)
     code = main()
     try:
         sys.stdout.flush()
