@@ -194,20 +194,30 @@ def sort_by_customer_day(table):
     point order).
 
     The customers are dictionary-encoded (one hash pass, no Python per row), the few distinct
-    ones ranked, and the rows ordered by one integer key (rank, day)."""
+    ones ranked, and the rows ordered by one integer key (rank, day). The sorted customer
+    column is decoded from the ranked dictionary and the other columns are gathered by numpy:
+    both cheaper than gathering the table's text row by row."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if table.num_rows == 0:
         return table
     encoded = table.column("customer_id").combine_chunks().dictionary_encode()
     names = encoded.dictionary.to_numpy(zero_copy_only=False)
+    by_name = np.argsort(names, kind="stable")
     rank = np.empty(len(names), dtype="int64")
-    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+    rank[by_name] = np.arange(len(names))
     codes = rank[encoded.indices.to_numpy()]
-    days = pc.cast(table.column("day"), pa.date32()).combine_chunks().to_numpy(zero_copy_only=False)
-    key = (codes << 32) + days.astype("datetime64[D]").astype("int64")
-    return table.take(np.argsort(key))  # keys are unique (one row per customer-day)
+    days = table.column("day").combine_chunks().cast(pa.date32()).to_numpy(zero_copy_only=False)
+    order = np.argsort((codes << 32) + days.astype("datetime64[D]").view("int64"))  # unique: one row per customer-day
+    columns = {"customer_id": pa.DictionaryArray.from_arrays(
+        pa.array(codes[order], pa.int32()), encoded.dictionary.take(pa.array(by_name))).dictionary_decode()}
+    for name in table.column_names[1:]:
+        col = table.column(name).combine_chunks()
+        if pa.types.is_integer(col.type) and col.null_count == 0:
+            columns[name] = pa.array(col.to_numpy()[order], col.type)
+        else:
+            columns[name] = col.take(pa.array(order))
+    return pa.table(columns)
 
 
 _DAY_COLUMNS = ["adhoc_raw_us", "session_logged_us", "general_us", "top_up_us", "fee_us"]
