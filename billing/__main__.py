@@ -155,7 +155,8 @@ def cmd_report(args) -> int:
     policy = load_policy(args.policy)
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
-        books = compute_books(con, policy, as_of, args.customer)  # once, for every report asked
+        # Once, for every report asked (review needs none: only appointments and entries).
+        books = compute_books(con, policy, as_of, args.customer) if set(names) - {"review"} else None
         reports = [(name, *report_frame(con, name, policy, as_of, customer=args.customer, books=books))
                    for name in names]
     if not args.out:

@@ -275,7 +275,8 @@ def review(path: Path, version: int, policy: Policy, as_of: date) -> pd.DataFram
 
     b = books(path, version, policy, as_of)
     key = ("review", str(path), version, policy.fingerprint(), as_of.isoformat())
-    return _small_cache.get_or_compute(key, lambda: _read(path, version, lambda con: review_frame(con, b)))
+    return _small_cache.get_or_compute(
+        key, lambda: _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments)))
 
 
 def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:

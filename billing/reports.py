@@ -123,9 +123,12 @@ def summary_frame(books: Books) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame:
-    """What needs a human look, each with its reason and what to do about it."""
-    policy, as_of = books.policy, books.as_of
+def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
+                 customer: str | None = None) -> pd.DataFrame:
+    """What needs a human look, each with its reason and what to do about it.
+
+    ``appointments``: rules.appointments_as_of (Books.appointments). The review needs no
+    daily totals and no ledger, so `report review` does not compute them."""
     where = "AND e.customer_id = $customer" if customer is not None else ""
     params = {"tz": policy.timezone, "asof": as_of}
     if customer is not None:
@@ -136,7 +139,7 @@ def review_frame(con, books: Books, customer: str | None = None) -> pd.DataFrame
         WHERE kind = 'held' OR minutes_us < 60000000""", params).df()
     held = entries[entries["kind"] == "held"]
     tiny = entries[(entries["kind"] != "held") & (entries["minutes_us"] < US_PER_MINUTE)]
-    a = books.appointments
+    a = appointments
     parts = [
         pd.DataFrame({"customer_id": held["customer_id"], "day": held["day"], "item": "entry",
                       "id": held["entry_id"], "issue": "held (R4): " + held["hold_reason"],
@@ -330,10 +333,12 @@ def report_frame(con, name: str, policy: Policy, as_of: date, customer: str | No
     """The rows of a report (minutes still µs) and the FORMATS.md columns to print."""
     if name not in REPORT_COLUMNS:
         raise ValueError(f"unknown report {name!r}")
+    if name == "review":
+        appts = books.appointments if books else rules.appointments_as_of(con, policy, as_of, customer)
+        return review_frame(con, policy, as_of, appts, customer), REVIEW_COLUMNS
     books = books or compute_books(con, policy, as_of, customer)
-    frame = {"daily": daily_frame, "blocks": blocks_frame, "summary": summary_frame}.get(name)
-    rows = frame(books) if frame else review_frame(con, books, customer)
-    return rows, REPORT_COLUMNS[name]
+    frame = {"daily": daily_frame, "blocks": blocks_frame, "summary": summary_frame}[name]
+    return frame(books), REPORT_COLUMNS[name]
 
 
 def report_table(con, name: str, policy: Policy, as_of: date, customer: str | None = None,
