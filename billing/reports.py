@@ -198,6 +198,13 @@ def minutes_text(us) -> np.ndarray:
     return np.where((v < 0) & (h > 0), np.char.add("-", text), text).astype(object)
 
 
+def _holds_dates(values: pd.Series) -> bool:
+    """A column of datetime.date objects (blocks' purchased_on, summary's next_expiry): the
+    engine's columns hold one type, so the first value present tells."""
+    present = values.dropna()
+    return len(present) > 0 and isinstance(present.iloc[0], date)
+
+
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -213,7 +220,7 @@ def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str,
             exprs.append((minutes_sql(_ident(col.replace("_minutes", "_us"))), col, False))
         elif pd.api.types.is_datetime64_any_dtype(frame[col]):
             exprs.append((f"strftime({quoted}, '%Y-%m-%d')", col, False))
-        elif frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, date)).any():
+        elif frame[col].dtype == object and _holds_dates(frame[col]):
             exprs.append((f"CAST(CAST({quoted} AS DATE) AS VARCHAR)", col, False))
         else:
             exprs.append((f"nullif(CAST({quoted} AS VARCHAR), '')", col, True))
