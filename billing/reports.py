@@ -41,11 +41,6 @@ class Books:
     draws: pd.DataFrame         # which block paid for which day (R8)
     customers: pd.Index         # customers with anything dated ≤ T
 
-    @property
-    def daily(self) -> pd.DataFrame:
-        """Customer-days with billable minutes > 0 (the `daily` report's rows)."""
-        return self.days[self.days["billable_us"] > 0].reset_index(drop=True)
-
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
     day = rules.business_day_expr("p", "purchased_at").replace("?", "$tz")

@@ -122,7 +122,7 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
     """
     day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
-    # Through Arrow: text stays Arrow-backed (DataFrame.df() makes a Python string per value).
+    # Through Arrow: text stays Arrow-backed (DuckDB's .df() makes a Python string per value).
     df = settled(con).sql(f"""
         SELECT ap.*, {day} AS day FROM appointments ap
         WHERE {day} <= $asof AND ap.status <> 'completed' {where}""",
