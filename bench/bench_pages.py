@@ -40,17 +40,11 @@ def build(db: Path, entries: int) -> None:
 
 
 def app_test():
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
-    from streamlit.testing.v1 import app_test as app_test_module
 
-    class AfterFirstRun(PagesManager):
-        # as on a live server once dashboard.py has called st.navigation (see tests/test_pages.py)
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
+    from tests.apptest_live import as_on_a_live_server
 
-    app_test_module.PagesManager = AfterFirstRun
+    as_on_a_live_server()  # as on a live server once dashboard.py has called st.navigation
     return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
 
 

@@ -135,15 +135,9 @@ def bad_files(work: Path) -> dict:
         stats["cli_one_sentence"] += ok
         stats["cli_traceback"] += "Traceback" in r["stderr"]
     # The dashboard (AppTest) on each of them.
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test as app_test_module
+    from tests.apptest_live import as_on_a_live_server
 
-    class AfterFirstRun(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    app_test_module.PagesManager = AfterFirstRun
+    as_on_a_live_server()
     appdata.READ_WAIT_SECONDS = 1.0
     cases = bad_databases(work)
     locked = copy_db(work / "good.duckdb", work / "locked.duckdb")

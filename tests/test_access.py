@@ -17,8 +17,8 @@ from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 
 from billing.access import AccessSettingsError, AllowList, check
-from tests.test_pages import (ROOT, T, _AfterFirstRun, app_test_module, env,  # noqa: F401  (fixtures)
-                              fixture_files, metrics, on_page)
+from tests.apptest_live import as_on_a_live_server
+from tests.test_pages import (ROOT, T, env, fixture_files, metrics, on_page)  # noqa: F401  (fixtures)
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -125,7 +125,7 @@ def secrets_file(monkeypatch, tmp_path):
 @pytest.fixture
 def live(monkeypatch):
     """As test_pages: each run where a live server is after its first run."""
-    monkeypatch.setattr(app_test_module, "PagesManager", _AfterFirstRun)
+    as_on_a_live_server(monkeypatch)
 
 
 @pytest.fixture

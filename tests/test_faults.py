@@ -333,15 +333,9 @@ def app_answer(db: Path, as_of: date = AS_OF) -> dict:
 @pytest.fixture(autouse=True)
 def _after_first_run(monkeypatch):
     # As tests/test_pages.py: put AppTest where a live server is after its first run.
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test as app_test_module
+    from tests.apptest_live import as_on_a_live_server
 
-    class AfterFirstRun(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test_module, "PagesManager", AfterFirstRun)
+    as_on_a_live_server(monkeypatch)
 
 
 @pytest.mark.parametrize("case", ["missing", "locked by another process", "random bytes over the middle",

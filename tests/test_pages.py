@@ -10,15 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 from billing import appdata
 from billing.policy import US_PER_MINUTE, Policy
 from billing.reports import compute_books, report
 from billing.statement_model import format_minutes
 from billing.store import open_db
+from tests.apptest_live import as_on_a_live_server
 from tests.builders import Ledger, entry
 from tests.test_views import load_fixture
 
@@ -35,20 +34,9 @@ PAGES = {
 }
 
 
-class _AfterFirstRun(PagesManager):
-    """A live server leaves Streamlit's old pages/-folder mode once dashboard.py has called
-    st.navigation (process-wide); AppTest resets that flag before every run, which would run
-    a page file alone. This puts each AppTest run where a live server is after its first run.
-    (The very first run of a server is covered by pages/_ui.py and the browser test.)"""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.fixture(autouse=True)
-def as_on_a_live_server(monkeypatch):
-    monkeypatch.setattr(app_test_module, "PagesManager", _AfterFirstRun)
+def on_a_live_server(monkeypatch):
+    as_on_a_live_server(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from billing.statement import build_statement
 from billing.statement_model import format_minutes
 from billing.store import open_db
 from tests.builders import ENTRY_COLUMNS, Ledger
-from tests.test_pages import as_on_a_live_server, metrics, on_page, start  # noqa: F401 (fixture)
+from tests.test_pages import metrics, on_a_live_server, on_page, start  # noqa: F401 (fixture)
 from tests.test_views import load_fixture
 
 T = date(2026, 4, 30)
