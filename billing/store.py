@@ -350,7 +350,6 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
                 ensure_schema(con)
             else:
                 check_schema(con, path)
-            con.complete()  # no half-read result left behind: con.sql() refuses to run past one
             yield con
         except duckdb.Error as exc:
             # A damaged file is found when a query reads the damaged block: one sentence.
@@ -374,8 +373,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        row = rows[0] if rows else None
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.CatalogException:
         raise DatabaseError(f"{path}: this is not an Hourbank database (no 'meta' table).") from None
     if row is None or row[0] != SCHEMA_VERSION:
@@ -385,8 +383,8 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def data_version(con) -> int:
     """A number bumped by every import and undo: caches key on it."""
-    rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()  # read to the end
-    return int(rows[0][0]) if rows else 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def bump_data_version(con) -> int:
