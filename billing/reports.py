@@ -269,6 +269,14 @@ def csv_field(text: str) -> str:
     return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(ch in text for ch in ',"\r\n') else text
 
 
+def _stream_lines(cur, line: str, sink) -> None:
+    """Write the text of SQL ``line`` over report_frame, row by row in order, to ``sink``: in
+    Arrow batches, straight from their buffers."""
+    for batch in cur.sql(f"SELECT {line} FROM report_frame").to_arrow_reader(1 << 16):
+        for chunk in _text_bytes(batch.column(0)):
+            sink.write(chunk)
+
+
 def _text_bytes(column: pa.Array | pa.ChunkedArray):
     """The bytes of a column of text, end to end, without a copy per value: the data buffer of
     an Arrow string array between its first and last offset."""
@@ -297,9 +305,7 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
     fields = [csv_field_sql(e) if free else e for e, _, free in exprs]
     line = "concat(" + ", ',', ".join(fields) + ", chr(10))"
     with scratch(source) as cur:
-        for batch in cur.sql(f"SELECT {line} AS line FROM report_frame").to_arrow_reader(1 << 16):
-            for chunk in _text_bytes(batch.column(0)):
-                sink.write(chunk)
+        _stream_lines(cur, line, sink)
 
 
 def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
@@ -320,9 +326,7 @@ def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
         sink.write(f"{head}\n{'  '.join('-' * w for w in widths)}\n".encode())
         line = "concat(rtrim(concat(" + ", '  ', ".join(f"{f}({_ident(c)}, {w}, ' ')" for c, (f, w) in zip(columns, pad)) \
             + ")), chr(10))"
-        for batch in cur.sql(f"SELECT {line} FROM report_frame").to_arrow_reader(1 << 16):
-            for chunk in _text_bytes(batch.column(0)):
-                sink.write(chunk)
+        _stream_lines(cur, line, sink)
     sink.write(f"({text.num_rows} rows; minutes)\n".encode())
 
 
