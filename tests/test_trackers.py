@@ -87,9 +87,12 @@ CASES = {
              "Weekly session"),
             (4, "Globex, LLC", "Bob Roe", "2024-03-04T23:59:00-05:00", "30", "general", "", False, "false",
              "Chat"),
+            # No client (someone tracking alone): the project is the customer (issue 9).
+            (5, "Support", "Bob Roe", "2024-03-05T10:00:00-05:00", "60", "one_on_one", "", False, "false",
+             "No client here"),
         ],
-        reject=(5, "Client", "has no client"),
-        period=(date(2024, 3, 4), date(2024, 3, 15)), unmapped=["Globex, LLC"]),
+        reject=None,
+        period=(date(2024, 3, 4), date(2024, 3, 15)), unmapped=["Globex, LLC", "Support"]),
     # Clockify with Activity instead of Task, no Group/Email/End columns: BOM, ';', decimal
     # comma in Duration (decimal), DD.MM.YYYY, 24-hour times without seconds, Ja/Nein.
     "clockify_activity.csv": dict(
@@ -141,15 +144,17 @@ CASES = {
         reject=(5, "Duration", "no end time and no duration"),
         period=(date(2024, 3, 4), date(2024, 3, 5)), unmapped=[]),
     # Kimai without a Billable column: the tier comes from projects set in the mapping
-    # (R2); a project that no rule names is rejected rather than guessed.
+    # (R2); a project that no rule names is 1-on-1 work, as the summary says (issue 9). The
+    # durations are decimal hours with a comma; 0,33 h with 12:00-12:20 is the exact 20 min.
     "kimai_semicolon.csv": dict(
         preset="kimai", timezone=None, one_on_one_projects=["Support"], general_projects=["Internal"],
         rows=[
             (2, "acme", "eva", "2024-03-14T08:00:00", "90", "one_on_one", "testing", False, "false",
              "Regression"),
             (3, "acme", "eva", "2024-03-15T12:00:00", "20", "general", "Chat", False, "false", "Chat"),
+            (4, "acme", "eva", "2024-03-15T13:00:00", "60", "one_on_one", "Misc", False, "false", "Unclear"),
         ],
-        reject=(4, "billable", "nothing says whether this is one_on_one or general work (R2)"),
+        reject=None,
         period=(date(2024, 3, 14), date(2024, 3, 15)), unmapped=[]),
     # solidtime: date and time in one cell, an entry past midnight, two identical rows.
     "solidtime.csv": dict(
@@ -189,11 +194,14 @@ def test_fixture_maps_to_exactly_the_expected_rows(name, tmp_path):
     assert canonical(written(conversion)) == expected
     assert conversion.period == period
     assert conversion.unmapped_clients == unmapped
-    assert [(r[0], r[1], r[2]) for r in conversion.rejects] == [(name, reject[0], reject[1])]
-    assert reject[2] in conversion.rejects[0][3]
-    raw = conversion.rejects[0][4]
-    assert raw and raw.splitlines()[0] == (FIXTURES / name).read_text(
-        encoding="utf-8-sig").splitlines()[reject[0] - 1]
+    if reject is None:
+        assert conversion.rejects == []
+    else:
+        assert [(r[0], r[1], r[2]) for r in conversion.rejects] == [(name, reject[0], reject[1])]
+        assert reject[2] in conversion.rejects[0][3]
+        raw = conversion.rejects[0][4]
+        assert raw and raw.splitlines()[0] == (FIXTURES / name).read_text(
+            encoding="utf-8-sig").splitlines()[reject[0] - 1]
     assert list(conversion.preview["line"]) == [row[0] for row in expected]
 
 
@@ -283,7 +291,7 @@ def test_missing_column_is_one_sentence_naming_file_and_field(tmp_path):
                     "Ann,x,2024-03-04,09:00,10:00,1:00:00\n")
     with pytest.raises(TrackerError) as err:
         convert(path, load_mapping("toggl"), None, tmp_path / "out")
-    assert str(err.value) == ("toggl.csv: line 1: the header has no column for client ('Client') "
+    assert str(err.value) == ("toggl.csv: line 1: the header has no column for client ('Client' or 'Project') "
                               "(mapping 'toggl'); check the export or the mapping.")
 
 
@@ -425,5 +433,6 @@ def test_missing_start_and_duration_columns_are_named(tmp_path):
     with pytest.raises(TrackerError) as err:
         convert(path, load_mapping("kimai"), None, tmp_path / "out")
     assert str(err.value) == (
-        "kimai.csv: line 1: the header has no column for the start ('Date'); the duration or end "
-        "('Duration' or 'To') (mapping 'kimai'); check the export or the mapping.")
+        "kimai.csv: line 1: the header has no column for the start ('Date' or 'Datum' or 'Fecha' …); the "
+        "duration or end ('Duration' or 'Dauer' or 'Durée' … or 'To' or 'Bis' or 'À' …) (mapping 'kimai'); "
+        "check the export or the mapping.")

@@ -3,12 +3,15 @@
 A mapping is a TOML file (the shipped presets live in ``presets/``). It says:
 - ``[detect] require``: header names that identify the tracker (a list inside the list
   means "one of these");
+- ``extends = "toggl"``: start from that preset (or mapping file) and change only the keys
+  given here, section by section;
 - ``[columns]``: which column feeds each source field. A value is a header name, a list
-  of alternative names (the first one present is used: header variants), or
+  of names (per row, the first of them that the file has and that is not empty: header
+  variants and languages, or a fallback such as ``client = ["Client", "Project"]``), or
   ``{ join = ["First Name", "Last Name"], sep = " " }``. Names ignore case and spacing
   and may use ``*`` (``"Amount (*)"``);
-- ``[format]``: date order, 12/24-hour clock, duration style, number marks, delimiter,
-  the source's time zone;
+- ``[format]``: date order or a strptime ``date_pattern``, 12/24-hour clock, duration style
+  and unit, number marks, delimiter, the source's time zone;
 - ``[values]``: which texts mean yes and no (localized);
 - ``[meaning]``: tiers (R2), session work (R4), customer-requested (R3), activity;
 - ``[activity_map]`` and ``[customers]``: tracker names to canonical ones.
@@ -43,8 +46,11 @@ FORMAT_DEFAULTS = {
     "date_order": "auto",      # ymd | dmy | mdy | auto (decide from the rows, or ask)
     "clock": "auto",           # 24h | 12h | auto
     "duration": "auto",        # auto | hms | number
-    "duration_unit": "hours",  # unit of a plain number duration: hours | minutes | seconds
-    "decimal": "auto",         # "." | "," | auto ("," when the file is ";"-delimited)
+    "duration_unit": "hours",  # unit of a plain number duration: hours | minutes | seconds | auto
+    #                            (auto: the unit the column's name states, else the one that
+    #                            fits every row's start and end and a day; Kimai 1.x: seconds)
+    "decimal": "auto",         # "." | "," | auto (decided from the file's own number values)
+    "date_pattern": "",        # strptime pattern for dates (or date and time), e.g. "%d/%b/%y %I:%M %p"
     "thousands": "",           # grouping marks allowed in numbers, e.g. ",'" or ". "
     "delimiter": "auto",       # "," | ";" | "\t" | auto
     "tags_separator": ",",
@@ -127,8 +133,19 @@ def preset_names() -> list[str]:
 
 
 def load_mapping(name_or_path: str | Path) -> Mapping:
-    """A shipped preset by name (``toggl``) or a mapping file by path."""
+    """A shipped preset by name (``toggl``) or a mapping file by path.
+
+    Raises TrackerError (one sentence naming the file and the key) for a missing, unreadable
+    or invalid mapping."""
+    data, path = _read_mapping_data(name_or_path)
+    return mapping_from_dict(data, source=str(path))
+
+
+def _read_mapping_data(name_or_path: str | Path, relative_to: Path | None = None) -> tuple[dict, Path]:
+    """The TOML table of a preset (by name) or a mapping file (by path), as written."""
     text_name = str(name_or_path)
+    if relative_to is not None and not Path(text_name).is_absolute() and (relative_to / text_name).exists():
+        name_or_path = relative_to / text_name
     path = PRESET_DIR / f"{text_name}.toml"
     if not (re.fullmatch(r"[a-z0-9_]+", text_name) and path.exists()):
         path = Path(name_or_path)
@@ -143,7 +160,34 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         raise TrackerError(f"{path}: the mapping file is not valid TOML ({exc}).") from None
     except OSError as exc:
         raise TrackerError(f"{path}: cannot read the mapping file ({exc.strerror}).") from None
-    return mapping_from_dict(data, source=str(path))
+    return data, path
+
+
+MERGED_SECTIONS = ("detect", "columns", "format", "values", "meaning", "activity_map", "customers")
+
+
+def _extended(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
+    """``data`` laid over the mapping it ``extends`` (section by section, key by key)."""
+    base_name = data.get("extends")
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or not base_name:
+        _fail(source, "'extends' must name a preset or a mapping file")
+    if base_name in seen:
+        _fail(source, f"'extends' goes round in a circle ({' -> '.join(seen + (base_name,))})")
+    base, base_path = _read_mapping_data(base_name, Path(source).parent if source else None)
+    base = _extended(base, str(base_path), seen + (base_name,))
+    merged = {k: v for k, v in base.items() if k not in ("name", "title")}
+    for key, value in data.items():
+        if key == "extends":
+            continue
+        if key in MERGED_SECTIONS and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    merged.setdefault("name", base.get("name", base_name))
+    merged.setdefault("title", f"{base.get('title', base_name)}, changed by {Path(source).name}")
+    return merged
 
 
 def _fail(source: str, what: str) -> None:
@@ -171,11 +215,15 @@ def _check_column_spec(source: str, key: str, spec) -> None:
 
 
 def mapping_from_dict(data: dict, source: str = "mapping") -> Mapping:
-    known = {"name", "title", "detect", "columns", "format", "values", "meaning",
+    """A checked ``Mapping`` from a mapping file's TOML table (``extends`` resolved).
+
+    Raises TrackerError naming the first unknown or bad key."""
+    known = {"name", "title", "extends", "detect", "columns", "format", "values", "meaning",
              "activity_map", "customers"}
     for key in data:
         if key not in known:
             _fail(source, f"unknown section or key '{key}' (known: {', '.join(sorted(known))})")
+    data = _extended(data, source)
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
         _fail(source, "'name' must be a text")
@@ -251,13 +299,15 @@ def mapping_from_dict(data: dict, source: str = "mapping") -> Mapping:
 def _check_format(source: str, fmt: dict) -> None:
     allowed = {
         "date_order": ("auto", "ymd", "dmy", "mdy"), "clock": ("auto", "24h", "12h"),
-        "duration": ("auto", "hms", "number"), "duration_unit": ("hours", "minutes", "seconds"),
+        "duration": ("auto", "hms", "number"), "duration_unit": ("hours", "minutes", "seconds", "auto"),
         "decimal": ("auto", ".", ","), "delimiter": ("auto", ",", ";", "\t"),
     }
     for key, choices in allowed.items():
         if fmt[key] not in choices:
             _fail(source, f"format.{key} must be one of {', '.join(repr(c) for c in choices)}, "
                           f"not {fmt[key]!r}")
+    if fmt["date_pattern"] and "%" not in fmt["date_pattern"]:
+        _fail(source, f"format.date_pattern {fmt['date_pattern']!r} is not a strptime pattern (such as '%d/%m/%y')")
     if fmt["timezone"]:
         try:
             ZoneInfo(fmt["timezone"])
@@ -277,6 +327,18 @@ def find_column(header: list[str], name: str) -> int | None:
                 return i
         return None
     return normalized.index(wanted) if wanted in normalized else None
+
+
+def resolve_all(header: list[str], spec) -> tuple[str, list[int]] | None:
+    """Which header cells feed a field, and how: ("first", the cells of a list of names that
+    the header has, in the list's order: per row the first non-empty one is used) or
+    ("join", one cell per part, joined); None if the header has none of them."""
+    if isinstance(spec, dict):
+        found = resolve(header, spec)
+        return ("join", found) if found else None
+    names = [spec] if isinstance(spec, str) else spec
+    found = [i for i in (find_column(header, n) for n in names) if i is not None]
+    return ("first", list(dict.fromkeys(found))) if found else None
 
 
 def resolve(header: list[str], spec) -> list[int] | None:

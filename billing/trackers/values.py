@@ -7,7 +7,7 @@ column). Durations come back as integer microseconds: minutes are exact, never f
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 from billing.policy import US_PER_HOUR, US_PER_MINUTE
@@ -16,8 +16,32 @@ US_PER_SECOND = 1_000_000
 
 DATE_ORDERS = ("ymd", "dmy", "mdy")
 
-_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_OTHER_DATE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?$")
+_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_OTHER_DATE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})\.?$")
+
+# Month names and abbreviations as trackers write them in English, German, French, Spanish,
+# Portuguese, Dutch and Italian (compared without case, accents kept, a trailing dot dropped).
+_MONTH_WORDS = {
+    1: "jan january januar janvier janv enero ene janeiro januari gennaio gen",
+    2: "feb february februar févr février fevrier fév febrero fevereiro fev februari febbraio",
+    3: "mar march märz maerz mär mars marzo março marco maart mrt",
+    4: "apr april avril avr abril abr aprile",
+    5: "may mai mayo maio mei maggio mag",
+    6: "jun june juni juin junio junho giugno giu",
+    7: "jul july juli juillet juil julio julho luglio lug",
+    8: "aug august août aout agosto ago augustus",
+    9: "sep sept september septembre septiembre setembro set settembre",
+    10: "oct october oktober okt octobre octubre outubro out ottobre ott",
+    11: "nov november novembre noviembre novembro",
+    12: "dec december dezember dez décembre déc diciembre dic dezembro dicembre",
+}
+MONTHS = {word: month for month, words in _MONTH_WORDS.items() for word in words.split()}
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|mo|di|mi|do|fr|sa|so|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|"
+    r"lun|mar|mer|jeu|ven|sam|dim|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+", re.I)
+_TOKENS = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
 
 
 def _checked_date(y: int, m: int, d: int, text: str) -> date:
@@ -27,16 +51,65 @@ def _checked_date(y: int, m: int, d: int, text: str) -> date:
         raise ValueError(f"'{text}' is not a calendar date") from None
 
 
-def parse_date(text: str, order: str | None) -> date:
-    """A date written year-first (always), or day/month-first as ``order`` says."""
+def _year(text: str) -> int:
+    """A four-digit year, or a two-digit one read as 2000-2068 / 1969-1999 (as strptime's %y)."""
+    y = int(text)
+    if len(text) == 2:
+        return y + (2000 if y < 69 else 1900)
+    return y
+
+
+def _month_name_date(s: str, text: str) -> date | None:
+    """``Jan 20, 2023``, ``20 Jan 2023``, ``20/Jan/23``, ``20. März 2024``; None if no month name."""
+    tokens = _TOKENS.findall(s)
+    words = [t for t in tokens if not t.isdigit()]
+    if len(words) != 1:
+        return None
+    month = MONTHS.get(words[0].casefold())
+    if month is None:
+        raise ValueError(f"'{text}' is not a date ('{words[0]}' is not a month)")
+    numbers = [t for t in tokens if t.isdigit()]
+    if len(numbers) != 2:
+        raise ValueError(f"'{text}' is not a date")
+    four = [n for n in numbers if len(n) == 4]
+    if four:
+        year_text = four[0]
+        day_text = numbers[1] if numbers[0] == year_text else numbers[0]
+    elif tokens[0] == words[0]:      # month first: Jan 20, 23
+        day_text, year_text = numbers
+    else:                            # day first: 20/Jan/23
+        day_text, year_text = numbers
+    if len(day_text) > 2 or len(year_text) not in (2, 4):
+        raise ValueError(f"'{text}' is not a date")
+    return _checked_date(_year(year_text), month, int(day_text), text)
+
+
+def parse_date(text: str, order: str | None, pattern: str | None = None) -> date:
+    """A date as a tracker writes it.
+
+    Year-first (``2024-03-04``, ``2024/3/4``, ``20240304``) is always read; day- or
+    month-first numbers (``04.03.2024``, ``3/4/24``) as ``order`` (dmy or mdy) says; a
+    month name (``Jan 20, 2023``, ``20/Jan/23``, ``4. März 2024``) decides the order itself.
+    Two-digit years are 2000-2068 and 1969-1999. ``pattern`` (strptime, e.g. ``%d/%m/%y``)
+    replaces all guessing. Raises ValueError with a short reason.
+    """
     s = text.strip()
-    m = _ISO_DATE.match(s)
+    if pattern:
+        try:
+            return datetime.strptime(s, pattern).date()
+        except ValueError:
+            raise ValueError(f"'{text}' does not match the date pattern '{pattern}'") from None
+    s = _WEEKDAY.sub("", s, count=1) if s[:1].isalpha() else s
+    m = _ISO_DATE.match(s) or _BASIC_DATE.match(s)
     if m:
         return _checked_date(int(m[1]), int(m[2]), int(m[3]), s)
     m = _OTHER_DATE.match(s)
     if not m:
-        raise ValueError(f"'{text}' is not a date")
-    a, b, year = int(m[1]), int(m[3]), int(m[4])
+        found = _month_name_date(s, text)
+        if found is None:
+            raise ValueError(f"'{text}' is not a date")
+        return found
+    a, b, year = int(m[1]), int(m[3]), _year(m[4])
     if order == "dmy":
         return _checked_date(year, b, a, s)
     if order == "mdy":
@@ -45,7 +118,7 @@ def parse_date(text: str, order: str | None) -> date:
 
 
 def date_order_evidence(text: str) -> set[str] | None:
-    """Which of dmy/mdy can read this date; ``None`` when it says nothing (year-first)."""
+    """Which of dmy/mdy can read this date; ``None`` when it says nothing (year-first, month name)."""
     m = _OTHER_DATE.match(text.strip())
     if not m:
         return None
@@ -58,8 +131,46 @@ def date_order_evidence(text: str) -> set[str] | None:
     return possible
 
 
+_OFFSET = re.compile(r"^(?:[Zz]|UTC|GMT|([+-])(\d{2})(?::?(\d{2}))?)$")
+
+
+def parse_offset(text: str) -> int:
+    """``Z``, ``+01:00``, ``+0100``, ``-05``, ``UTC`` as seconds east of UTC (ValueError if not one)."""
+    m = _OFFSET.match(text.strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a UTC offset")
+    if not m[1]:
+        return 0
+    hours, minutes = int(m[2]), int(m[3] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"'{text}' is not a UTC offset")
+    return (1 if m[1] == "+" else -1) * (hours * 3600 + minutes * 60)
+
+
+# A timestamp cell: the date, then T / a space / a comma, then the time of day, then maybe
+# an offset. Basic ISO 8601 (20160405T162205Z) is rewritten to the extended form first.
+_BASIC_TS = re.compile(r"^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})?([.,]\d+)?\s*(.*)$")
+_TS_SPLIT = re.compile(
+    r"^(?P<date>.+?)(?:[Tt]|,?\s+|,)(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+    r"(?:\s*[AaPp]\.?\s*[Mm]\.?)?)\s*(?P<offset>[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+def split_timestamp(text: str) -> tuple[str, str, str]:
+    """(date text, time text, offset text) of a cell holding a date and maybe a time and an
+    offset; a cell without a time of day comes back as (text, "", "")."""
+    s = text.strip()
+    m = _BASIC_TS.match(s)
+    if m:
+        time_text = f"{m[4]}:{m[5]}" + (f":{m[6]}" if m[6] else "") + (m[7] or "")
+        return f"{m[1]}-{m[2]}-{m[3]}", time_text, m[8].strip()
+    m = _TS_SPLIT.match(s)
+    if m and re.search(r"\d", m["date"]):
+        return m["date"].strip().rstrip(","), m["time"], m["offset"] or ""
+    return s, "", ""
+
+
 _TIME = re.compile(
-    r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*([AaPp]\.?\s*[Mm]\.?)?$")
+    r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*([AaPp]\.?\s*[Mm]\.?)?$")
 
 
 def parse_time(text: str, clock: str = "auto") -> time:
@@ -70,7 +181,7 @@ def parse_time(text: str, clock: str = "auto") -> time:
         raise ValueError(f"'{text}' is not a time of day")
     hour, minute = int(m[1]), int(m[2])
     second = int(m[3] or 0)
-    micro = int((m[4] or "").ljust(6, "0") or 0)
+    micro = int((m[4] or "")[:6].ljust(6, "0") or 0)
     meridiem = (m[5] or "").replace(".", "").replace(" ", "").lower()
     if meridiem:
         if clock == "24h":
@@ -200,3 +311,43 @@ def minutes_text(us: int) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def decide_decimal(texts, fallback: str = ".") -> str:
+    """The decimal mark of a file's number cells, decided from the values themselves.
+
+    ``texts``: the distinct texts of one column. The mark is the last ``.`` or ``,`` in a
+    number (``0,25`` and ``1.234,5`` say comma; ``1.5`` and ``1,234.5`` say point); values
+    with a colon (``1:30``) say nothing. When the values say both or nothing,
+    ``fallback`` is kept.
+    """
+    commas = points = 0
+    for text in texts:
+        t = text.strip()
+        if not t or ":" in t or not any(ch.isdigit() for ch in t):
+            continue
+        last = max(t.rfind(","), t.rfind("."))
+        if last < 0 or last + 1 >= len(t) or not t[last + 1].isdigit():
+            continue
+        if t[last] == ",":
+            commas += 1
+        else:
+            points += 1
+    if commas and not points:
+        return ","
+    if points and not commas:
+        return "."
+    return fallback
+
+
+def unit_from_header(name: str) -> str | None:
+    """The unit a duration column's name states (``Duration (h)``, ``Time Spent (seconds)``,
+    ``Dauer (Sekunden)``, ``Minuten``), or None."""
+    n = name.casefold()
+    if re.search(r"\bsec|seconds|sekunden|segundos|secondes|secondi|seconden|\(s\)", n):
+        return "seconds"
+    if re.search(r"\bmin|minutes|minuten|minutos|minuti", n):
+        return "minutes"
+    if re.search(r"\(h\)|\bhours\b|\bhrs?\b|stunden|heures|horas|\bore\b|uren|decimal|dezimal|décimal", n):
+        return "hours"
+    return None
