@@ -134,45 +134,46 @@ class _SlowPath(Exception):
     """The vectorised record scan cannot explain this file; read it with Python's csv."""
 
 
-def _record_spans(data: bytes, buf: np.ndarray, start: int, delimiter: str):
-    """(starts, ends, field counts) of the records from byte ``start`` on, blank ones dropped.
-
-    A line break ends a record when the quotes before it are even in number; a delimiter
-    separates fields on the same condition. ``ends`` exclude the line break (and a CR).
-    """
+def _record_spans(data: bytes, buf: np.ndarray, start: int) -> tuple[np.ndarray, ...]:
+    """(starts, ends, quote positions, line break positions): the byte span of each record from ``start`` on,
+    blank ones dropped. A line break ends a record when the quotes before it are even in
+    number. ``ends`` exclude the line break (and a CR before it)."""
     quotes = np.flatnonzero(buf == 34)
-
-    def outside_quotes(positions: np.ndarray) -> np.ndarray:
-        if not len(quotes):
-            return positions
-        return positions[(np.searchsorted(quotes, positions) & 1) == 0]
-
     newlines = np.flatnonzero(buf == 10)
-    newlines = newlines[newlines >= start]
-    enders = outside_quotes(newlines)
+    enders = _outside_quotes(quotes, newlines[newlines >= start])
     starts = np.concatenate(([start], enders + 1))
     ends = np.concatenate((enders, [len(buf)]))
     keep = starts < ends
     starts, ends = starts[keep], ends[keep]
-    # A CR before the LF belongs to the line ending.
     ends = ends - ((ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13))
-    delims = np.flatnonzero(buf == ord(delimiter))
-    delims = outside_quotes(delims[delims >= start])
-    fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
     # Blank records (empty, or spaces and tabs only) are skipped, as the reader does; only
     # records that start with white space need a look.
-    blank = np.zeros(len(starts), dtype=bool)
+    blank = ends == starts
     for k in np.flatnonzero(np.isin(buf[np.minimum(starts, len(buf) - 1)], (9, 13, 32))).tolist():
         if not data[starts[k]:ends[k]].strip():
             blank[k] = True
-    return starts[~blank], ends[~blank], fields[~blank]
+    return starts[~blank], ends[~blank], quotes, newlines
+
+
+def _outside_quotes(quotes: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The positions that an even number of quotes precedes (not inside a quoted value)."""
+    if not len(quotes):
+        return positions
+    return positions[(np.searchsorted(quotes, positions) & 1) == 0]
+
+
+def _field_counts(buf: np.ndarray, quotes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                  delimiter: str) -> np.ndarray:
+    """How many fields each record has (delimiters outside quotes, plus one)."""
+    delims = _outside_quotes(quotes, np.flatnonzero(buf == ord(delimiter)))
+    return np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
 
 
 def _read_csv_fast(path: Path, data: bytes, offset: int, skipped: int, delimiter: str) -> Table:
     import pyarrow.csv as pcsv
 
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends, fields = _record_spans(data, buf, offset, delimiter)
+    starts, ends, quotes, newline_at = _record_spans(data, buf, offset)
     if not len(starts):
         raise TrackerError(f"{path.name}: the file is empty; it has no header row.")
     header_end = int(ends[0])
@@ -184,14 +185,15 @@ def _read_csv_fast(path: Path, data: bytes, offset: int, skipped: int, delimiter
         raise
     except (csv.Error, StopIteration) as exc:
         raise TrackerError(f"{path.name}: line {skipped + 1}: the header row cannot be read ({exc}).") from None
-    if int(fields[0]) != len(header):
-        raise _SlowPath()
-    starts, ends, fields = starts[1:], ends[1:], fields[1:]
-    newline_at = np.flatnonzero(buf == 10)
-    lines_all = np.searchsorted(newline_at, starts) + 1  # 1-based line of each record's first byte
+    starts, ends = starts[1:], ends[1:]
+    # 1-based line of each record's first byte; a lone CR breaks a line too, as editors show it.
+    lone_cr = np.flatnonzero(buf == 13)
+    lone_cr = lone_cr[(lone_cr + 1 >= len(buf)) | (buf[np.minimum(lone_cr + 1, len(buf) - 1)] != 10)]
+    if len(_outside_quotes(quotes, lone_cr)):
+        raise _SlowPath()  # a bare CR ends a line for some readers and not for others
+    breaks = np.union1d(newline_at, lone_cr) if len(lone_cr) else newline_at
+    lines_all = np.searchsorted(breaks, starts) + 1
     ncols = len(header)
-    good = fields == ncols
-    ragged_idx = np.flatnonzero(~good)
     invalid: list[str] = []
 
     def on_invalid(row) -> str:
@@ -214,6 +216,12 @@ def _read_csv_fast(path: Path, data: bytes, offset: int, skipped: int, delimiter
         raise _SlowPath() from None
     # Arrow keeps a whitespace-only line as a one-field record; the scan dropped it as blank.
     invalid = [t for t in invalid if t.strip()]
+    if invalid:
+        fields = _field_counts(buf, quotes, starts, ends, delimiter)
+        good = fields == ncols
+    else:
+        fields, good = None, np.ones(len(starts), dtype=bool)
+    ragged_idx = np.flatnonzero(~good)
     if table.num_rows != int(good.sum()) or len(invalid) != len(ragged_idx):
         raise _SlowPath()
     columns = [table.column(i) for i in range(ncols)]
