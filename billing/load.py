@@ -313,27 +313,38 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
 
 # --------------------------------------------------------------------------- reading
 def _read_header(path: Path) -> list[str]:
+    """The header row's column names. A byte that is not UTF-8 in the header refuses the file
+    with a sentence naming it and the line; only a multi-byte character cut by the end of the
+    1 MiB chunk read here (the file goes on) is left for the next read, never taken as bad."""
+    import codecs
+
+    chunk = 1 << 20
     try:
         with path.open("rb") as fh:
-            head = fh.read(1 << 20)
+            head = fh.read(chunk)
+            cut = len(head) == chunk and fh.read(1) != b""
     except OSError as exc:
         raise ImportError_(f"{path}: cannot read the file ({exc.strerror}).")
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if not head.strip():
         raise ImportError_(f"{path.name}: the file is empty (a header row is required).")
-    first = head.split(b"\n", 1)[0] if b'"' not in head.split(b"\n", 1)[0] else head
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(first) - 4:
-            raise ImportError_(f"{path.name}: the file is not UTF-8 text (byte {exc.start + 1} of the header); "
-                               f"save it as UTF-8 and import again.")
-        text = first[: exc.start].decode("utf-8")
+    line = head.split(b"\n", 1)[0]
+    first = line if b'"' not in line else head  # a quoted header may span lines
+    # The header ends within the chunk unless its first line fills the whole chunk: only then
+    # may the chunk have cut a character in two (held back, not decoded, by final=False).
+    final = not (cut and (first is head or len(line) == len(head)))
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(first, final=final)
     try:
         header = next(csv.reader(io.StringIO(text)))
     except (csv.Error, StopIteration):
         raise ImportError_(f"{path.name}: the header row cannot be read as CSV.")
+    for i, name in enumerate(header, 1):
+        bad = next((k for k, ch in enumerate(name) if "\udc80" <= ch <= "\udcff"), None)
+        if bad is not None:
+            byte = ord(name[bad]) - 0xDC00
+            raise ImportError_(f"{path.name}: line 1 (the header) is not UTF-8 text: column {i} has the byte "
+                               f"0x{byte:02x}; save the file as UTF-8 and import again.")
     header = [h.strip() for h in header]
     if len(header) > MAX_COLUMNS:
         raise ImportError_(f"{path.name}: the header has {len(header)} columns; at most {MAX_COLUMNS} are accepted.")
