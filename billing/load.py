@@ -80,6 +80,16 @@ class Reject:
         return f"{where}: {self.reason}"
 
 
+def reject_groups(rejects) -> list[tuple[str | None, str, int]]:
+    """(column, reason with its quoted values left out, count), most frequent first: what went
+    wrong, once per kind."""
+    import re
+    from collections import Counter
+
+    counts = Counter((r.column, re.sub(r"'[^']*'", "'…'", r.reason)) for r in rejects)
+    return [(col, reason, n) for (col, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))]
+
+
 @dataclass
 class FileCounts:
     read: int = 0

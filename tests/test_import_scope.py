@@ -300,3 +300,127 @@ def test_a_tracker_file_none_of_whose_rows_converts_is_recorded_with_its_rejects
     assert rows(db, "SELECT added, rejected FROM imports WHERE import_id = ?", [done.result.import_id]) == [(0, 2)]
     assert [n for n, *_ in stored(db)] == ["kept", "kept2"]
     assert any("--date-order" in h for h in done.hints) and any("clockify" in h for h in done.hints)
+
+
+# --------------------------------------------------------------------------- 2 + 5: the command line
+def cli(*args, stdin=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "billing", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, stdin=stdin if stdin is not None else subprocess.DEVNULL)
+
+
+def at_a_terminal(answer: str, *args):
+    """Run the command with stdin a real terminal (a pty) on which ``answer`` is typed."""
+    import os
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    try:
+        os.write(master, answer.encode())
+        out = subprocess.run([sys.executable, "-m", "billing", *map(str, args)], cwd=ROOT, capture_output=True,
+                             text=True, stdin=slave, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return out
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    """A database with Ann's export (two entries) and the same export with her Tuesday one deleted.
+    policy UTC, the files in UTC."""
+    (tmp_path / "p.toml").write_text('timezone = "UTC"\n')
+    db = tmp_path / "h.duckdb"
+    first = toggl(tmp_path / "ann.csv", ("Ann Lee", "Acme", "mon", "2026-03-02 09:00", 30),
+                  ("Ann Lee", "Globex", "tue", "2026-03-03 10:00", 15))
+    second = toggl(tmp_path / "ann2.csv", ("Ann Lee", "Acme", "mon", "2026-03-02 09:00", 30),
+                   ("Ann Lee", "Globex", "tue2", "2026-03-03 16:00", 5))
+    out = cli("import", first, "--from", "toggl", "--timezone", "UTC", "--db", db, "--policy", tmp_path / "p.toml")
+    assert out.returncode == 0, out.stderr
+    return db, second, ["--from", "toggl", "--timezone", "UTC", "--db", db, "--policy", tmp_path / "p.toml"]
+
+
+def _tue_id(db):
+    return rows(db, "SELECT entry_id FROM time_entries WHERE notes = 'tue'")[0][0]
+
+
+def test_cli_dry_run_lists_what_would_be_removed(two_files):
+    db, second, opts = two_files
+    tue = _tue_id(db)
+    out = cli("import", second, *opts, "--dry-run")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == ("dry run, nothing saved: 1 added, 0 replaced, 1 removed, 1 unchanged, 0 rejected "
+                        "(period 2026-03-02..2026-03-03, days of UTC)")
+    assert "scope: this file has one staff member, Ann Lee: treated as Ann Lee's own export" in out.stdout
+    at = lines.index("would be removed (1): id, day, staff, customer, minutes")
+    assert lines[at + 1] == f"  {tue}  2026-03-03  Ann Lee  Globex  15 min"
+    assert "undo:" not in out.stdout
+    assert _tue_id(db) == tue   # nothing saved
+
+
+def test_cli_at_a_terminal_asks_before_removing_and_no_saves_nothing(two_files):
+    db, second, opts = two_files
+    tue = _tue_id(db)
+    no = at_a_terminal("n\n", "import", second, *opts)
+    assert no.returncode == 1
+    assert "Remove these 1 entries? [y/N]" in no.stdout and f"{tue}  2026-03-03  Ann Lee  Globex  15 min" in no.stdout
+    assert no.stderr.startswith("nothing saved: the 1 entries were not removed and nothing was imported")
+    assert rows(db, "SELECT count(*) FROM imports") == [(1,)] and _tue_id(db) == tue
+    yes = at_a_terminal("y\n", "import", second, *opts)
+    assert yes.returncode == 0, yes.stderr
+    assert "import 2: 1 added, 0 replaced, 1 removed" in yes.stdout and "undo: python -m billing undo 2" in yes.stdout
+    assert rows(db, "SELECT notes FROM time_entries ORDER BY notes") == [("mon",), ("tue2",)]
+
+
+def test_cli_yes_and_no_terminal_import_without_asking_and_print_the_removals_with_undo(two_files, tmp_path):
+    db, second, opts = two_files
+    asked = at_a_terminal("", "import", second, *opts, "--yes")
+    assert asked.returncode == 0, asked.stderr
+    assert "[y/N]" not in asked.stdout and "removed (1): id, day, staff, customer, minutes" in asked.stdout
+    assert cli("undo", "2", "--db", db).returncode == 0
+    piped = cli("import", second, *opts)      # stdin is not a terminal: proceeds
+    assert piped.returncode == 0 and "[y/N]" not in piped.stdout
+    assert "removed (1): id, day, staff, customer, minutes" in piped.stdout
+    assert "undo: python -m billing undo 3" in piped.stdout
+    # Add only: nothing removed, nothing asked, even at a terminal.
+    cli("undo", "3", "--db", db)
+    added = at_a_terminal("", "import", second, *opts, "--add-only")
+    assert added.returncode == 0 and "[y/N]" not in added.stdout
+    assert "add only (--add-only): nothing is removed." in added.stdout
+    assert rows(db, "SELECT notes FROM time_entries ORDER BY notes") == [("mon",), ("tue",), ("tue2",)]
+
+
+def test_cli_scope_team_on_a_one_person_file_and_scope_without_period_on_a_folder(two_files, tmp_path):
+    db, _, opts = two_files
+    bob = toggl(tmp_path / "bob.csv", ("Bob Roe", "Acme", "bob", "2026-03-02 11:00", 45),
+                ("Bob Roe", "Acme", "bob2", "2026-03-03 11:00", 45))
+    out = cli("import", bob, *opts, "--scope", "team", "--dry-run")
+    assert "would be removed (2)" in out.stdout and "scope: scope team: treated as the whole team's" in out.stdout
+    folder = write_export(tmp_path / "x", entries=[entry("e1", "2026-03-02T09:00", 10)])
+    refused = cli("import", folder, "--db", db, "--scope", "staff")
+    assert refused.returncode == 1 and "--scope limits what a period import removes" in refused.stderr
+
+
+def test_cli_a_tracker_file_with_no_good_row_says_why_records_it_and_exits_1(two_files, tmp_path):
+    db, _, opts = two_files
+    bad = toggl(tmp_path / "bad.csv", ("Ann Lee", "Acme", "x", "2026-03-02 09:00", 10, "Maybe"),
+                ("Ann Lee", "Acme", "y", "2026-03-03 09:00", 10, "Perhaps"),
+                ("Ann Lee", "Acme", "z", "2026-03-03 10:00", 10, "Perhaps"))
+    out = cli("import", bad, *opts)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert "  bad.csv, line 2, column 'Billable': 'Maybe' is neither a yes (yes, y, true, 1…) nor a no value" in lines
+    assert "  3 × column 'Billable': '…' is neither a yes (yes, y, true, 1…) nor a no value" in lines
+    assert any(l.startswith("to change: ") and "--date-order" in l for l in lines)
+    assert any(l.startswith("to change: ") and "--from" in l and "clockify" in l for l in lines)
+    assert lines[-1] == "nothing imported: no row of bad.csv could be read; its rejects are recorded as import 2."
+    listed = cli("rejects", "--db", db)
+    assert listed.stdout.splitlines() == [
+        "bad.csv, line 2, column 'Billable': 'Maybe' is neither a yes (yes, y, true, 1…) nor a no value",
+        "bad.csv, line 3, column 'Billable': 'Perhaps' is neither a yes (yes, y, true, 1…) nor a no value",
+        "bad.csv, line 4, column 'Billable': 'Perhaps' is neither a yes (yes, y, true, 1…) nor a no value"]
+    assert rows(db, "SELECT notes FROM time_entries ORDER BY 1") == [("mon",), ("tue",)]
