@@ -213,6 +213,7 @@ class ImportResult:
     period_zone: str | None = None      # the zone whose days the period covers
     new_customers: list[str] = field(default_factory=list)  # customer ids not in the database yet
     notices: list[str] = field(default_factory=list)         # sentences for the summary
+    hints: list[str] = field(default_factory=list)           # what to change when no row could be read
 
     def total(self, what: str) -> int:
         return sum(getattr(c, what) for c in self.files.values())
@@ -236,6 +237,11 @@ class ImportResult:
     @property
     def rejected(self) -> int:
         return self.total("rejected")
+
+    @property
+    def nothing_read(self) -> bool:
+        """Rows there were, and not one of them could be read: nothing is imported."""
+        return self.rejected > 0 and self.added + self.replaced + self.unchanged == 0
 
 
 # --------------------------------------------------------------------------- SQL pieces

@@ -230,6 +230,7 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
                "tracker": mapping.name, "file": path.name,
                "period_source": "given" if period is not None else "file"})
     done.rejects = list(done.result.rejects)
+    done.result.hints = list(done.hints)
     return done
 
 
