@@ -8,8 +8,10 @@ period import, keeps its previous version in ``<table>_history``. Each import is
 in ``imports``, bumps the data version and can be undone. An import is one transaction:
 a failure or a kill mid-way leaves the database as it was.
 
-The policy is not applied here (only the period of a period import is read in the
-policy's time zone, R1): the store keeps what the export said.
+The policy is not applied here (only the period of a period import is read as whole days
+of the export's zone, the policy's by default, R1): the store keeps what the export said.
+What a period import may remove is limited by its removal scope (``decide_scope``), and
+every removed row is reported (``ImportResult.removals``) in dry runs and real runs alike.
 """
 from __future__ import annotations
 
