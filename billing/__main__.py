@@ -52,14 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("source", help="export folder with the canonical CSV files, or a tracker CSV with --from")
     imp.add_argument("--db", default=_default_db())
     imp.add_argument("--period", type=_period, help="FROM..TO covered by the export: rows in it that the "
-                                                     "export no longer has are removed")
+                                                     "export no longer has are removed (with --from it wins "
+                                                     "over the file's own first to last day)")
     imp.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates --period")
     imp.add_argument("--from", dest="preset", help="tracker preset (toggl, clockify, harvest, kimai, "
                                                     "solidtime) or a mapping TOML file")
-    imp.add_argument("--timezone", help="time zone of a tracker export's wall times")
+    imp.add_argument("--timezone", help="time zone the export was written in: a tracker export's wall times, "
+                                        "and the days --period covers (default: the policy's)")
     imp.add_argument("--date-order", choices=("dmy", "mdy", "ymd"),
                      help="how a tracker export writes dates, when its rows do not decide it")
-    imp.add_argument("--dry-run", action="store_true", help="show what would change, load nothing")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change (and be removed), load nothing")
+    imp.add_argument("--scope", choices=("auto", "team", "staff", "customers"),
+                     help="what a period import may remove: auto (default for a tracker file: a file of one "
+                          "staff member or one customer removes only theirs), team (default for an export "
+                          "folder), staff or customers (only those the file has)")
+    imp.add_argument("--add-only", action="store_true", help="add and replace, remove nothing")
+    imp.add_argument("--yes", action="store_true", help="remove without asking (at a terminal, an import that "
+                                                       "removes rows asks first)")
 
     rep = sub.add_parser("report", help="print a report, or write several to a folder")
     rep.add_argument("names", nargs="+", choices=REPORTS, metavar="NAME",
@@ -113,33 +122,92 @@ def cmd_import(args) -> int:
     from billing.policy import load_policy
 
     policy = load_policy(args.policy)
-    if args.preset:
-        from billing.trackers import import_tracker_file
-        result = import_tracker_file(args.db, Path(args.source), args.preset, timezone=args.timezone,
-                                     dry_run=args.dry_run, policy=policy, date_order=args.date_order).result
-        if result is None:
-            print(f"{args.source}: no row could be read; nothing imported.")
-            return 1
+    tracker = bool(args.preset)
+    if args.scope and not tracker and not args.period:
+        raise HourbankError("--scope limits what a period import removes: give --period FROM..TO too "
+                            "(an export folder without it removes nothing).")
+    scope = args.scope or ("auto" if tracker else "team")
+
+    def run(dry_run: bool, expect: str | None = None):
+        """(ImportResult, TrackerImport or None)."""
+        if tracker:
+            from billing.trackers import import_tracker_file
+
+            done = import_tracker_file(args.db, Path(args.source), args.preset, timezone=args.timezone,
+                                       dry_run=dry_run, policy=policy, date_order=args.date_order,
+                                       period=args.period, scope=scope, add_only=args.add_only,
+                                       expect_removals=expect)
+            return done.result, done
+        return import_export(args.db, Path(args.source), period=args.period, policy=policy, dry_run=dry_run,
+                             scope=scope, add_only=args.add_only, timezone=args.timezone,
+                             expect_removals=expect), None
+
+    can_remove = (tracker or args.period) and not args.add_only
+    if args.dry_run or not (can_remove and sys.stdin.isatty() and not args.yes):
+        result, done = run(args.dry_run)
     else:
-        result = import_export(args.db, Path(args.source), period=args.period, policy=policy,
-                               dry_run=args.dry_run)
-    print(format_import(result))
+        # At a terminal: show what would be removed and ask before anything is saved; the
+        # import then removes exactly those rows (or stops if the data changed meanwhile).
+        preview, done = run(True)
+        if preview is not None and preview.removed and not (done and done.nothing_read):
+            print(format_import(preview, tracker=done))
+            what = "entries" if all(r.table == "time_entries" for r in preview.removals) else "entries and appointments"
+            sys.stdout.write(f"Remove these {preview.removed} {what}? [y/N] ")
+            sys.stdout.flush()
+            answer = sys.stdin.readline().strip().lower()
+            if answer not in ("y", "yes"):
+                print(f"nothing saved: the {preview.removed} {what} were not removed and nothing was imported "
+                      f"(--add-only imports without removing anything).", file=sys.stderr)
+                return 1
+        result, done = run(False, preview.removal_key if preview is not None else None)
+    if result is None:
+        print(f"{args.source}: the file has a header row but no entries; nothing imported.")
+        return 1
+    print(format_import(result, tracker=done))
+    if done is not None and done.nothing_read:
+        return 1
     return 0
 
 
-def format_import(result, max_rejects: int = 10) -> str:
+def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: int = 20) -> str:
+    """The import summary: counts, the period and its zone, the removal scope in words, what is
+    (or would be) removed, new customers, notices and the first rejects; for a tracker file
+    none of whose rows converts, the rejects grouped by reason and what to change."""
+    from billing.load import reject_groups
+
     head = "dry run, nothing saved" if result.dry_run else f"import {result.import_id}"
+    zone = f", days of {result.period_zone}" if result.period_zone else ""
     lines = [f"{head}: {result.added} added, {result.replaced} replaced, {result.removed} removed, "
              f"{result.unchanged} unchanged, {result.rejected} rejected"
-             + (f" (period {result.period[0]}..{result.period[1]})" if result.period else "")]
+             + (f" (period {result.period[0]}..{result.period[1]}{zone})" if result.period else "")]
     for name, c in result.files.items():
         lines.append(f"  {name}: {c.read} read, {c.added} added, {c.replaced} replaced, {c.removed} removed, "
                      f"{c.unchanged} unchanged, {c.rejected} rejected")
+    if result.scope is not None:
+        lines.append("scope: " + result.scope.sentence())
+    lines += [f"note: {n}" for n in result.notices]
+    if result.new_customers:
+        lines.append(f"new customers (not in the database yet): {', '.join(result.new_customers)}")
+    if result.removed:
+        verb = "would be removed" if result.dry_run else "removed"
+        shown = result.removals[:max_removals]
+        lines.append(f"{verb} ({result.removed}" + (f", first {len(shown)}" if len(shown) < result.removed else "")
+                     + "): id, day, staff, customer, minutes")
+        lines += [f"  {r}" for r in shown]
+        if not result.dry_run:
+            lines.append(f"undo: python -m billing undo {result.import_id}")
     if result.rejects:
         lines.append(f"rejected rows (first {min(max_rejects, len(result.rejects))} of {len(result.rejects)}):")
         lines += [f"  {r}" for r in result.rejects[:max_rejects]]
         if not result.dry_run:
             lines.append(f"all of them: python -m billing rejects {result.import_id}")
+    if tracker is not None and tracker.nothing_read:
+        lines.append("rejected, by reason:")
+        lines += [f"  {n} × {f'column {col!r}: ' if col else ''}{reason}" for col, reason, n in reject_groups(result.rejects)]
+        lines += [f"to change: {h}" for h in tracker.hints]
+        source = tracker.conversion.source_file
+        lines.append(f"nothing imported: no row of {source} could be read"
+                     + ("." if result.dry_run else f"; its rejects are recorded as import {result.import_id}."))
     return "\n".join(lines)
 
 
@@ -214,8 +282,13 @@ def cmd_imports(args) -> int:
     if df.empty:
         print("no imports yet")
         return 0
+    import json
+
     for r in df.itertuples(index=False):
-        period = f" period {r.period_from}..{r.period_to}" if r.period_from is not None and str(r.period_from) != "NaT" else ""
+        period = (f" period {r.period_from:%Y-%m-%d}..{r.period_to:%Y-%m-%d}"
+                  if r.period_from is not None and str(r.period_from) != "NaT" else "")
+        scope = (json.loads(r.notes) or {}).get("scope") if isinstance(r.notes, str) else None
+        period += f" scope {scope['used']}" if scope else ""
         undone = f"  UNDONE {r.undone_at:%Y-%m-%d %H:%M}" if str(r.undone_at) not in ("NaT", "None") else ""
         print(f"{r.import_id:>4}  {r.imported_at:%Y-%m-%d %H:%M:%S} UTC  {r.source}{period}: {r.added} added, "
               f"{r.replaced} replaced, {r.removed} removed, {r.unchanged} unchanged, {r.rejected} rejected{undone}")

@@ -133,23 +133,30 @@ def _unzip(name: str, data: bytes, folder: Path) -> dict[str, Path]:
 
 def run_import(db_path, staged: Staged, policy: Policy, *, dry_run: bool, period: tuple[date, date] | None = None,
                preset=None, timezone_name: str | None = None, date_order: str | None = None,
-               label: str | None = None) -> ImportResult:
+               label: str | None = None, scope: str | None = None, add_only: bool = False,
+               expect_removals: str | None = None) -> ImportResult:
     """Preview (dry_run=True) or load what was staged; the same code path both ways.
 
-    ``preset``: a tracker preset name or an edited mapping (tracker_mapping)."""
+    ``preset``: a tracker preset name or an edited mapping (tracker_mapping). ``period``: the
+    canonical export's period, or for a tracker file a period that wins over its own first to
+    last day. ``scope`` (default: auto for a tracker file, team for the canonical export) and
+    ``add_only`` limit what can be removed (billing.load.decide_scope). ``expect_removals``:
+    the preview's ``removal_key``, so the import removes exactly what the preview showed.
+    A tracker file none of whose rows converts comes back with ``nothing_read`` and ``hints``
+    (and is recorded with its rejects when not a dry run)."""
     if staged.tracker_file is not None:
         from billing.trackers import import_tracker_file
 
         done = import_tracker_file(db_path, staged.tracker_file, preset or staged.tracker_preset or "auto",
-                                   timezone=timezone_name, dry_run=dry_run, policy=policy, date_order=date_order)
+                                   timezone=timezone_name, dry_run=dry_run, policy=policy, date_order=date_order,
+                                   period=period, scope=scope or "auto", add_only=add_only,
+                                   expect_removals=expect_removals, cli=False)
         if done.result is None:
-            if not done.rejects:
-                raise UploadError(f"{staged.tracker_file.name}: the file has a header row but no entries.")
-            raise UploadError(f"{staged.tracker_file.name}: no row could be read: "
-                              + "; ".join(str(r) for r in done.rejects[:3]))
+            raise UploadError(f"{staged.tracker_file.name}: the file has a header row but no entries.")
         return done.result
     return import_export(db_path, staged.folder, period=period, policy=policy, dry_run=dry_run,
-                         label=label or "upload: " + ", ".join(staged.canonical))
+                         label=label or "upload: " + ", ".join(staged.canonical), scope=scope or "team",
+                         add_only=add_only, expect_removals=expect_removals)
 
 
 def record_purchase(db_path, policy: Policy, folder: Path, customer_id: str, purchased_on: date, hours: str,

@@ -8,18 +8,23 @@ period import, keeps its previous version in ``<table>_history``. Each import is
 in ``imports``, bumps the data version and can be undone. An import is one transaction:
 a failure or a kill mid-way leaves the database as it was.
 
-The policy is not applied here (only the period of a period import is read in the
-policy's time zone, R1): the store keeps what the export said.
+The policy is not applied here (only the period of a period import is read as whole days
+of the export's zone, the policy's by default, R1): the store keeps what the export said.
+What a period import may remove is limited by its removal scope (``decide_scope``), and
+every removed row is reported (``ImportResult.removals``) in dry runs and real runs alike.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import numpy as np
@@ -77,6 +82,16 @@ class Reject:
         return f"{where}: {self.reason}"
 
 
+def reject_groups(rejects) -> list[tuple[str | None, str, int]]:
+    """(column, reason with its quoted values left out, count), most frequent first: what went
+    wrong, once per kind."""
+    import re
+    from collections import Counter
+
+    counts = Counter((r.column, re.sub(r"'[^']*'", "'…'", r.reason)) for r in rejects)
+    return [(col, reason, n) for (col, reason), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))]
+
+
 @dataclass
 class FileCounts:
     read: int = 0
@@ -87,6 +102,102 @@ class FileCounts:
     rejected: int = 0
 
 
+SCOPES = ("auto", "team", "staff", "customers")
+MAX_REMOVALS_LISTED = 10_000
+
+
+@dataclass(frozen=True)
+class RemovalScope:
+    """Which stored rows a period import may remove: the rows of the period that the file lacks,
+    restricted to the file's staff and/or customers, or none at all (add only).
+
+    ``asked``: what the user chose (auto, team, staff, customers; add-only overrides it);
+    ``staff`` / ``customers``: None = not restricted by it, else the only ones removable.
+    """
+    asked: str
+    add_only: bool = False
+    staff: tuple[str, ...] | None = None
+    customers: tuple[str, ...] | None = None
+    file_staff: tuple[str, ...] = ()
+    file_customers: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        if self.add_only:
+            return "add-only"
+        if self.staff is not None and self.customers is not None:
+            return "staff+customers"
+        return "staff" if self.staff is not None else "customers" if self.customers is not None else "team"
+
+    def as_json(self) -> dict:
+        return {"asked": self.asked, "used": self.kind, "add_only": self.add_only,
+                "staff": list(self.staff) if self.staff is not None else None,
+                "customers": list(self.customers) if self.customers is not None else None}
+
+    def sentence(self, team_option: str = "--scope team", add_only_option: str = "--add-only") -> str:
+        """The scope in words, for the import summary (the option names as the caller shows them)."""
+        def names(values):
+            return ", ".join(values) if values else "none"
+
+        if self.add_only:
+            return f"add only ({add_only_option}): nothing is removed."
+        fs, fc = self.file_staff, self.file_customers
+        if self.asked == "auto" and self.kind != "team":
+            if self.kind == "staff+customers":
+                return (f"this file has one staff member, {fs[0]}, and one customer, {fc[0]}: treated as "
+                        f"{fs[0]}'s own export for {fc[0]}; only {fs[0]}'s entries for {fc[0]} can be removed; "
+                        f"if it is the whole team's, use {team_option}.")
+            if self.kind == "staff":
+                return (f"this file has one staff member, {fs[0]}: treated as {fs[0]}'s own export; only "
+                        f"{fs[0]}'s entries can be removed; if it is the whole team's, use {team_option}.")
+            return (f"this file has one customer, {fc[0]}: treated as that customer's export; only "
+                    f"{fc[0]}'s entries can be removed; if it is the whole team's, use {team_option}.")
+        if self.kind == "team":
+            why = (f"this file has {len(fs)} staff members and {len(fc)} customers: " if self.asked == "auto"
+                   else "scope team: ")
+            return why + "treated as the whole team's export; any entry of the period that it lacks can be removed."
+        if self.kind == "staff":
+            return (f"scope staff: only the entries of the file's staff ({names(self.staff)}) can be removed"
+                    + ("; the file has no entries, so nothing is removed." if not self.staff else "."))
+        return (f"scope customers: only the entries of the file's customers ({names(self.customers)}) can be "
+                f"removed" + ("; the file has no entries, so nothing is removed." if not self.customers else "."))
+
+
+def decide_scope(asked: str, staff, customers, add_only: bool = False) -> RemovalScope:
+    """The removal scope of an import whose (good) entries have these staff and customers.
+
+    ``auto``: one staff member → only that person's rows can be removed (a per-person export);
+    one customer → only that customer's (a per-client export); both if both; otherwise the
+    whole team's. ``team`` forces whole-team; ``staff`` / ``customers`` force restricting to
+    the file's staff / customers; ``add_only`` removes nothing.
+    """
+    if asked not in SCOPES:
+        raise ImportError_(f"scope {asked!r}: must be one of {', '.join(SCOPES)}.")
+    fs, fc = tuple(sorted(set(staff or ()))), tuple(sorted(set(customers or ())))
+    keep = dict(asked=asked, add_only=add_only, file_staff=fs, file_customers=fc)
+    if add_only or asked == "team":
+        return RemovalScope(**keep)
+    if asked == "staff":
+        return RemovalScope(staff=fs, **keep)
+    if asked == "customers":
+        return RemovalScope(customers=fc, **keep)
+    return RemovalScope(staff=fs if len(fs) == 1 else None, customers=fc if len(fc) == 1 else None, **keep)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A stored row an import removes (or, in a dry run, would remove)."""
+    table: str          # time_entries or appointments
+    id: str
+    day: date           # its business day (R1, policy zone)
+    staff: str | None
+    customer_id: str
+    minutes: str        # exact, as text
+
+    def __str__(self) -> str:
+        return f"{self.id}  {self.day}  {self.staff or '-'}  {self.customer_id}  {self.minutes} min"
+
+
 @dataclass
 class ImportResult:
     import_id: int
@@ -95,6 +206,16 @@ class ImportResult:
     period: tuple[date, date] | None
     files: dict[str, FileCounts] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+    # What a period import removes, in dry runs and real runs alike (the first
+    # MAX_REMOVALS_LISTED; ``removed`` counts them all), and a key of the whole set: an import
+    # told ``expect_removals=key`` removes exactly those rows or nothing.
+    removals: list[Removal] = field(default_factory=list)
+    removal_key: str = ""
+    scope: RemovalScope | None = None
+    period_zone: str | None = None      # the zone whose days the period covers
+    new_customers: list[str] = field(default_factory=list)  # customer ids not in the database yet
+    notices: list[str] = field(default_factory=list)         # sentences for the summary
+    hints: list[str] = field(default_factory=list)           # what to change when no row could be read
 
     def total(self, what: str) -> int:
         return sum(getattr(c, what) for c in self.files.values())
@@ -118,6 +239,11 @@ class ImportResult:
     @property
     def rejected(self) -> int:
         return self.total("rejected")
+
+    @property
+    def nothing_read(self) -> bool:
+        """Rows there were, and not one of them could be read: nothing is imported."""
+        return self.rejected > 0 and self.added + self.replaced + self.unchanged == 0
 
 
 # --------------------------------------------------------------------------- SQL pieces
@@ -313,27 +439,38 @@ def _plan(table: str, col: dict[str, str]) -> Plan:
 
 # --------------------------------------------------------------------------- reading
 def _read_header(path: Path) -> list[str]:
+    """The header row's column names. A byte that is not UTF-8 in the header refuses the file
+    with a sentence naming it and the line; only a multi-byte character cut by the end of the
+    1 MiB chunk read here (the file goes on) is left for the next read, never taken as bad."""
+    import codecs
+
+    chunk = 1 << 20
     try:
         with path.open("rb") as fh:
-            head = fh.read(1 << 20)
+            head = fh.read(chunk)
+            cut = len(head) == chunk and fh.read(1) != b""
     except OSError as exc:
         raise ImportError_(f"{path}: cannot read the file ({exc.strerror}).")
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if not head.strip():
         raise ImportError_(f"{path.name}: the file is empty (a header row is required).")
-    first = head.split(b"\n", 1)[0] if b'"' not in head.split(b"\n", 1)[0] else head
-    try:
-        text = first.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(first) - 4:
-            raise ImportError_(f"{path.name}: the file is not UTF-8 text (byte {exc.start + 1} of the header); "
-                               f"save it as UTF-8 and import again.")
-        text = first[: exc.start].decode("utf-8")
+    line = head.split(b"\n", 1)[0]
+    first = line if b'"' not in line else head  # a quoted header may span lines
+    # The header ends within the chunk unless its first line fills the whole chunk: only then
+    # may the chunk have cut a character in two (held back, not decoded, by final=False).
+    final = not (cut and (first is head or len(line) == len(head)))
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(first, final=final)
     try:
         header = next(csv.reader(io.StringIO(text)))
     except (csv.Error, StopIteration):
         raise ImportError_(f"{path.name}: the header row cannot be read as CSV.")
+    for i, name in enumerate(header, 1):
+        bad = next((k for k, ch in enumerate(name) if "\udc80" <= ch <= "\udcff"), None)
+        if bad is not None:
+            byte = ord(name[bad]) - 0xDC00
+            raise ImportError_(f"{path.name}: line 1 (the header) is not UTF-8 text: column {i} has the byte "
+                               f"0x{byte:02x}; save the file as UTF-8 and import again.")
     header = [h.strip() for h in header]
     if len(header) > MAX_COLUMNS:
         raise ImportError_(f"{path.name}: the header has {len(header)} columns; at most {MAX_COLUMNS} are accepted.")
@@ -395,19 +532,32 @@ def find_files(source: Path) -> dict[str, Path]:
 
 def import_export(db_path, source, *, period: tuple[date, date] | None = None, policy=None,
                   dry_run: bool = False, label: str | None = None, now: datetime | None = None,
-                  id_prefix: str | None = None, widen_period: bool = False,
-                  extra_rejects: list[Reject] | None = None, notes: dict | None = None,
-                  con=None) -> ImportResult:
+                  id_prefix: str | None = None, scope: str = "team", add_only: bool = False,
+                  timezone: str | None = None, scope_staff=None, scope_customers=None,
+                  expect_removals: str | None = None, extra_rejects: list[Reject] | None = None,
+                  notes: dict | None = None, notices: list[str] | None = None, con=None) -> ImportResult:
     """Import the canonical export in folder ``source`` (or a single canonical CSV file).
 
-    ``period`` = (first day, last day): entries and appointments of the files present whose
-    business day (R1, policy time zone) falls in it and which the export no longer contains
-    are removed (their previous version is kept). ``id_prefix`` limits that removal to ids
-    of one source (a tracker's), so two sources never remove each other's rows;
-    ``widen_period`` widens the period to the business days of the imported rows.
+    ``period`` = (first day, last day): entries and appointments of the files present dated
+    in it which the export no longer contains are removed (their previous version is kept).
+    The period's days are those of ``timezone``, the zone the export was written in (None:
+    the policy's zone, R1): a stored row with an offset is in the period when its instant
+    falls within [first day 00:00, last day + 1 00:00) in that zone; one without an offset
+    when its written date is in the period.
+
+    The removal *scope* (``decide_scope``) limits what can be removed: ``team`` (the default
+    here: a canonical export is the whole team's) any row of the period; ``staff`` /
+    ``customers`` only rows of the staff / customers the file's entries have (``scope_staff``
+    / ``scope_customers`` when given, else its good time entries'); ``auto`` one of those
+    when the file has exactly one staff member and/or one customer, else team;
+    ``add_only`` removes nothing. ``id_prefix`` limits removal to ids of one source (a
+    tracker's), so two sources never remove each other's rows.
+
+    ``expect_removals`` (a preview's ``removal_key``): the import removes exactly the rows
+    that preview showed, or it stops (nothing saved) saying the data changed since.
     ``extra_rejects`` (a converter's) are stored and counted with this import; ``notes``
-    (JSON-able) are kept in the import log. ``dry_run`` computes everything and rolls back:
-    the preview of the Import page.
+    (JSON-able) are kept in the import log, with the scope; ``notices`` are sentences for the
+    summary. ``dry_run`` computes everything and rolls back: the preview.
     """
     from billing.policy import load_policy
 
@@ -422,23 +572,61 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
                                f"{', '.join(repr(m) for m in missing)} missing from the header.")
     if period and period[0] > period[1]:
         raise ImportError_(f"period {period[0]}..{period[1]}: the first day is after the last day.")
+    if scope not in SCOPES:
+        raise ImportError_(f"scope {scope!r}: must be one of {', '.join(SCOPES)}.")
+    zone = timezone or policy.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImportError_(f"time zone {zone!r} is not one that zoneinfo knows (use an IANA name such as "
+                           f"Europe/Berlin).") from None
 
-    options = dict(id_prefix=id_prefix, widen_period=widen_period, extra_rejects=extra_rejects or [],
-                   notes=notes)
+    options = dict(id_prefix=id_prefix, scope=scope, add_only=add_only, zone=zone,
+                   scope_staff=scope_staff, scope_customers=scope_customers, expect_removals=expect_removals,
+                   extra_rejects=extra_rejects or [], notes=notes, notices=list(notices or []))
     if con is not None:
         return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now, **options)
     with open_db(db_path) as con:
         return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now, **options)
 
 
-def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_prefix, widen_period,
-                extra_rejects, notes) -> ImportResult:
+def period_bounds(period: tuple[date, date], zone: str) -> tuple[datetime, datetime]:
+    """[first day 00:00, last day + 1 00:00) in ``zone`` as naive UTC instants (R1: a midnight
+    that a change skips or repeats is its first occurrence, fold 0)."""
+    tz = ZoneInfo(zone)
+
+    def utc(day: date) -> datetime:
+        return datetime.combine(day, time(0)).replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+    return utc(period[0]), utc(period[1] + timedelta(days=1))
+
+
+def _file_people(con, files) -> tuple[list[str], list[str]]:
+    """Distinct staff and customers of the staged good time entries."""
+    if "time_entries" not in files:
+        return [], []
+    staff, customers = con.execute(
+        "SELECT list_sort(list(DISTINCT staff)), list_sort(list(DISTINCT customer_id)) "
+        "FROM stage_time_entries WHERE bad_reason IS NULL").fetchone()
+    return staff or [], customers or []
+
+
+def _new_customers(con, files) -> list[str]:
+    """Customer ids of the staged good rows that the database has nowhere yet."""
+    staged = " UNION ".join(f"SELECT customer_id FROM stage_{t} WHERE bad_reason IS NULL" for t in files)
+    known = " UNION ".join(f"SELECT customer_id FROM {t}" for t in ID_COLUMN)
+    return [r[0] for r in con.execute(
+        f"SELECT customer_id FROM ({staged}) WHERE customer_id NOT IN ({known}) ORDER BY 1").fetchall()]
+
+
+def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_prefix, scope, add_only,
+                zone, scope_staff, scope_customers, expect_removals, extra_rejects, notes, notices) -> ImportResult:
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
         import_id = (con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
         result = ImportResult(import_id=import_id, dry_run=dry_run, data_version=data_version(con),
-                              period=period)
+                              period=period, notices=notices)
         # Read and validate every file before writing anything.
         if extra_rejects:
             result.files["(converter)"] = FileCounts(read=len(extra_rejects), rejected=len(extra_rejects))
@@ -446,19 +634,33 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
             result.rejects.extend(extra_rejects)
         for table, path in files.items():
             result.files[path.name] = _stage_file(con, table, path, headers[table], result)
-        if period and widen_period:
-            period = _widened(con, files, period, policy)
-            result.period = period
+        removal = None
+        if period:
+            staff, customers = _file_people(con, files)
+            result.scope = decide_scope(scope, staff if scope_staff is None else scope_staff,
+                                        customers if scope_customers is None else scope_customers, add_only)
+            result.period_zone = zone
+            removal = (period, period_bounds(period, zone), result.scope)
+        result.new_customers = _new_customers(con, files)
         _fault_point("staged")
+        gone: list[str] = []
         for table, path in files.items():
-            _merge(con, table, path.name, import_id, period, policy, result.files[path.name], id_prefix)
+            gone += _merge(con, table, path.name, import_id, removal, policy, result, id_prefix)
+        result.removal_key = hashlib.sha256("\n".join(sorted(gone)).encode()).hexdigest()[:16] if gone else ""
+        if expect_removals is not None and expect_removals != result.removal_key:
+            raise ImportError_(
+                f"the data changed since the preview: this import would now remove {result.removed} row(s), "
+                f"not the ones shown; nothing was saved; preview it again.")
         _fault_point("merged")
+        log = dict(notes or {})
+        if result.scope is not None:
+            log.update(scope=result.scope.as_json(), period_zone=zone)
         con.execute(
             "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             [import_id, now, label, json.dumps({p.name: str(p) for p in files.values()}),
              period[0] if period else None, period[1] if period else None,
              result.added, result.replaced, result.removed, result.unchanged, result.rejected,
-             json.dumps(notes, default=str) if notes else None])
+             json.dumps(log, default=str) if log else None])
         result.data_version = bump_data_version(con)
         if dry_run:
             con.execute("ROLLBACK")
@@ -652,25 +854,17 @@ def _store_rejects(con, import_id: int, rejects: list[Reject]) -> None:
                     [[import_id, r.file, r.line, r.column, r.reason, r.record] for r in rejects])
 
 
-def _widened(con, files, period, policy) -> tuple[date, date]:
-    first, last = period
-    for table, ts in (("time_entries", "started_at"), ("appointments", "scheduled_start")):
-        if table not in files:
-            continue
-        lo, hi = con.execute(f"SELECT min(d), max(d) FROM (SELECT {business_day_sql(ts, ts + '_offset')} AS d "
-                             f"FROM stage_{table} WHERE bad_reason IS NULL)", [policy.timezone]).fetchone()
-        first = min(first, lo) if lo else first
-        last = max(last, hi) if hi else last
-    return first, last
-
-
 def _content_columns(table: str) -> list[str]:
     return [line.split()[0] for line in TABLES[table].strip().split(",\n")
             if line.split()[0] != "import_id"]
 
 
-def _merge(con, table: str, filename: str, import_id: int, period, policy, counts: FileCounts,
-           id_prefix: str | None = None) -> None:
+def _merge(con, table: str, filename: str, import_id: int, removal, policy, result: ImportResult,
+           id_prefix: str | None = None) -> list[str]:
+    """Upsert the staged good rows; with ``removal`` = (period, its UTC bounds, scope), remove
+    the stored rows of the period that the file lacks, within the scope. Returns the removed
+    rows as "table id" keys."""
+    counts = result.files[filename]
     idc = ID_COLUMN[table]
     cols = _content_columns(table)
     live_cols = ", ".join(cols + ["import_id"])
@@ -679,7 +873,7 @@ def _merge(con, table: str, filename: str, import_id: int, period, policy, count
         # Nothing loaded yet (a first import): every good row is new, no comparison needed.
         con.execute(f"INSERT INTO {table} SELECT {', '.join(cols)}, ? FROM {good}", [import_id])
         counts.added = con.execute(f"SELECT count(*) FROM {good}").fetchone()[0]
-        return
+        return []
     same = " AND ".join(f"l.{c} IS NOT DISTINCT FROM n.{c}" for c in cols)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cmp_{table} AS
         SELECT n.{idc} AS id, l.{idc} IS NULL AS is_new, l.{idc} IS NOT NULL AND NOT ({same}) AS is_changed
@@ -696,24 +890,56 @@ def _merge(con, table: str, filename: str, import_id: int, period, policy, count
                         FROM {good} n JOIN cmp_{table} c ON c.id = n.{idc} WHERE c.is_new OR c.is_changed""",
                     [import_id])
     con.execute(f"DROP TABLE cmp_{table}")
-    if period and table in ("time_entries", "appointments"):
-        ts = "started_at" if table == "time_entries" else "scheduled_start"
-        # R1: the business day of what is stored, in the policy's zone. A row whose new
-        # version was rejected keeps its old version (the reject is shown, nothing lost).
-        removable = f"""SELECT l.{idc} FROM {table} l
-            WHERE {business_day_sql('l.' + ts, 'l.' + ts + '_offset').replace('?', '$tz')} BETWEEN $first AND $last
-              AND l.{idc} NOT IN (SELECT {idc} FROM stage_{table} WHERE bad_reason IS NULL)
-              AND ($prefix IS NULL OR starts_with(l.{idc}, $prefix))
-              AND l.{idc} NOT IN (SELECT json_extract_string(record, '$.{idc}') FROM stage_{table}
-                                  WHERE bad_reason IS NOT NULL AND json_extract_string(record, '$.{idc}') IS NOT NULL)"""
-        params = {"tz": policy.timezone, "first": period[0], "last": period[1], "prefix": id_prefix}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE gone_{table} AS {removable}", params)
-        counts.removed = con.execute(f"SELECT count(*) FROM gone_{table}").fetchone()[0]
-        if counts.removed:
-            con.execute(f"""INSERT INTO {table}_history SELECT {live_cols}, ?, 'removed' FROM {table}
-                            WHERE {idc} IN (SELECT * FROM gone_{table})""", [import_id])
-            con.execute(f"DELETE FROM {table} WHERE {idc} IN (SELECT * FROM gone_{table})")
-        con.execute(f"DROP TABLE gone_{table}")
+    if removal is None or table not in ("time_entries", "appointments") or removal[2].add_only:
+        return []
+    (first, last), (lo, hi), scope = removal
+    ts = "started_at" if table == "time_entries" else "scheduled_start"
+    minutes = "minutes_us" if table == "time_entries" else "scheduled_us"
+    instant = f"l.{ts} - to_seconds(l.{ts}_offset)"
+    # The period's days in the export's zone: an instant within [lo, hi); a wall time
+    # without an offset by its written date. A row whose new version was rejected keeps
+    # its old version (the reject is shown, nothing lost).
+    where = [f"""CASE WHEN l.{ts}_offset IS NULL THEN CAST(l.{ts} AS DATE) BETWEEN $first AND $last
+                      ELSE {instant} >= $lo AND {instant} < $hi END""",
+             f"l.{idc} NOT IN (SELECT {idc} FROM stage_{table} WHERE bad_reason IS NULL)",
+             f"""l.{idc} NOT IN (SELECT json_extract_string(record, '$.{idc}') FROM stage_{table}
+                                WHERE bad_reason IS NOT NULL AND json_extract_string(record, '$.{idc}') IS NOT NULL)"""]
+    params = {"first": first, "last": last, "lo": lo, "hi": hi}
+    if id_prefix is not None:
+        where.append("starts_with(l.{idc}, $prefix)".format(idc=idc))
+        params["prefix"] = id_prefix
+    for column, allowed in (("staff", scope.staff), ("customer_id", scope.customers)):
+        if allowed is not None:
+            where.append(f"list_contains(${column}, l.{column})" if allowed else "false")
+            if allowed:
+                params[column] = list(allowed)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE gone_{table} AS SELECT l.{idc} FROM {table} l "
+                f"WHERE " + " AND ".join(f"({w})" for w in where), params)
+    counts.removed = con.execute(f"SELECT count(*) FROM gone_{table}").fetchone()[0]
+    gone: list[str] = []
+    if counts.removed:
+        listed = con.execute(
+            f"""SELECT l.{idc}, {business_day_sql('l.' + ts, 'l.' + ts + '_offset')} AS day, l.staff,
+                       l.customer_id, l.{minutes}
+                FROM {table} l WHERE l.{idc} IN (SELECT * FROM gone_{table})
+                ORDER BY day, l.staff NULLS FIRST, l.customer_id, l.{idc}""", [policy.timezone]).fetchall()
+        gone = [f"{table} {r[0]}" for r in listed]
+        room = MAX_REMOVALS_LISTED - len(result.removals)
+        result.removals += [Removal(table, i, d, st, c, minutes_text(us)) for i, d, st, c, us in listed[:max(room, 0)]]
+        con.execute(f"""INSERT INTO {table}_history SELECT {live_cols}, ?, 'removed' FROM {table}
+                        WHERE {idc} IN (SELECT * FROM gone_{table})""", [import_id])
+        con.execute(f"DELETE FROM {table} WHERE {idc} IN (SELECT * FROM gone_{table})")
+    con.execute(f"DROP TABLE gone_{table}")
+    return gone
+
+
+def minutes_text(us: int) -> str:
+    """Integer microseconds as exact minutes text (12.5, 0.016667)."""
+    whole, rest = divmod(int(us), 60_000_000)
+    if not rest:
+        return str(whole)
+    frac = Decimal(rest) / Decimal(60_000_000)
+    return str(whole + frac.quantize(Decimal("0.000001"))).rstrip("0").rstrip(".")
 
 
 def business_day_sql(ts: str, offset: str) -> str:

@@ -41,7 +41,35 @@ def _same(a: dict, b: dict) -> bool:
     return key(a) == key(b)
 
 
+SCOPE_LABELS = {
+    "auto": "Decide from the file: one person's (or one customer's) file removes only theirs",
+    "team": "Whole team: any entry of the period that the file lacks",
+    "staff": "Only the staff members this file has",
+    "customers": "Only the customers this file has",
+}
+
+
+def removal_options(default: str, key: str) -> dict:
+    """The removal scope and add-only, as the Import page asks them (billing.load.decide_scope)."""
+    names = list(SCOPE_LABELS)
+    scope = st.radio("What this import can remove", names, index=names.index(default),
+                     format_func=SCOPE_LABELS.get, key=f"{key}_scope",
+                     help="Per-person and per-client exports of the same days add up; a whole-team export "
+                          "removes what was deleted in the tracker.")
+    add_only = st.checkbox("Add only: remove nothing", key=f"{key}_add_only")
+    return {"scope": scope, "add_only": add_only}
+
+
 def show_result(result, title: str) -> None:
+    from billing.load import reject_groups
+
+    if result.nothing_read:
+        st.error(f"{title}: no row could be read, so nothing would be imported; the {result.rejected} rejected "
+                 "row(s) are listed below" + (" (importing records them in the history)." if result.dry_run else "."))
+        st.dataframe([{"rejected": n, "column": col, "reason": reason} for col, reason, n in reject_groups(result.rejects)],
+                     hide_index=True)
+        for hint in result.hints:
+            st.markdown(f"- To change: {hint}")
     cols = st.columns(5)
     for col, (label, value) in zip(cols, [("added", result.added), ("replaced", result.replaced),
                                           ("removed", result.removed), ("unchanged", result.unchanged),
@@ -50,6 +78,23 @@ def show_result(result, title: str) -> None:
     per_file = [{"file": name, "read": n.read, "added": n.added, "replaced": n.replaced, "removed": n.removed,
                  "unchanged": n.unchanged, "rejected": n.rejected} for name, n in result.files.items()]
     st.dataframe(per_file, hide_index=True)
+    if result.period:
+        st.caption(f"Period {result.period[0]}..{result.period[1]}, whole days of {result.period_zone}.")
+    if result.scope is not None:
+        st.info("Scope: " + result.scope.sentence(team_option="the scope 'Whole team'",
+                                                  add_only_option="Add only"))
+    for note in result.notices:
+        st.caption(note)
+    if result.new_customers:
+        st.warning(f"{len(result.new_customers)} new customer id(s), not in the database yet: "
+                   + ", ".join(result.new_customers)
+                   + ". If one is an existing customer written another way, give its customer id in the customer map.")
+    if result.removed:
+        st.markdown(f"**{'Will be removed' if result.dry_run else 'Removed'}: {result.removed} row(s)**"
+                    + ("" if len(result.removals) == result.removed else f" (the first {len(result.removals)} listed)"))
+        st.dataframe([{"what": r.table.replace("_", " "), "id": r.id, "day": r.day, "staff": r.staff,
+                       "customer": r.customer_id, "minutes": r.minutes} for r in result.removals[:1000]],
+                     hide_index=True, key=f"removals_{title}")
     if result.rejects:
         st.warning(f"{title}: {len(result.rejects)} row(s) are rejected: they are not loaded (and not lost); "
                    "correct them at the file and line shown and import again.")
@@ -126,8 +171,16 @@ if uploads:
                                "application/toml", key="save_mapping",
                                help="Use it again: python -m billing import FILE --from MAPPING.toml")
         options["preset"] = mapping
-        st.caption("A tracker file is imported as covering its first to its last day: an entry edited or deleted "
-                   "in the tracker replaces or removes the one loaded before (never billed twice).")
+        st.caption("A tracker file is imported as covering its first to its last day (whole days of its time "
+                   "zone): an entry edited or deleted in the tracker replaces or removes the one loaded before "
+                   "(never billed twice).")
+        if st.checkbox("It covers another period than its first to last day", key="tracker_has_period",
+                       help="E.g. a whole month in which the first or last day has no entry left: entries "
+                            "deleted on those days are removed too."):
+            period = st.date_input("Period covered", value=(f.start, f.end), key="tracker_period")
+            if isinstance(period, (list, tuple)) and len(period) == 2:
+                options["period"] = (period[0], period[1])
+        options.update(removal_options("auto", "tracker"))
     else:
         st.write("Files: " + ", ".join(staged.canonical))
         if st.checkbox("This export covers a period", key="has_period",
@@ -136,6 +189,7 @@ if uploads:
             period = st.date_input("Period covered", value=(f.start, f.end), key="import_period")
             if isinstance(period, (list, tuple)) and len(period) == 2:
                 options["period"] = (period[0], period[1])
+            options.update(removal_options("team", "canonical"))
 
     if st.button("Preview the changes", type="secondary", key="preview_btn"):
         try:
@@ -148,13 +202,16 @@ if uploads:
         show_result(preview[0], "Preview")
         if st.button("Import now", type="primary", key="commit_btn"):
             try:
-                done = importing.run_import(c.db, staged, c.policy, dry_run=False, **options)
+                # Exactly the rows the preview listed are removed, or nothing is saved.
+                done = importing.run_import(c.db, staged, c.policy, dry_run=False,
+                                            expect_removals=preview[0].removal_key, **options)
             except HourbankError as exc:
                 st.error(str(exc))
             else:
                 st.session_state.pop("preview", None)
                 done_and_rerun(f"Import {done.import_id} saved: {done.added} added, {done.replaced} replaced, "
-                               f"{done.removed} removed, {done.rejected} rejected. Data version {done.data_version}.")
+                               f"{done.removed} removed, {done.rejected} rejected. Data version {done.data_version}."
+                               + (f" It can be undone below (import {done.import_id})." if done.removed else ""))
     elif preview:
         st.caption("The options changed since the preview: preview again.")
 
