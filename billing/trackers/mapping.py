@@ -37,9 +37,9 @@ SOURCE_FIELDS = (
 )
 TIERS = ("one_on_one", "general")
 
-DEFAULT_YES = ["yes", "y", "true", "1", "x", "billable", "ja", "j", "oui", "sí", "si", "sim",
+DEFAULT_YES = ["yes", "y", "true", "1", "x", "billable", "ja", "j", "oui", "sí", "si", "sì", "sim",
                "tak", "ano", "kyllä", "da", "evet", "wahr"]
-DEFAULT_NO = ["no", "n", "false", "0", "", "non-billable", "not billable", "nein", "non", "não",
+DEFAULT_NO = ["no", "n", "false", "0", "", "non-billable", "not billable", "nein", "nee", "non", "não",
               "nao", "nie", "ne", "ei", "hayır", "falsch"]
 
 FORMAT_DEFAULTS = {
