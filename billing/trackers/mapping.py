@@ -175,7 +175,10 @@ def _extended(data: dict, source: str, seen: tuple[str, ...] = ()) -> dict:
         _fail(source, "'extends' must name a preset or a mapping file")
     if base_name in seen:
         _fail(source, f"'extends' goes round in a circle ({' -> '.join(seen + (base_name,))})")
-    base, base_path = _read_mapping_data(base_name, Path(source).parent if source else None)
+    try:
+        base, base_path = _read_mapping_data(base_name, Path(source).parent if source else None)
+    except TrackerError as exc:
+        raise TrackerError(f"{source}: 'extends' names {base_name!r}, which cannot be used: {exc}") from None
     base = _extended(base, str(base_path), seen + (base_name,))
     merged = {k: v for k, v in base.items() if k not in ("name", "title")}
     for key, value in data.items():
