@@ -118,7 +118,8 @@ def parse_date(text: str, order: str | None, pattern: str | None = None) -> date
 
 
 def date_order_evidence(text: str) -> set[str] | None:
-    """Which of dmy/mdy can read this date; ``None`` when it says nothing (year-first, month name)."""
+    """Which of dmy/mdy can read this date (a dotted one only dmy); ``None`` when it says nothing
+    (year-first, month name); empty when it is no date in either order."""
     m = _OTHER_DATE.match(text.strip())
     if not m:
         return None
@@ -126,7 +127,9 @@ def date_order_evidence(text: str) -> set[str] | None:
     possible = set()
     if 1 <= b <= 12 and 1 <= a <= 31:
         possible.add("dmy")
-    if 1 <= a <= 12 and 1 <= b <= 31:
+    if 1 <= a <= 12 and 1 <= b <= 31 and m[2] != ".":
+        # Dotted dates (04.03.2024: German, Czech, Dutch, ... and Redmine's de locale) are
+        # day-first; no tracker writes month.day.year.
         possible.add("mdy")
     return possible
 
