@@ -434,8 +434,8 @@ def decide_date_order(ctx: _Context, path: Path) -> tuple[str | None, list[str]]
                      if text and first[i] >= 0]
     for row, _, text in sorted(set(seen)):
         evidence = date_order_evidence(text)
-        if evidence is None:
-            continue
+        if not evidence:
+            continue  # None: says nothing; empty: no date in either order (that row is rejected)
         if len(evidence) == 2:
             if len(ambiguous) < 3:
                 ambiguous.append(text)
