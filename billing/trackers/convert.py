@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billing.policy import US_PER_MINUTE
-from billing.trackers.mapping import Mapping, norm, resolve_all
+from billing.trackers.mapping import Mapping, column_patterns, norm, resolve_all, spec_column
 from billing.trackers.reader import Table, TrackerError, read_table
 from billing.trackers.values import (
     DATE_ORDERS, date_order_evidence, decide_decimal, minutes_text, parse_bool, parse_date,
@@ -157,10 +157,12 @@ class _Context:
         self.order: str | None = None
         self.n = table.rows
         self.cols: dict[str, tuple[str, list[int]]] = {}
+        self.patterns: dict[str, dict] = {}  # field -> {header index: pattern whose group is kept}
         for name, spec in mapping.columns.items():
             found = resolve_all(table.header, spec)
             if found:
                 self.cols[name] = found
+                self.patterns[name] = column_patterns(table.header, spec)
         self._cells: dict[str, pa.Array] = {}
 
     def has(self, name: str) -> bool:
@@ -190,6 +192,10 @@ class _Context:
         else:
             kind, indices = self.cols[name]
             parts = [_trimmed(self.table.columns[i]) for i in indices]
+            for k, i in enumerate(indices):
+                pattern = self.patterns.get(name, {}).get(i)
+                if pattern is not None and len(parts[k]):
+                    parts[k] = pa.array(_per_distinct(lambda t, rx=pattern: _group(rx, t), parts[k]), pa.string())
             if kind == "first":
                 value = parts[0]
                 for part in parts[1:]:
@@ -200,6 +206,12 @@ class _Context:
                 value = pa.array(_per_distinct(lambda *p: sep.join(x for x in p if x), *parts), pa.string())
         self._cells[name] = value
         return value
+
+
+def _group(pattern, text: str) -> str:
+    """The pattern's group in ``text`` ("" when it does not match): a column spec's part."""
+    found = pattern.search(text) if text else None
+    return (found.group(1) or "").strip() if found else ""
 
 
 def _need_columns(ctx: _Context, path: Path) -> None:
@@ -222,7 +234,7 @@ def _spec_text(spec) -> str:
     if isinstance(spec, str):
         return f"'{spec}'"
     if isinstance(spec, list):
-        return " or ".join(f"'{s}'" for s in spec[:3]) + (" …" if len(spec) > 3 else "")
+        return " or ".join(f"'{spec_column(s)}'" for s in spec[:3]) + (" …" if len(spec) > 3 else "")
     return " + ".join(_spec_text(p) for p in spec["join"])
 
 

@@ -9,7 +9,9 @@ A mapping is a TOML file (the shipped presets live in ``presets/``). It says:
   of names (per row, the first of them that the file has and that is not empty: header
   variants and languages, or a fallback such as ``client = ["Client", "Project"]``), or
   ``{ join = ["First Name", "Last Name"], sep = " " }``. Names ignore case and spacing
-  and may use ``*`` (``"Amount (*)"``);
+  and may use ``*`` (``"Amount (*)"``). In a list, ``{ column = "Issue Key", pattern =
+  "^([A-Z][A-Z0-9_]*)-[0-9]+$" }`` takes the part of that column's value that the pattern's
+  group matches (Jira: the project key of an issue key);
 - ``[format]``: date order or a strptime ``date_pattern``, 12/24-hour clock, duration style
   and unit, number marks, delimiter, the source's time zone;
 - ``[values]``: which texts mean yes and no (localized);
@@ -206,15 +208,34 @@ def _str_list(source: str, key: str, value) -> list[str]:
 def _check_column_spec(source: str, key: str, spec) -> None:
     if isinstance(spec, str):
         return
-    if isinstance(spec, list) and spec and all(isinstance(v, str) for v in spec):
+    if isinstance(spec, list) and spec and all(isinstance(v, str) or _is_pattern_spec(v) for v in spec):
+        for item in spec:
+            if isinstance(item, dict):
+                try:
+                    groups = re.compile(item["pattern"]).groups
+                except re.error as exc:
+                    _fail(source, f"columns.{key}: pattern {item['pattern']!r} is not a regular expression ({exc})")
+                if groups != 1:
+                    _fail(source, f"columns.{key}: pattern {item['pattern']!r} must have exactly one group")
         return
     if isinstance(spec, dict) and set(spec) <= {"join", "sep"} and "join" in spec:
         parts = spec["join"]
         if isinstance(parts, list) and parts and all(isinstance(p, (str, list)) for p in parts):
             if isinstance(spec.get("sep", " "), str):
                 return
-    _fail(source, f"columns.{key} must be a header name, a list of alternative names, "
-                  f"or {{ join = [names], sep = \" \" }}")
+    _fail(source, f"columns.{key} must be a header name, a list of alternative names (each a name or "
+                  f"{{ column = name, pattern = regex }}), or {{ join = [names], sep = \" \" }}")
+
+
+def _is_pattern_spec(item) -> bool:
+    """``{ column = "Issue Key", pattern = "^(.+)-[0-9]+$" }``: part of a column's value."""
+    return (isinstance(item, dict) and set(item) == {"column", "pattern"}
+            and all(isinstance(v, str) and v for v in item.values()))
+
+
+def spec_column(item) -> str:
+    """The header name of one alternative of a column spec (a name or a pattern spec)."""
+    return item["column"] if isinstance(item, dict) else item
 
 
 def mapping_from_dict(data: dict, source: str = "mapping") -> Mapping:
@@ -339,7 +360,7 @@ def resolve_all(header: list[str], spec) -> tuple[str, list[int]] | None:
     if isinstance(spec, dict):
         found = resolve(header, spec)
         return ("join", found) if found else None
-    names = [spec] if isinstance(spec, str) else spec
+    names = [spec] if isinstance(spec, str) else [spec_column(n) for n in spec]
     found = [i for i in (find_column(header, n) for n in names) if i is not None]
     return ("first", list(dict.fromkeys(found))) if found else None
 
@@ -350,7 +371,7 @@ def resolve(header: list[str], spec) -> list[int] | None:
         spec = [spec]
     if isinstance(spec, list):
         for name in spec:
-            index = find_column(header, name)
+            index = find_column(header, spec_column(name))
             if index is not None:
                 return [index]
         return None
@@ -371,3 +392,16 @@ def matches(header: list[str], mapping: Mapping) -> int:
         if all(find_column(header, a) is None for a in alternatives):
             return -1
     return len(mapping.require)
+
+
+def column_patterns(header: list[str], spec) -> dict[int, "re.Pattern"]:
+    """Header index -> compiled pattern, for the pattern specs in a list spec that the header has."""
+    if not isinstance(spec, list):
+        return {}
+    out = {}
+    for item in spec:
+        if isinstance(item, dict):
+            index = find_column(header, item["column"])
+            if index is not None and index not in out:
+                out[index] = re.compile(item["pattern"])
+    return out
