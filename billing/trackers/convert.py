@@ -632,6 +632,18 @@ def _write_csv(path: Path, table: pa.Table) -> None:
     os.replace(tmp, path)
 
 
+def _empty_rows(ctx: _Context) -> np.ndarray:
+    """Records whose every field is empty (``,,,,,``: a spreadsheet saved as CSV): skipped
+    like blank lines, as the spreadsheet reader skips empty rows."""
+    key = "empty-rows"
+    if key not in ctx._cells:
+        empty = np.ones(ctx.n, dtype=bool)
+        for column in ctx.table.columns:
+            empty &= pc.equal(_trimmed(column), "").to_numpy(zero_copy_only=False)
+        ctx._cells[key] = empty
+    return ctx._cells[key]
+
+
 def _totals_rows(ctx: _Context, tail: int = 20) -> np.ndarray:
     """Rows at the end of the file that are a totals row: no staff and no start, and a total
     word or a duration (Kimai's and Jira's spreadsheets add them under the entries). Only the
@@ -649,7 +661,10 @@ def _totals_rows(ctx: _Context, tail: int = 20) -> np.ndarray:
     starts = texts(ctx.cell("start" if ctx.has("start") else "start_date"))
     durations = texts(ctx.cell("duration")) if ctx.has("duration") else [""] * (n - first)
     leading = [texts(c) for c in ctx.table.columns[:3]]
+    empty = _empty_rows(ctx)[first:]
     for k in range(n - first - 1, -1, -1):
+        if empty[k]:
+            continue  # a record of empty fields between the entries and the totals row
         worded = any(TOTAL_WORDS.match(col[k]) for col in leading) or bool(TOTAL_WORDS.match(starts[k]))
         if staff[k] or not (not starts[k] or worded) or not (worded or durations[k]):
             break
@@ -709,6 +724,8 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
 
     errors = _Errors(n)
     errors.fail(totals, None, "totals row")
+    empty_rows = _empty_rows(ctx)
+    errors.fail(empty_rows, None, "empty")
     # Staff and client (R3: everyone's time counts, so a row without its person is refused).
     staff = ctx.cell("staff")
     errors.fail(pc.equal(staff, "").to_numpy(zero_copy_only=False), ctx.column_name("staff"),
@@ -865,7 +882,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
 
     # Rejects, in the order of the file.
     rejects: list[Reject] = []
-    bad_rows = np.flatnonzero(~ok & ~totals)
+    bad_rows = np.flatnonzero(~ok & ~totals & ~empty_rows)
     for row in bad_rows.tolist():
         rejects.append((source_file, int(table.lines[row]), errors.column[row], errors.reason[row], table.raw(row)))
     width = len(table.header)
