@@ -843,7 +843,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         count = int((undecided & errors.ok).sum())
         if count:
             notes.append(f"The file has no column that says whether work is billable: {count} "
-                         f"entr{'ies' if count > 1 else 'y'} load as 1-on-1 (billable, R2). To change that, "
+                         f"entr{'ies load' if count > 1 else 'y loads'} as 1-on-1 (billable, R2). To change that, "
                          f"set meaning.default_tier = \"general\" or name the General Support projects or "
                          f"tags (meaning.general_projects, meaning.general_tags) in a mapping.")
         undecided = np.zeros(n, bool)
@@ -876,7 +876,8 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         flags = billable[ok]
         decided_by_flag = how[ok] == "billable"
         if decided_by_flag.all() and not np.equal(flags, True).any():
-            notes.append(f"{ctx.column_name('billable')} is No on every row: all {int(ok.sum())} entries load as "
+            notes.append(f"{ctx.column_name('billable')} is No on every row: "
+                         f"{'all ' + str(int(ok.sum())) + ' entries load' if ok.sum() > 1 else 'its entry loads'} as "
                          f"General Support (free, R2), so nothing in this file is billable. If that is wrong, "
                          f"check the export or set meaning.billable_no in a mapping.")
 
@@ -1098,6 +1099,12 @@ def hints_for(conversion: Conversion, mapping: Mapping, table: Table) -> list[st
     if share(r"more than a day"):
         hints.append("Durations over 24 hours are refused: a number may be in another unit than hours "
                      "(format.duration_unit = \"seconds\" or \"minutes\").")
+    if share(r"has no staff member"):
+        hints.append("Rows without a staff member are refused (R3: everyone's time counts): check the export's "
+                     "user column, or map columns.staff to the column that names the person.")
+    if share(r"before it starts"):
+        hints.append("Entries that end before they start are refused: export the Duration column or the end "
+                     "date too; if the times lost AM/PM, export them with AM/PM or as 24-hour times.")
     if share(r"fields but the header has"):
         hints.append("Some records have a different number of fields than the header: check the delimiter "
                      "(format.delimiter) and the quoting of the export.")
