@@ -492,6 +492,8 @@ def _physical_lines(path: Path, ncols: int, wanted: dict[tuple, list] | None = N
     (field tuple → list to fill), the lines of well-shaped records with those exact fields are
     appended to their list instead of keeping every line. None if the file cannot be re-read.
     """
+    if isinstance(path, TableSource):
+        return None  # held in memory: its rows carry their source file and line
     good, bad = [], []
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -516,6 +518,19 @@ def _physical_lines(path: Path, ncols: int, wanted: dict[tuple, list] | None = N
 
 
 # --------------------------------------------------------------------------- the import
+@dataclass(frozen=True)
+class TableSource:
+    """A canonical file that a converter holds in memory: ``name`` (as the file would be
+    called) and an Arrow table of text columns named as the file's header. It is staged
+    exactly as that CSV file would be, without writing and re-reading it."""
+    name: str
+    table: object          # pyarrow.Table
+    origin: str = ""       # where it came from, for the import log
+
+    def __str__(self) -> str:
+        return self.origin or self.name
+
+
 def find_files(source: Path) -> dict[str, Path]:
     if not source.exists():
         raise ImportError_(f"{source}: no such folder.")
@@ -535,7 +550,8 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
                   id_prefix: str | None = None, scope: str = "team", add_only: bool = False,
                   timezone: str | None = None, scope_staff=None, scope_customers=None,
                   expect_removals: str | None = None, extra_rejects: list[Reject] | None = None,
-                  notes: dict | None = None, notices: list[str] | None = None, con=None) -> ImportResult:
+                  notes: dict | None = None, notices: list[str] | None = None, spare=None,
+                  con=None) -> ImportResult:
     """Import the canonical export in folder ``source`` (or a single canonical CSV file).
 
     ``period`` = (first day, last day): entries and appointments of the files present dated
@@ -553,6 +569,10 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
     ``add_only`` removes nothing. ``id_prefix`` limits removal to ids of one source (a
     tracker's), so two sources never remove each other's rows.
 
+    ``spare``: (staff, customer id, written day) of rows a converter could not read, each
+    part None where unreadable: a stored entry that matches one of them (a None matches
+    anything) may be that row's earlier version, so it is kept, not removed.
+
     ``expect_removals`` (a preview's ``removal_key``): the import removes exactly the rows
     that preview showed, or it stops (nothing saved) saying the data changed since.
     ``extra_rejects`` (a converter's) are stored and counted with this import; ``notes``
@@ -562,9 +582,13 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
     from billing.policy import load_policy
 
     policy = policy or load_policy()
-    source = Path(source)
-    files = find_files(source)
-    headers = {t: _read_header(p) for t, p in files.items()}
+    if isinstance(source, dict):  # {table: TableSource}, a converter's tables in memory
+        files = dict(source)
+        headers = {t: list(f.table.column_names) for t, f in files.items()}
+    else:
+        source = Path(source)
+        files = find_files(source)
+        headers = {t: _read_header(p) for t, p in files.items()}
     for table, header in headers.items():
         missing = [c for c in SPECS[table].required if c not in header]
         if missing:
@@ -583,7 +607,8 @@ def import_export(db_path, source, *, period: tuple[date, date] | None = None, p
 
     options = dict(id_prefix=id_prefix, scope=scope, add_only=add_only, zone=zone,
                    scope_staff=scope_staff, scope_customers=scope_customers, expect_removals=expect_removals,
-                   extra_rejects=extra_rejects or [], notes=notes, notices=list(notices or []))
+                   extra_rejects=extra_rejects or [], notes=notes, notices=list(notices or []),
+                   spare=list(spare or []))
     if con is not None:
         return _run_import(con, files, headers, period, policy, dry_run, label or str(source), now, **options)
     with open_db(db_path) as con:
@@ -620,7 +645,8 @@ def _new_customers(con, files) -> list[str]:
 
 
 def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_prefix, scope, add_only,
-                zone, scope_staff, scope_customers, expect_removals, extra_rejects, notes, notices) -> ImportResult:
+                zone, scope_staff, scope_customers, expect_removals, extra_rejects, notes, notices,
+                spare) -> ImportResult:
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -640,7 +666,7 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
             result.scope = decide_scope(scope, staff if scope_staff is None else scope_staff,
                                         customers if scope_customers is None else scope_customers, add_only)
             result.period_zone = zone
-            removal = (period, period_bounds(period, zone), result.scope)
+            removal = (period, period_bounds(period, zone), result.scope, spare)
         result.new_customers = _new_customers(con, files)
         _fault_point("staged")
         gone: list[str] = []
@@ -670,9 +696,12 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
         con.execute("ROLLBACK")
         raise
     finally:
-        for table in files:
+        for table, path in files.items():
             con.execute(f"DROP TABLE IF EXISTS temp.raw_{table}")
             con.execute(f"DROP TABLE IF EXISTS temp.stage_{table}")
+            if isinstance(path, TableSource):
+                con.complete()
+                con.unregister(f"memory_{table}")
     return result
 
 
@@ -682,6 +711,11 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     columns = "{" + ", ".join(f"'{a}': 'VARCHAR'" for a in aliases) + "}"
     read = (f"read_csv(?, columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
             "auto_detect = false, strict_mode = true, store_rejects = true, encoding = 'utf-8')")
+    in_memory = isinstance(path, TableSource)
+    if in_memory:
+        con.complete()  # register() refuses to run past a half-read result
+        con.register(f"memory_{table}", path.table.rename_columns(aliases))
+        read = f"(SELECT * FROM memory_{table} WHERE ? IS NOT NULL)"  # the same one parameter as read_csv
 
     name_of = dict(zip(aliases, header))
     known = set(spec.required) | set(spec.optional)
@@ -708,6 +742,9 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
 
     def shape_errors_of(run) -> list[tuple]:
         """Run a statement that reads the file; returns the records of the wrong shape."""
+        if in_memory:  # a table has no records of the wrong shape
+            run()
+            return []
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         try:
@@ -892,7 +929,7 @@ def _merge(con, table: str, filename: str, import_id: int, removal, policy, resu
     con.execute(f"DROP TABLE cmp_{table}")
     if removal is None or table not in ("time_entries", "appointments") or removal[2].add_only:
         return []
-    (first, last), (lo, hi), scope = removal
+    (first, last), (lo, hi), scope, spare = removal
     ts = "started_at" if table == "time_entries" else "scheduled_start"
     minutes = "minutes_us" if table == "time_entries" else "scheduled_us"
     instant = f"l.{ts} - to_seconds(l.{ts}_offset)"
@@ -908,13 +945,31 @@ def _merge(con, table: str, filename: str, import_id: int, removal, policy, resu
     if id_prefix is not None:
         where.append("starts_with(l.{idc}, $prefix)".format(idc=idc))
         params["prefix"] = id_prefix
+    if spare and table == "time_entries":
+        # Rows the converter could not read may be new versions of stored entries: an entry
+        # of the same staff, customer and written day (each as far as it could be read) stays.
+        con.execute("CREATE OR REPLACE TEMP TABLE spare_keys (staff VARCHAR, customer_id VARCHAR, day DATE)")
+        con.executemany("INSERT INTO spare_keys VALUES (?, ?, ?)", [list(k) for k in spare])
+        kept_by_spare = f"""EXISTS (SELECT 1 FROM spare_keys s WHERE (s.staff IS NULL OR s.staff = l.staff)
+                         AND (s.customer_id IS NULL OR s.customer_id = l.customer_id)
+                         AND (s.day IS NULL OR s.day = CAST(l.{ts} AS DATE)))"""
     for column, allowed in (("staff", scope.staff), ("customer_id", scope.customers)):
         if allowed is not None:
             where.append(f"list_contains(${column}, l.{column})" if allowed else "false")
             if allowed:
                 params[column] = list(allowed)
+    spared = spare and table == "time_entries"
+    condition = " AND ".join(f"({w})" for w in where)
     con.execute(f"CREATE OR REPLACE TEMP TABLE gone_{table} AS SELECT l.{idc} FROM {table} l "
-                f"WHERE " + " AND ".join(f"({w})" for w in where), params)
+                f"WHERE {condition}" + (f" AND NOT {kept_by_spare}" if spared else ""), params)
+    if spared:
+        kept = con.execute(f"SELECT count(*) FROM {table} l WHERE {condition} AND {kept_by_spare}",
+                           params).fetchone()[0]
+        if kept:
+            result.notices.append(
+                f"{kept} stored entr{'ies are' if kept > 1 else 'y is'} kept although the file no longer has "
+                f"{'them' if kept > 1 else 'it'}: a rejected row of the same staff member, customer and day may be "
+                f"{'their' if kept > 1 else 'its'} new version. Correct the rejected rows and import again.")
     counts.removed = con.execute(f"SELECT count(*) FROM gone_{table}").fetchone()[0]
     gone: list[str] = []
     if counts.removed:

@@ -424,3 +424,32 @@ def test_cli_a_tracker_file_with_no_good_row_says_why_records_it_and_exits_1(two
         "bad.csv, line 3, column 'Billable': 'Perhaps' is neither a yes (yes, y, true, 1…) nor a no value",
         "bad.csv, line 4, column 'Billable': 'Perhaps' is neither a yes (yes, y, true, 1…) nor a no value"]
     assert rows(db, "SELECT notes FROM time_entries ORDER BY 1") == [("mon",), ("tue",)]
+
+
+def test_a_rejected_row_keeps_the_stored_entry_it_may_be_the_new_version_of(tmp_path):
+    """Nothing the user did not ask to remove is removed: Ann's 2024-03-04 entry was edited in
+    the tracker and its new row is unreadable (Billable 'Maybe'); the old version stays, Bob's
+    deleted entry goes, and the summary says why the first one was kept."""
+    from billing.trackers import import_tracker_file
+    from billing.policy import Policy
+    from billing.store import open_db
+
+    header = "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags\n"
+    first = tmp_path / "week.csv"
+    first.write_text(header
+                     + "Ann Lee,a@x,Acme,Support,,Fix,Yes,2024-03-04,09:00:00,2024-03-04,09:30:00,00:30:00,\n"
+                     + "Bob Roe,b@x,Acme,Support,,Call,Yes,2024-03-05,10:00:00,2024-03-05,10:45:00,00:45:00,\n",
+                     encoding="utf-8")
+    db = tmp_path / "h.duckdb"
+    import_tracker_file(db, first, "toggl", policy=Policy())
+    again = tmp_path / "week2.csv"
+    again.write_text(header
+                     + "Ann Lee,a@x,Acme,Support,,Fix,Maybe,2024-03-04,09:00:00,2024-03-04,09:40:00,00:40:00,\n"
+                     + "Cy Doe,c@x,Acme,Support,,New,Yes,2024-03-05,11:00:00,2024-03-05,11:15:00,00:15:00,\n",
+                     encoding="utf-8")
+    done = import_tracker_file(db, again, "toggl", policy=Policy(), scope="team")
+    with open_db(db, read_only=True) as con:
+        left = sorted(con.execute("SELECT staff, minutes_us // 60000000 FROM time_entries").fetchall())
+    assert left == [("Ann Lee", 30), ("Cy Doe", 15)]  # Bob's deleted 45 min are gone
+    assert done.result.removed == 1
+    assert any("1 stored entry is kept" in n for n in done.result.notices), done.result.notices

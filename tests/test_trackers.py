@@ -75,7 +75,7 @@ CASES = {
              "Across the clock change"),
         ],
         reject=(6, "Start time", "'25:00 PM' is not a 12-hour time"),
-        period=(date(2024, 3, 13), date(2024, 4, 4)), unmapped=["Initech"]),
+        period=(date(2024, 3, 13), date(2024, 4, 5)), unmapped=["Initech"]),
     # Clockify with Task, MM/DD/YYYY decided by 03/15, 12-hour times with seconds, a client
     # with a comma, a session project, and America/New_York across its DST change.
     "clockify_task.csv": dict(
@@ -118,7 +118,8 @@ CASES = {
              "Quick answer"),
         ],
         reject=(5, "Hours", "more than a day (1440)"),
-        period=(date(2024, 3, 4), date(2024, 3, 5)), unmapped=[]),
+        # The file covers the day of its rejected row too (its date could be read).
+        period=(date(2024, 3, 4), date(2024, 3, 6)), unmapped=[]),
     # Harvest, fewer and reordered columns, full quoting, Hours as h:mm, no last name.
     "harvest_minimal.csv": dict(
         preset="harvest", timezone=None,
@@ -129,7 +130,7 @@ CASES = {
              "no last name"),
         ],
         reject=(4, "Hours", "'abc' is not a duration"),
-        period=(date(2024, 3, 7), date(2024, 3, 7)), unmapped=[]),
+        period=(date(2024, 3, 7), date(2024, 3, 8)), unmapped=[]),
     # Kimai: From/To times on one Date (To before From = next day), h:mm durations, a
     # session tag and a customer-requested tag, a running timer is rejected.
     "kimai.csv": dict(

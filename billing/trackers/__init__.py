@@ -174,7 +174,7 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
         mapping.customers.update(customer_map)
     with tempfile.TemporaryDirectory(prefix="hourbank-tracker-") as tmp:
         # Converted before the database is opened: a file that cannot be read touches nothing.
-        conversion = convert(path, mapping, timezone, tmp, date_order=date_order)
+        conversion = convert(path, mapping, timezone, tmp, date_order=date_order, write=False)
         if conversion.needs_date_order:
             examples = ", ".join(conversion.ambiguous_dates)
             raise TrackerError(
@@ -193,18 +193,19 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
 def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Conversion, tmp: str, *,
                       timezone, date_order, policy, period, scope, add_only, expect_removals, dry_run,
                       cli) -> TrackerImport:
-    from billing.load import Reject, import_export
+    from billing.load import Reject, TableSource, import_export
 
     matched, ambiguous = match_clients(conversion.unmapped_clients, *known_customers(con))
     if matched:  # convert again with them, so ids and sessions use the right customer
         mapping = mapping.copy()
         mapping.customers.update(matched)
-        conversion = convert(path, mapping, timezone, tmp, date_order=date_order)
+        conversion = convert(path, mapping, timezone, tmp, date_order=date_order, write=False)
     rejects = [Reject(file=f, line=line, column=col, reason=reason, record=raw)
                for f, line, col, reason, raw in conversion.rejects]
     done = TrackerImport(conversion=conversion, rejects=rejects, matched_customers=matched,
                          ambiguous_clients=ambiguous)
-    notices = [f"client '{client}' is customer {cid} (the same name)." for client, cid in matched.items()]
+    notices = list(conversion.notes)
+    notices += [f"client '{client}' is customer {cid} (the same name)." for client, cid in matched.items()]
     notices += [f"client '{client}' was not matched by name: customers {' and '.join(ids)} all have that "
                 f"name; it becomes customer '{client}' unless the customer map says which."
                 for client, ids in ambiguous.items()]
@@ -220,11 +221,14 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
             first, last = conversion.period
             notices.append(f"the period {used[0]}..{used[1]} given is used, not the file's own first to last "
                            f"day ({first}..{last}).")
+    # The converted tables go to the engine as they are, as if they were the export's files.
+    source = {table: TableSource(f"{table}.csv", data, origin=f"{path.name} ({mapping.name})")
+              for table, data in conversion.tables.items()}
     done.result = import_export(
-        db_path, tmp, period=used, policy=policy, dry_run=dry_run, label=f"{mapping.name}: {path.name}",
+        db_path, source, period=used, policy=policy, dry_run=dry_run, label=f"{mapping.name}: {path.name}",
         id_prefix=f"{mapping.name}-", scope=scope, add_only=add_only, timezone=zone,
         scope_staff=staff, scope_customers=customers, expect_removals=expect_removals,
-        extra_rejects=rejects, notices=notices, con=con,
+        extra_rejects=rejects, notices=notices, spare=conversion.reject_keys, con=con,
         notes={"unmapped_clients": [c for c in conversion.unmapped_clients if c not in matched],
                "matched_customers": matched, "ambiguous_clients": ambiguous,
                "tracker": mapping.name, "file": path.name,

@@ -92,6 +92,12 @@ class Conversion:
     notes: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     skipped_totals: int = 0
+    # Per reject, what could be read of it: (staff, customer id, written day), None where not;
+    # an import keeps stored entries that match, as they may be the row's earlier version.
+    reject_keys: list[tuple[str | None, str | None, date | None]] = field(default_factory=list)
+    # The canonical tables (time_entries, appointments) as Arrow tables of text, FORMATS.md's
+    # columns plus project, tags and the source file and line.
+    tables: dict = field(default_factory=dict)
 
 
 # --- columns: which cells feed which field ------------------------------------------------
@@ -675,7 +681,7 @@ def _totals_rows(ctx: _Context, tail: int = 20) -> np.ndarray:
 # --- the conversion ---------------------------------------------------------------------------
 
 def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: str | Path,
-            date_order: str | None = None) -> Conversion:
+            date_order: str | None = None, *, write: bool = True) -> Conversion:
     """Convert one tracker file into ``out_dir`` (time_entries.csv, maybe appointments.csv).
 
     ``timezone`` is the zone of the file's wall times (None: the mapping's, else written
@@ -683,7 +689,9 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     decides the instant (R1). ``date_order`` (ymd/dmy/mdy) overrides the mapping's; when the
     order is needed but cannot be decided, nothing is written and ``needs_date_order`` is
     set so the caller can ask. Where a row gives a duration, that is what was worked; its
-    start and end only date it. Raises TrackerError for a file that cannot be read at all.
+    start and end only date it. The canonical tables are also returned as Arrow tables
+    (``Conversion.tables``); ``write=False`` writes no files. Raises TrackerError for a file
+    that cannot be read at all.
     """
     path = Path(path)
     out_dir = Path(out_dir)
@@ -881,28 +889,42 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
                          f"General Support (free, R2), so nothing in this file is billable. If that is wrong, "
                          f"check the export or set meaning.billable_no in a mapping.")
 
-    # Rejects, in the order of the file.
-    rejects: list[Reject] = []
-    bad_rows = np.flatnonzero(~ok & ~totals & ~empty_rows)
-    for row in bad_rows.tolist():
-        rejects.append((source_file, int(table.lines[row]), errors.column[row], errors.reason[row], table.raw(row)))
+    # Rejects, in the order of the file, each with what could be read of it.
+    rejected: list[tuple[Reject, tuple]] = []
+    bad_rows = np.flatnonzero(~ok & ~totals & ~empty_rows).tolist()
+    if bad_rows:
+        pick = pa.array(bad_rows, pa.int64())
+        who = staff.take(pick).to_pylist()
+        whose = client.take(pick).to_pylist()
+    for k, row in enumerate(bad_rows):
+        key = (who[k] or None,
+               (mapping.customer_for(whose[k]) or re.sub(r"\s+", " ", whose[k]).strip()) if whose[k] else None,
+               _EPOCH + timedelta(days=int(start.day[row])) if start.day[row] >= 0 else None)
+        rejected.append(((source_file, int(table.lines[row]), errors.column[row], errors.reason[row],
+                          table.raw(row)), key))
     width = len(table.header)
+    totals_lines = {r[0] for r in ragged_totals}
     for line, count, raw in table.ragged:
-        if any(line == r[0] for r in ragged_totals):
-            continue
-        rejects.append((source_file, line, None, f"has {count} fields but the header has {width}", raw))
-    rejects.sort(key=lambda r: r[1])
+        if line not in totals_lines:
+            rejected.append(((source_file, line, None, f"has {count} fields but the header has {width}", raw),
+                             (None, None, None)))
+    rejected.sort(key=lambda r: r[0][1])
+    rejects = [r for r, _ in rejected]
 
     rows = np.flatnonzero(ok)
     entries = _entries(ctx, rows, staff, client, project, task, tags_text, start, us, tier, activity, session,
                        requested, billable, zone_start, source_file)
     appointments = _appointments(entries, mapping.name, source_file)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _write_csv(out_dir / "time_entries.csv", pa.table({c: entries[c] for c in ENTRY_COLUMNS}))
+    tables = {"time_entries": pa.table({c: entries[c] for c in ENTRY_COLUMNS})}
     if appointments is not None:
-        _write_csv(out_dir / "appointments.csv", appointments)
-    elif (out_dir / "appointments.csv").exists():
-        (out_dir / "appointments.csv").unlink()  # left by an earlier conversion into this folder
+        tables["appointments"] = appointments
+    if write:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_csv(out_dir / "time_entries.csv", tables["time_entries"])
+        if appointments is not None:
+            _write_csv(out_dir / "appointments.csv", appointments)
+        elif (out_dir / "appointments.csv").exists():
+            (out_dir / "appointments.csv").unlink()  # left by an earlier conversion into this folder
 
     client_codes, client_values = _codes(entries["customer_name"])
     unmapped = sorted({re.sub(r"\s+", " ", c).strip() for c in client_values if mapping.customer_for(c) is None},
@@ -913,16 +935,18 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         "customer_id": entries["customer_id"], "minutes": entries["minutes"], "tier": entries["tier"],
         "activity": entries["activity"], "appointment_id": entries["appointment_id"],
         "customer_requested": pa.array(entries["_requested"], pa.bool_()), "notes": entries["notes"]}).to_pandas()
-    days = entries["_day"]
-    period = ((_EPOCH + timedelta(days=int(days.min())), _EPOCH + timedelta(days=int(days.max())))
-              if len(days) else None)
+    # The file covers the written days of all its rows, the rejected ones with a readable date too.
+    days = [_EPOCH + timedelta(days=int(d)) for d in (entries["_day"].min(), entries["_day"].max())] \
+        if len(entries["_day"]) else []
+    days += [k[2] for _, k in rejected if k[2] is not None]
+    period = (min(days), max(days)) if days and len(rows) else None
     conversion = Conversion(
         out_dir=out_dir, period=period, rejects=rejects, unmapped_clients=unmapped, preview=preview,
         tracker=mapping.name, source_file=source_file, date_order=order, timezone=zone_name,
         entries=len(rows), appointments=0 if appointments is None else appointments.num_rows,
         staff=sorted(set(_codes(entries["staff"])[1]), key=str.casefold),
         customers=sorted(set(_codes(entries["customer_id"])[1]), key=str.casefold),
-        notes=notes, skipped_totals=skipped_totals)
+        notes=notes, skipped_totals=skipped_totals, reject_keys=[k for _, k in rejected], tables=tables)
     conversion.hints = hints_for(conversion, mapping, table)
     return conversion
 
@@ -1035,7 +1059,9 @@ def _entries(ctx: _Context, rows: np.ndarray, staff, client, project, task, tags
 
 
 def _appointments(entries: dict, tracker: str, source_file: str) -> pa.Table | None:
-    """R4: session entries get one completed appointment per customer and (written) day.
+    """R4: session entries get one completed appointment per customer, (written) day and
+    staff member, so that per-person exports of the same session add up instead of
+    replacing each other's appointment.
 
     Only one_on_one entries are tied to it (general work is never billable, R2, so it
     stays plain non-billable usage). The booked length is what was logged, so that
@@ -1050,17 +1076,16 @@ def _appointments(entries: dict, tracker: str, source_file: str) -> pa.Table | N
         "us": entries["_us"][members],
         "staff": entries["staff"].take(pa.array(members)).to_numpy(zero_copy_only=False),
         "started_at": entries["started_at"].take(pa.array(members)).to_numpy(zero_copy_only=False)})
-    frame = frame.sort_values(["customer_id", "day", "sort", "line"], kind="stable")
     appointment_of_row = np.full(len(entries["_day"]), "", dtype=object)
     out = []
-    for (customer_id, day), group in frame.groupby(["customer_id", "day"], sort=True):
+    frame = frame.sort_values(["customer_id", "day", "staff", "sort", "line"], kind="stable")
+    for (customer_id, day, staff), group in frame.groupby(["customer_id", "day", "staff"], sort=True):
         when = (_EPOCH + timedelta(days=int(day))).isoformat()
-        appointment_id = f"{tracker}-session-{_digest(customer_id + chr(31) + when, 12)}"
+        appointment_id = f"{tracker}-session-{_digest(chr(31).join((customer_id, when, staff)), 12)}"
         appointment_of_row[group["row"].to_numpy()] = appointment_id
         first = group.iloc[0]
-        staff = set(group["staff"])
         out.append({"appointment_id": appointment_id, "customer_id": customer_id,
-                    "staff": staff.pop() if len(staff) == 1 else "", "scheduled_start": first["started_at"],
+                    "staff": staff, "scheduled_start": first["started_at"],
                     "scheduled_minutes": minutes_text(int(group["us"].sum())), "status": "completed",
                     "cancelled_at": "", "cancelled_by": "", "_source_file": source_file,
                     "_source_line": str(int(first["line"]))})
