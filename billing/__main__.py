@@ -122,7 +122,12 @@ def cmd_import(args) -> int:
     from billing.policy import load_policy
 
     policy = load_policy(args.policy)
-    tracker = bool(args.preset)
+    source = Path(args.source)
+    # A single file that is not one of the canonical export's files is a tracker's export
+    # (CSV or spreadsheet): recognised from its header row unless --from says which.
+    from billing.load import SPECS
+    tracker = bool(args.preset) or (source.is_file() and source.name not in {s.filename for s in SPECS.values()})
+    preset = args.preset or "auto"
     if args.scope and not tracker and not args.period:
         raise HourbankError("--scope limits what a period import removes: give --period FROM..TO too "
                             "(an export folder without it removes nothing).")
@@ -133,12 +138,12 @@ def cmd_import(args) -> int:
         if tracker:
             from billing.trackers import import_tracker_file
 
-            done = import_tracker_file(args.db, Path(args.source), args.preset, timezone=args.timezone,
+            done = import_tracker_file(args.db, source, preset, timezone=args.timezone,
                                        dry_run=dry_run, policy=policy, date_order=args.date_order,
                                        period=args.period, scope=scope, add_only=args.add_only,
                                        expect_removals=expect)
             return done.result, done
-        return import_export(args.db, Path(args.source), period=args.period, policy=policy, dry_run=dry_run,
+        return import_export(args.db, source, period=args.period, policy=policy, dry_run=dry_run,
                              scope=scope, add_only=args.add_only, timezone=args.timezone,
                              expect_removals=expect), None
 

@@ -22,6 +22,8 @@ from billing.load import SPECS, ImportResult, import_export
 from billing.policy import Policy
 
 CANONICAL = {spec.filename for spec in SPECS.values()}
+# A tracker's export: CSV, or a spreadsheet (billing.trackers.reader reads XLSX, XLS and ODS).
+TRACKER_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024          # matches server.maxUploadSize
 MAX_ZIP_MEMBERS = 20
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024       # all members of one zip, unpacked
@@ -75,14 +77,15 @@ def stage_uploads(uploads: list[tuple[str, bytes]], folder: Path) -> Staged:
                               f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB upload limit.")
         if base.lower().endswith(".zip"):
             files.update(_unzip(base, data, folder))
-        elif base.lower().endswith(".csv"):
+        elif base.lower().endswith(TRACKER_SUFFIXES):
             if base in files:
                 raise UploadError(f"{base}: uploaded twice; upload each file once.")
             path = folder / base
             path.write_bytes(data)
             files[base] = path
         else:
-            raise UploadError(f"{base}: only .csv files or one .zip of them can be imported.")
+            raise UploadError(f"{base}: only CSV files, one .zip of them, or a tracker's export (CSV, XLSX, XLS, "
+                              f"ODS) can be imported.")
     if not files:
         raise UploadError("no file was uploaded.")
     canonical = sorted(n for n in files if n in CANONICAL)

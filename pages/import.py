@@ -104,8 +104,10 @@ def show_result(result, title: str) -> None:
 
 st.subheader("Upload")
 uploads = st.file_uploader("The export's CSV files (time_entries.csv, appointments.csv, purchases.csv, "
-                           "customers.csv), one zip of them, or a tracker's CSV export",
-                           type=["csv", "zip"], accept_multiple_files=True, key="uploads")
+                           "customers.csv), one zip of them, or a tracker's export (CSV or XLSX: Toggl, Clockify, "
+                           "Harvest, Kimai, solidtime, Redmine, Jira, Tempo)",
+                           type=["csv", "zip", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"], accept_multiple_files=True,
+                           key="uploads")
 if uploads:
     blobs = [(u.name, u.getvalue()) for u in uploads]
     signature = hashlib.sha256(b"".join(n.encode() + hashlib.sha256(d).digest() for n, d in blobs)).hexdigest()

@@ -1,0 +1,89 @@
+"""Every way in takes a tracker's spreadsheet or CSV as it was downloaded (issue 9): the
+command line without --from, the Import page's upload, and the summary's notes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from billing import importing
+from billing.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+KIMAI_HEADER = ["Datum", "Von", "Bis", "Dauer", "Benutzer", "Kunde", "Projekt", "Tätigkeit", "Beschreibung",
+                "Abrechenbar"]
+
+
+def kimai_xlsx(path: Path) -> Path:
+    """A German Kimai XLSX export: typed cells, and the totals row Kimai adds at the end."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(KIMAI_HEADER)
+    sheet.append([date(2024, 3, 4), time(9, 0), time(9, 45), timedelta(minutes=45), "ann", "Acme", "Support",
+                  "Setup", "Agent installiert", 1])
+    sheet.append([date(2024, 3, 5), time(13, 0), time(14, 30), timedelta(minutes=80), "bob", "Globex", "Support",
+                  "Research", "mit Pause", 1])
+    sheet.append([date(2024, 3, 5), time(16, 0), time(16, 20), timedelta(minutes=20), "bob", "Globex", "Intern",
+                  "Chat", "", None])
+    sheet.append([None, None, None, timedelta(minutes=145), None, None, None, None, None, None])  # totals
+    for row in range(2, 6):
+        sheet.cell(row=row, column=4).number_format = "[h]:mm"
+    book.save(path)
+    return path
+
+
+def cli(*args):
+    out = subprocess.run([sys.executable, "-m", "billing", *map(str, args)], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert "Traceback" not in out.stderr
+    return out
+
+
+def test_command_line_recognises_a_spreadsheet_without_from(tmp_path):
+    path = kimai_xlsx(tmp_path / "kimai_export.xlsx")
+    db = tmp_path / "h.duckdb"
+    out = cli("import", path, "--db", db, "--yes")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 added" in out.stdout and "0 rejected" in out.stdout
+    # Kimai's XLSX ends with a totals row: skipped and said, not a reject.
+    assert "1 totals row at the end of the file (row 5) was skipped" in out.stdout
+    with open_db(db, read_only=True) as con:
+        rows = con.execute("SELECT staff, customer_id, minutes_us // 60000000, tier FROM time_entries "
+                           "ORDER BY started_at").fetchall()
+    # The Duration is what was worked: Bob's 13:00-14:30 with 1:20 is 80 min (a 10 min break);
+    # Abrechenbar 1 is 1-on-1, empty is General Support (R2).
+    assert rows == [("ann", "Acme", 45, "one_on_one"), ("bob", "Globex", 80, "one_on_one"),
+                    ("bob", "Globex", 20, "general")]
+
+
+def test_a_file_no_preset_recognises_says_so(tmp_path):
+    path = tmp_path / "mystery.csv"
+    path.write_text("Who,When,How long\nann,2024-03-04,1h\n", encoding="utf-8")
+    out = cli("import", path, "--db", tmp_path / "h.duckdb")
+    assert out.returncode == 1
+    assert "mystery.csv: the header row matches none of the presets" in out.stderr
+
+
+def test_the_import_page_stages_a_spreadsheet_as_a_tracker_export(tmp_path):
+    path = kimai_xlsx(tmp_path / "export.xlsx")
+    staged = importing.stage_uploads([("export.xlsx", path.read_bytes())], tmp_path / "staged")
+    assert staged.tracker_file.name == "export.xlsx" and staged.tracker_preset == "kimai"
+    with pytest.raises(importing.UploadError, match="notes.pdf: only CSV files, one .zip of them, or a tracker"):
+        importing.stage_uploads([("notes.pdf", b"%PDF")], tmp_path / "other")
+
+
+def test_the_summary_carries_the_converters_notes(tmp_path):
+    path = tmp_path / "toggl.csv"
+    path.write_text(
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags\n"
+        "Ann Lee,a@x,,Website,,Fix,Yes,2024-03-04,09:00:00,2024-03-04,09:30:00,00:30:00,\n"
+        "Ann Lee,a@x,Acme,Support,,Call,Yes,2024-03-05,10:00:00,2024-03-05,10:45:00,00:45:00,\n",
+        encoding="utf-8")
+    out = cli("import", path, "--from", "toggl", "--db", tmp_path / "h.duckdb")
+    assert out.returncode == 0, out.stderr
+    assert "note: 1 row has no Client: the Project is used as the customer" in out.stdout
