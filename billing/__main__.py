@@ -192,7 +192,9 @@ def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: 
         lines.append("scope: " + result.scope.sentence())
     lines += [f"note: {n}" for n in result.notices]
     if result.new_customers:
-        lines.append(f"new customers (not in the database yet): {', '.join(result.new_customers)}")
+        shown, more = result.new_customers[:12], len(result.new_customers) - 12
+        lines.append(f"new customers (not in the database yet): {', '.join(shown)}"
+                     + (f" and {more} more" if more > 0 else ""))
     if result.removed:
         verb = "would be removed" if result.dry_run else "removed"
         shown = result.removals[:max_removals]

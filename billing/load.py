@@ -641,7 +641,7 @@ def _new_customers(con, files) -> list[str]:
     staged = " UNION ".join(f"SELECT customer_id FROM stage_{t} WHERE bad_reason IS NULL" for t in files)
     known = " UNION ".join(f"SELECT customer_id FROM {t}" for t in ID_COLUMN)
     return [r[0] for r in con.execute(
-        f"SELECT customer_id FROM ({staged}) WHERE customer_id NOT IN ({known}) ORDER BY 1").fetchall()]
+        f"SELECT DISTINCT customer_id FROM ({staged}) WHERE customer_id NOT IN ({known}) ORDER BY 1").fetchall()]
 
 
 def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_prefix, scope, add_only,
@@ -714,7 +714,11 @@ def _stage_file(con, table: str, path: Path, header: list[str], result: ImportRe
     in_memory = isinstance(path, TableSource)
     if in_memory:
         con.complete()  # register() refuses to run past a half-read result
-        con.register(f"memory_{table}", path.table.rename_columns(aliases))
+        import pyarrow as pa
+
+        # In batches, so that DuckDB scans them on every core (one batch is one thread).
+        batches = path.table.rename_columns(aliases).to_batches(max_chunksize=1 << 17)
+        con.register(f"memory_{table}", pa.Table.from_batches(batches, schema=path.table.rename_columns(aliases).schema))
         read = f"(SELECT * FROM memory_{table} WHERE ? IS NOT NULL)"  # the same one parameter as read_csv
 
     name_of = dict(zip(aliases, header))

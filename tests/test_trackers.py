@@ -437,3 +437,22 @@ def test_missing_start_and_duration_columns_are_named(tmp_path):
         "kimai.csv: line 1: the header has no column for the start ('Date' or 'Datum' or 'Fecha' …); the "
         "duration or end ('Duration' or 'Dauer' or 'Durée' … or 'To' or 'Bis' or 'À' …) (mapping 'kimai'); "
         "check the export or the mapping.")
+
+
+def test_entry_ids_are_the_sha256_of_the_rows_content_as_before(tmp_path):
+    """Ids must not change between versions (a re-import would otherwise add every entry
+    again): tracker name, staff, email, client, project, task, description, the written
+    start, whether it had a time, the µs worked, the billable flag and the tags, joined by
+    U+001F; the first 16 hex digits of their sha256."""
+    import hashlib
+
+    rows = written(run("toggl_end.csv", tmp_path, "toggl", "Europe/Berlin"))
+    first = "\x1f".join(["toggl", "Ann Lee", "ann@example.com", "Acme Inc", "Support", "Setup",
+                         "Install agent, part 1", "2024-03-04T09:00:00", "True", str(5 * 60_000_000), "True", ""])
+    assert rows[0]["entry_id"] == "toggl-" + hashlib.sha256(first.encode()).hexdigest()[:16]
+    status = "\x1f".join(["toggl", "Ann Lee", "ann@example.com", "ACME  inc", "Support", "", "Status call",
+                          "2024-03-06T14:00:00", "True", "1000000", "True", "customer requested, status call"])
+    assert rows[4]["entry_id"] == "toggl-" + hashlib.sha256(status.encode()).hexdigest()[:16]
+    harvest = written(run("harvest.csv", tmp_path / "h", "harvest", "Europe/Berlin"))
+    # A date without a time of day: midnight, "False", and no billable flag text when absent.
+    assert harvest[0]["started_at"] == "2024-03-04T00:00:00"

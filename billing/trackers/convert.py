@@ -78,7 +78,7 @@ class Conversion:
     period: tuple[date, date] | None
     rejects: list[Reject]
     unmapped_clients: list[str]
-    preview: pd.DataFrame
+    preview_table: object          # pyarrow.Table (or DataFrame) behind ``preview``
     needs_date_order: bool = False
     tracker: str = ""
     source_file: str = ""
@@ -98,6 +98,14 @@ class Conversion:
     # The canonical tables (time_entries, appointments) as Arrow tables of text, FORMATS.md's
     # columns plus project, tags and the source file and line.
     tables: dict = field(default_factory=dict)
+
+    @property
+    def preview(self) -> pd.DataFrame:
+        """One row per converted entry (PREVIEW_COLUMNS), made on first use (an import
+        that shows no preview never pays for it)."""
+        if not isinstance(self.preview_table, pd.DataFrame):
+            self.preview_table = self.preview_table.to_pandas()
+        return self.preview_table
 
 
 # --- columns: which cells feed which field ------------------------------------------------
@@ -126,15 +134,15 @@ def _distinct(*arrays: pa.Array) -> tuple[np.ndarray, list[tuple]]:
             return inverse.reshape(-1), [tuple(p[1][c] for p, c in zip(parts, row)) for row in uniq]
         key = key * max(len(values), 1) + codes
         span *= max(len(values), 1)
-    uniq, inverse = np.unique(key, return_inverse=True)
+    inverse, uniq = pd.factorize(key, sort=False)
     tuples = []
-    for k in uniq.tolist():
+    for k in np.asarray(uniq).tolist():
         row = []
         for codes, values in reversed(parts):
             k, c = divmod(k, max(len(values), 1))
             row.append(values[c] if values else "")
         tuples.append(tuple(reversed(row)))
-    return inverse.reshape(-1), tuples
+    return inverse.astype(np.int64), tuples
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +194,10 @@ class _Context:
     def primary(self, name: str) -> pa.Array:
         """The field's first column only (no fallback), trimmed."""
         kind, indices = self.cols[name]
-        return _trimmed(self.table.columns[indices[0]])
+        key = f"primary:{name}"
+        if key not in self._cells:
+            self._cells[key] = _trimmed(self.table.columns[indices[0]])
+        return self._cells[key]
 
     def cell(self, name: str) -> pa.Array:
         """The field's text per row, trimmed ("" when absent): the first non-empty of its
@@ -345,15 +356,22 @@ class _Stamp:
 _EPOCH = date(1970, 1, 1)
 
 
-def _read_each(texts: pa.Array, fn) -> tuple[np.ndarray, np.ndarray]:
-    """``fn`` over each distinct text of ``texts``: (values, reasons) per element of ``texts``."""
+def _read_each(texts: pa.Array, fn) -> tuple[np.ndarray, np.ndarray, list]:
+    """``fn`` (a number, or ValueError) over each distinct text of ``texts``:
+    (value per element as float, NaN where empty or unreadable; reason code per element,
+    -1 where readable; the reasons)."""
     codes, distinct = _codes(texts)
     values, reasons = _parsed(lambda t: fn(t) if t else None, distinct)
-    return _spread(values, codes), _spread(reasons, codes)
+    numbers = np.array([np.nan if v is None else float(v) for v in values] or [np.nan])
+    found = sorted({r for r in reasons if r is not None})
+    which = np.array([-1 if r is None else found.index(r) for r in reasons] or [-1], dtype=np.int64)
+    return numbers[codes], which[codes], found
 
 
 def _read_stamp(ctx: _Context, whole: str | None, date_field: str | None, time_field: str | None) -> _Stamp:
-    """Read a start or an end from a single cell (``whole``) or a date and a time cell."""
+    """Read a start or an end from a single cell (``whole``) or a date and a time cell.
+
+    Every distinct cell is read once; the rows get numbers (days, µs, seconds) by index."""
     n = ctx.n
     day = np.full(n, -1, dtype=np.int64)
     tod = np.full(n, -1, dtype=np.int64)
@@ -371,32 +389,32 @@ def _read_stamp(ctx: _Context, whole: str | None, date_field: str | None, time_f
     def time_of(t):
         return _tod_us(parse_time(t, ctx.fmt["clock"]))
 
+    def record(rows: np.ndarray, which: np.ndarray, found: list, name: str, override=False) -> None:
+        bad = rows & (which >= 0) & (np.equal(error, None) | override)
+        if bad.any():
+            error[bad] = np.array(found, dtype=object)[which[bad]]
+            column[bad] = name
+
     for field_name in (f for f in (whole, date_field) if f and ctx.has(f)):
         split = _split(ctx, field_name)
         take = ~has_date & (pc.not_equal(split.date, "").to_numpy(zero_copy_only=False)[split.codes]
                             if len(split.codes) else np.zeros(0, bool))
         name = ctx.column_name(field_name)
-        for texts, fn, target in ((split.date, date_of, "day"), (split.time, time_of, "tod"),
-                                  (split.offset, parse_offset, "offset")):
-            values, reasons = _read_each(texts, fn)
-            values, reasons = values[split.codes], reasons[split.codes]
-            got = take & np.not_equal(values, None)
-            if target == "day":
-                day[got] = values[got].astype(np.int64)
-            elif target == "tod":
-                tod[got] = values[got].astype(np.int64)
-            else:
-                offset[got] = values[got].astype(np.float64)
-            bad = take & np.not_equal(reasons, None) & np.equal(error, None)
-            error[bad], column[bad] = reasons[bad], name
+        for texts, fn, target in ((split.date, date_of, day), (split.time, time_of, tod),
+                                  (split.offset, parse_offset, offset)):
+            numbers, which, found = _read_each(texts, fn)
+            numbers, which = numbers[split.codes], which[split.codes]
+            got = take & ~np.isnan(numbers)
+            target[got] = numbers[got]
+            record(take, which, found, name)
         has_date |= take
     if time_field and ctx.has(time_field):
-        values, reasons = _read_each(ctx.cell(time_field), time_of)
-        given = pc.not_equal(ctx.cell(time_field), "").to_numpy(zero_copy_only=False)
-        got = given & np.not_equal(values, None)
-        tod[got] = values[got].astype(np.int64)
-        bad = given & np.not_equal(reasons, None) & (np.equal(error, None) | ~has_date)
-        error[bad], column[bad] = reasons[bad], ctx.column_name(time_field)
+        cells = ctx.cell(time_field)
+        numbers, which, found = _read_each(cells, time_of)
+        given = pc.not_equal(cells, "").to_numpy(zero_copy_only=False)
+        got = given & ~np.isnan(numbers)
+        tod[got] = numbers[got]
+        record(given, which, found, ctx.column_name(time_field), override=~has_date)
     return _Stamp(day=day, tod=tod, offset=offset, has_date=has_date, error=error, column=column)
 
 
@@ -643,9 +661,17 @@ def _empty_rows(ctx: _Context) -> np.ndarray:
     like blank lines, as the spreadsheet reader skips empty rows."""
     key = "empty-rows"
     if key not in ctx._cells:
-        empty = np.ones(ctx.n, dtype=bool)
-        for column in ctx.table.columns:
-            empty &= pc.equal(_trimmed(column), "").to_numpy(zero_copy_only=False)
+        empty = np.zeros(ctx.n, dtype=bool)
+        columns = ctx.table.columns
+        if columns:
+            # The first column rules out almost every row; the rest are looked at on the few left.
+            candidates = np.flatnonzero(pc.equal(_trimmed(columns[0]), "").to_numpy(zero_copy_only=False))
+            for column in columns[1:]:
+                if not len(candidates):
+                    break
+                cells = _trimmed(column.take(pa.array(candidates, pa.int64())))
+                candidates = candidates[pc.equal(cells, "").to_numpy(zero_copy_only=False)]
+            empty[candidates] = True
         ctx._cells[key] = empty
     return ctx._cells[key]
 
@@ -725,7 +751,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         order, ambiguous = decide_date_order(ctx, path)
         if order is None:
             return Conversion(out_dir=out_dir, period=None, rejects=[], unmapped_clients=[],
-                              preview=pd.DataFrame(columns=PREVIEW_COLUMNS), needs_date_order=True,
+                              preview_table=pd.DataFrame(columns=PREVIEW_COLUMNS), needs_date_order=True,
                               tracker=mapping.name, source_file=source_file, timezone=zone_name,
                               ambiguous_dates=ambiguous)
     ctx.order = order
@@ -841,7 +867,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     tier_inverse, tier_tuples = _distinct(client, project, tags_text, billable_text)
     decided = [decide_tier(mapping, c, p, _tags(t, separator), None if b == "" else b == "True")
                for c, p, t, b in tier_tuples]
-    tier = np.array([d[0] or "" for d in decided] or [""], dtype=object)[tier_inverse] if n else np.zeros(0, object)
+    tier = np.array([d[0] or "" for d in decided] or [""], dtype="U10")[tier_inverse] if n else np.zeros(0, "U10")
     how = np.array([d[2] for d in decided] or [""], dtype=object)[tier_inverse] if n else np.zeros(0, object)
     undecided = np.equal(tier, "")
     if undecided.any() and not ctx.has("billable"):
@@ -875,9 +901,9 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         requested |= np.equal(requested_flag, True)
     activity_sources = [s for s in meaning["activity_from"] if s != "tags"]
     activity_cells = [ctx.cell(s) for s in activity_sources]
-    activity = _per_distinct(
-        lambda t, *cells: decide_activity(mapping, dict(zip(activity_sources, cells)), _tags(t, separator)),
-        tags_text, *activity_cells) if n else np.array([], object)
+    activity_inverse, activity_tuples = _distinct(tags_text, *activity_cells)
+    activity = _texts_of([decide_activity(mapping, dict(zip(activity_sources, cells)), _tags(t, separator))
+                          for t, *cells in activity_tuples], activity_inverse)
 
     ok = errors.ok
     if billable is not None and ok.any() and ctx.has("billable"):
@@ -934,14 +960,14 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         "started_at": entries["started_at"], "staff": entries["staff"], "client": entries["customer_name"],
         "customer_id": entries["customer_id"], "minutes": entries["minutes"], "tier": entries["tier"],
         "activity": entries["activity"], "appointment_id": entries["appointment_id"],
-        "customer_requested": pa.array(entries["_requested"], pa.bool_()), "notes": entries["notes"]}).to_pandas()
+        "customer_requested": pa.array(entries["_requested"], pa.bool_()), "notes": entries["notes"]})
     # The file covers the written days of all its rows, the rejected ones with a readable date too.
     days = [_EPOCH + timedelta(days=int(d)) for d in (entries["_day"].min(), entries["_day"].max())] \
         if len(entries["_day"]) else []
     days += [k[2] for _, k in rejected if k[2] is not None]
     period = (min(days), max(days)) if days and len(rows) else None
     conversion = Conversion(
-        out_dir=out_dir, period=period, rejects=rejects, unmapped_clients=unmapped, preview=preview,
+        out_dir=out_dir, period=period, rejects=rejects, unmapped_clients=unmapped, preview_table=preview,
         tracker=mapping.name, source_file=source_file, date_order=order, timezone=zone_name,
         entries=len(rows), appointments=0 if appointments is None else appointments.num_rows,
         staff=sorted(set(_codes(entries["staff"])[1]), key=str.casefold),
@@ -975,27 +1001,48 @@ def _bool_texts(mask: np.ndarray, yes: str, no: str) -> pa.Array:
     return pc.if_else(pa.array(mask, pa.bool_()), yes, no)
 
 
-def _entry_ids(parts: list[pa.Array], tracker: str) -> pa.Array:
-    """A stable id from each row's content: the first 16 hex digits of the sha256 of its
-    ``parts`` joined by U+001F (as hashlib gives it); identical rows get an occurrence counter
-    in the order of the file (``-2``, ``-3``). Computed by DuckDB, in parallel."""
+def _stamped_ids(columns: dict, tracker: str) -> tuple[pa.Array, pa.Array]:
+    """(entry ids, started_at texts) of the rows in ``columns``, computed by DuckDB on every core.
+
+    ``columns``: day (days since 1970), tod (µs since midnight, -1 without a time), off
+    (the offset text written after the wall time, "" for none), us (µs worked), and the texts staff,
+    email, client, project, task, notes, billable, tags. The id is the first 16 hex digits
+    of the sha256 of the row's content joined by U+001F (tracker, staff, email, client,
+    project, task, notes, the written start, whether it had a time, µs, billable, tags), as
+    every version has made it; identical rows get an occurrence counter in the order of the
+    file (``-2``, ``-3``).
+    """
     import duckdb
 
-    names = [f"p{i}" for i in range(len(parts))]
-    columns = dict(zip(names, parts))
-    columns["i"] = pa.array(np.arange(len(parts[0])), pa.int64())
+    whole = pa.table(columns)
     con = duckdb.connect()
     try:
-        con.register("identity", pa.table(columns))
-        digest = f"left(sha256(concat_ws(chr(31), {', '.join(names)})), 16)"
+        # In batches, so that DuckDB works on every core (one batch is one thread).
+        con.register("entries", pa.Table.from_batches(whole.to_batches(max_chunksize=1 << 17), schema=whole.schema))
         found = con.sql(
-            f"SELECT i, $p || h || CASE WHEN n > 1 THEN '-' || n ELSE '' END AS id FROM "
-            f"(SELECT i, h, row_number() OVER (PARTITION BY h ORDER BY i) AS n FROM "
-            f"(SELECT i, {digest} AS h FROM identity))", params={"p": f"{tracker}-"}).to_arrow_table()
+            """SELECT h, hash(h) AS k, wall || off AS started_at FROM (
+                 SELECT $p || left(sha256(concat_ws(chr(31), $name, staff, email, client, project, task, notes, wall,
+                          CASE WHEN tod >= 0 THEN 'True' ELSE 'False' END, CAST(us AS VARCHAR), billable, tags)), 16) AS h,
+                        wall, off
+                 FROM (SELECT *, strftime(make_timestamp(CAST(day AS BIGINT) * 86400000000 + greatest(tod, 0)),
+                                          '%Y-%m-%dT%H:%M:%S')
+                                 || CASE WHEN tod > 0 AND tod % 1000000 <> 0
+                                         THEN '.' || lpad(CAST(tod % 1000000 AS VARCHAR), 6, '0') ELSE '' END AS wall
+                       FROM entries))""",
+            params={"p": f"{tracker}-", "name": tracker}).to_arrow_table()
     finally:
         con.close()
-    order = np.argsort(found.column("i").to_numpy(), kind="stable")
-    return found.column("id").take(pa.array(order, pa.int64())).combine_chunks()
+    digests = found.column("h")
+    started_at = found.column("started_at").combine_chunks()
+    keys = np.sort(found.column("k").to_numpy())
+    if not (keys[1:] == keys[:-1]).any():
+        return digests.combine_chunks(), started_at  # no two rows alike (the usual case)
+    series = digests.to_pandas()
+    repeated = series.duplicated(keep=False).to_numpy()
+    ids = series.to_numpy(dtype=object)
+    nth = series[repeated].groupby(series[repeated], sort=False).cumcount().to_numpy() + 1
+    ids[np.flatnonzero(repeated)] = [i if n == 1 else f"{i}-{n}" for i, n in zip(ids[repeated], nth)]
+    return pa.array(ids, pa.string()), started_at
 
 
 def _entries(ctx: _Context, rows: np.ndarray, staff, client, project, task, tags_text, start: _Stamp, us, tier,
@@ -1010,26 +1057,16 @@ def _entries(ctx: _Context, rows: np.ndarray, staff, client, project, task, tags
 
     mapping = ctx.mapping
     day, tod, own = start.day[rows], start.tod[rows], start.offset[rows]
-    has_time = tod >= 0
-    days_u, days_i = _factorize(day)
-    tods_u, tods_i = _factorize(np.maximum(tod, 0))
-    wall_iso = pc.binary_join_element_wise(
-        _texts_of([(_EPOCH + timedelta(days=int(d))).isoformat() for d in days_u], days_i),
-        _texts_of([(datetime.min + timedelta(microseconds=int(t))).time().isoformat() for t in tods_u], tods_i),
-        "T")
     # The offset written after the wall time: the cell's own, else the zone's (fold 0, R1);
     # a date without a time keeps no offset, so its written day is its business day.
     offset_seconds = np.where(np.isnan(own), zone_offset[rows], np.nan_to_num(own)).astype(np.int64)
-    show_offset = has_time & (~np.isnan(own) | (ctx.zone is not None))
+    show_offset = (tod >= 0) & (~np.isnan(own) | (ctx.zone is not None))
     offs_u, offs_i = _factorize(offset_seconds)
     offset_text = pc.if_else(pa.array(show_offset, pa.bool_()),
                              _texts_of([_offset_text(o) for o in offs_u], offs_i), "")
-    started_at = pc.binary_join_element_wise(wall_iso, offset_text, "")
-
     us_rows = us[rows]
     us_u, us_i = _factorize(us_rows)
     minutes = _texts_of([minutes_text(int(v)) for v in us_u], us_i)
-    us_text = _texts_of([str(int(v)) for v in us_u], us_i)
 
     staff_r, client_r = take(staff), take(client)
     project_r, task_r, tags_r = take(project), take(task), take(tags_text)
@@ -1039,13 +1076,18 @@ def _entries(ctx: _Context, rows: np.ndarray, staff, client, project, task, tags
                   else pa.repeat(pa.scalar("", pa.string()), count))
     client_i, client_u = _codes(client_r)
     customer = _texts_of([mapping.customer_for(c) or re.sub(r"\s+", " ", c).strip() for c in client_u], client_i)
-    identity = [pa.repeat(pa.scalar(mapping.name, pa.string()), count), staff_r, email_r, client_r, project_r,
-                task_r, notes_r, wall_iso, _bool_texts(has_time, "True", "False"), us_text, billable_r, tags_r]
-    entry_id = _entry_ids(identity, mapping.name) if count else pa.array([], pa.string())
+    if count:
+        entry_id, started_at = _stamped_ids(
+            {"day": pa.array(day, pa.int64()), "tod": pa.array(tod, pa.int64()), "off": offset_text,
+             "us": pa.array(us_rows, pa.int64()), "staff": staff_r, "email": email_r, "client": client_r,
+             "project": project_r, "task": task_r, "notes": notes_r, "billable": billable_r, "tags": tags_r},
+            mapping.name)
+    else:
+        entry_id = started_at = pa.array([], pa.string())
     return {
         "entry_id": entry_id, "customer_id": customer, "customer_name": client_r, "staff": staff_r,
         "started_at": started_at, "minutes": minutes, "tier": pa.array(tier[rows], pa.string()),
-        "activity": pa.array(activity[rows], pa.string()),
+        "activity": activity if everyone else activity.take(take_rows),
         "appointment_id": pa.repeat(pa.scalar("", pa.string()), count),
         "customer_requested": _bool_texts(requested[rows], "true", "false"),
         "notes": notes_r, "project": project_r, "tags": tags_r,

@@ -134,12 +134,19 @@ class _SlowPath(Exception):
     """The vectorised record scan cannot explain this file; read it with Python's csv."""
 
 
+def _positions(buf: np.ndarray, byte: int, chunk: int = 1 << 22) -> np.ndarray:
+    """Where ``byte`` occurs in ``buf``, found a few MB at a time (a comparison over the
+    whole file would allocate as many bytes again)."""
+    found = [np.flatnonzero(buf[at:at + chunk] == byte) + at for at in range(0, len(buf), chunk)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def _record_spans(data: bytes, buf: np.ndarray, start: int) -> tuple[np.ndarray, ...]:
     """(starts, ends, quote positions, line break positions): the byte span of each record from ``start`` on,
     blank ones dropped. A line break ends a record when the quotes before it are even in
     number. ``ends`` exclude the line break (and a CR before it)."""
-    quotes = np.flatnonzero(buf == 34)
-    newlines = np.flatnonzero(buf == 10)
+    quotes = _positions(buf, 34)
+    newlines = _positions(buf, 10)
     enders = _outside_quotes(quotes, newlines[newlines >= start])
     starts = np.concatenate(([start], enders + 1))
     ends = np.concatenate((enders, [len(buf)]))
@@ -165,7 +172,7 @@ def _outside_quotes(quotes: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def _field_counts(buf: np.ndarray, quotes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                   delimiter: str) -> np.ndarray:
     """How many fields each record has (delimiters outside quotes, plus one)."""
-    delims = _outside_quotes(quotes, np.flatnonzero(buf == ord(delimiter)))
+    delims = _outside_quotes(quotes, _positions(buf, ord(delimiter)))
     return np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
 
 
@@ -187,7 +194,7 @@ def _read_csv_fast(path: Path, data: bytes, offset: int, skipped: int, delimiter
         raise TrackerError(f"{path.name}: line {skipped + 1}: the header row cannot be read ({exc}).") from None
     starts, ends = starts[1:], ends[1:]
     # 1-based line of each record's first byte; a lone CR breaks a line too, as editors show it.
-    lone_cr = np.flatnonzero(buf == 13)
+    lone_cr = _positions(buf, 13)
     lone_cr = lone_cr[(lone_cr + 1 >= len(buf)) | (buf[np.minimum(lone_cr + 1, len(buf) - 1)] != 10)]
     if len(_outside_quotes(quotes, lone_cr)):
         raise _SlowPath()  # a bare CR ends a line for some readers and not for others
