@@ -44,6 +44,11 @@ def _period(text: str) -> tuple[date, date]:
     return first, last
 
 
+def _presets() -> list[str]:
+    """The shipped presets' names (read from the folder: the parser imports nothing heavy)."""
+    return sorted(p.stem for p in (Path(__file__).resolve().parent / "trackers" / "presets").glob("*.toml"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m billing", description="Hourbank billing engine.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -55,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "export no longer has are removed (with --from it wins "
                                                      "over the file's own first to last day)")
     imp.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates --period")
-    imp.add_argument("--from", dest="preset", help="tracker preset (toggl, clockify, harvest, kimai, "
-                                                    "solidtime) or a mapping TOML file")
+    imp.add_argument("--from", dest="preset", help="tracker preset (" + ", ".join(_presets()) + ") or a mapping "
+                                                    "TOML file; a single file is recognised without it")
     imp.add_argument("--timezone", help="time zone the export was written in: a tracker export's wall times, "
                                         "and the days --period covers (default: the policy's)")
     imp.add_argument("--date-order", choices=("dmy", "mdy", "ymd"),
@@ -155,13 +160,16 @@ def cmd_import(args) -> int:
         # import then removes exactly those rows (or stops if the data changed meanwhile).
         preview, done = run(True)
         if preview is not None and preview.removed and not (done and done.nothing_read):
-            print(format_import(preview, tracker=done))
-            what = "entries" if all(r.table == "time_entries" for r in preview.removals) else "entries and appointments"
-            sys.stdout.write(f"Remove these {preview.removed} {what}? [y/N] ")
+            print(format_import(preview, tracker=done, asking=True))
+            one = preview.removed == 1
+            what = ("entry" if one else "entries") if all(r.table == "time_entries" for r in preview.removals) \
+                else ("row" if one else "entries and appointments")
+            sys.stdout.write(f"Remove {'this' if one else 'these'} {preview.removed} {what} and import? [y/N] ")
             sys.stdout.flush()
             answer = sys.stdin.readline().strip().lower()
             if answer not in ("y", "yes"):
-                print(f"nothing saved: the {preview.removed} {what} were not removed and nothing was imported "
+                print(f"nothing saved: the {preview.removed} {what} {'was' if one else 'were'} not removed and nothing "
+                      f"was imported "
                       f"(--add-only imports without removing anything).", file=sys.stderr)
                 return 1
         result, done = run(False, preview.removal_key if preview is not None else None)
@@ -174,13 +182,15 @@ def cmd_import(args) -> int:
     return 0
 
 
-def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: int = 20) -> str:
+def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: int = 20,
+                  asking: bool = False) -> str:
     """The import summary: counts, the period and its zone, the removal scope in words, what is
     (or would be) removed, new customers, notices and the first rejects; for a tracker file
     none of whose rows converts, the rejects grouped by reason and what to change."""
     from billing.load import reject_groups
 
-    head = "dry run, nothing saved" if result.dry_run else f"import {result.import_id}"
+    head = ("this import would make" if asking else "dry run, nothing saved") if result.dry_run \
+        else f"import {result.import_id}"
     zone = f", days of {result.period_zone}" if result.period_zone else ""
     lines = [f"{head}: {result.added} added, {result.replaced} replaced, {result.removed} removed, "
              f"{result.unchanged} unchanged, {result.rejected} rejected"

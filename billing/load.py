@@ -655,7 +655,9 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
                               period=period, notices=notices)
         # Read and validate every file before writing anything.
         if extra_rejects:
-            result.files["(converter)"] = FileCounts(read=len(extra_rejects), rejected=len(extra_rejects))
+            # Rows a converter could not read: counted under their own file, as not converted.
+            result.files[f"{extra_rejects[0].file} (rows not converted)"] = FileCounts(
+                read=len(extra_rejects), rejected=len(extra_rejects))
             _store_rejects(con, import_id, extra_rejects)
             result.rejects.extend(extra_rejects)
         for table, path in files.items():

@@ -202,7 +202,8 @@ if uploads:
     preview = st.session_state.get("preview")
     if preview and _same(preview[1], options):
         show_result(preview[0], "Preview")
-        if st.button("Import now", type="primary", key="commit_btn"):
+        label = "Record the rejected rows (nothing is imported)" if preview[0].nothing_read else "Import now"
+        if st.button(label, type="primary", key="commit_btn"):
             try:
                 # Exactly the rows the preview listed are removed, or nothing is saved.
                 done = importing.run_import(c.db, staged, c.policy, dry_run=False,
@@ -241,8 +242,11 @@ imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c
 if imports is None or imports.empty:
     st.info("No imports yet.")
 else:
-    st.dataframe(imports[["import_id", "imported_at", "source", "period_from", "period_to", "added", "replaced",
-                          "removed", "unchanged", "rejected", "undone_at"]], hide_index=True)
+    shown = imports[["import_id", "imported_at", "source", "period_from", "period_to", "added", "replaced",
+                     "removed", "unchanged", "rejected", "undone_at"]].copy()
+    for column in ("period_from", "period_to"):   # days, not midnights
+        shown[column] = shown[column].dt.date
+    st.dataframe(shown, hide_index=True)
     live = [int(i) for i, u in zip(imports["import_id"], imports["undone_at"]) if str(u) in ("NaT", "None", "nan")]
     if live:
         a, b = st.columns([1, 3])

@@ -367,8 +367,9 @@ def test_cli_at_a_terminal_asks_before_removing_and_no_saves_nothing(two_files):
     tue = _tue_id(db)
     no = at_a_terminal("n\n", "import", second, *opts)
     assert no.returncode == 1
-    assert "Remove these 1 entries? [y/N]" in no.stdout and f"{tue}  2026-03-03  Ann Lee  Globex  15 min" in no.stdout
-    assert no.stderr.startswith("nothing saved: the 1 entries were not removed and nothing was imported")
+    assert "this import would make: 1 added" in no.stdout and "dry run" not in no.stdout
+    assert "Remove this 1 entry and import? [y/N]" in no.stdout and f"{tue}  2026-03-03  Ann Lee  Globex  15 min" in no.stdout
+    assert no.stderr.startswith("nothing saved: the 1 entry was not removed and nothing was imported")
     assert rows(db, "SELECT count(*) FROM imports") == [(1,)] and _tue_id(db) == tue
     yes = at_a_terminal("y\n", "import", second, *opts)
     assert yes.returncode == 0, yes.stderr

@@ -87,3 +87,64 @@ def test_the_summary_carries_the_converters_notes(tmp_path):
     out = cli("import", path, "--from", "toggl", "--db", tmp_path / "h.duckdb")
     assert out.returncode == 0, out.stderr
     assert "note: 1 row has no Client: the Project is used as the customer" in out.stdout
+
+
+def test_a_worklog_id_makes_an_edit_replace_its_earlier_version(tmp_path):
+    """Jira's Worklog Id is the entry's id: a worklog edited in Jira (1h -> 1h 30m) is
+    'replaced' on re-import, with its earlier version kept in the history."""
+    from billing.policy import Policy
+    from billing.trackers import import_tracker_file
+
+    header = "Worklog Id,Issue Key,Summary,Author,Started,Time Spent,Comment\n"
+    first = tmp_path / "worklogs.csv"
+    first.write_text(header + "10001,SUP-12,Printer,Ann Lee,2024-03-04 09:00,1h,Fixed\n"
+                     "10002,SUP-13,Mail,Bob Roe,2024-03-04 10:00,30m,Set up\n", encoding="utf-8")
+    db = tmp_path / "h.duckdb"
+    done = import_tracker_file(db, first, "jira", policy=Policy())
+    assert done.result.added == 2
+    first.write_text(header + "10001,SUP-12,Printer,Ann Lee,2024-03-04 09:00,1h 30m,Fixed\n"
+                     "10002,SUP-13,Mail,Bob Roe,2024-03-04 10:00,30m,Set up\n", encoding="utf-8")
+    again = import_tracker_file(db, first, "jira", policy=Policy())
+    assert (again.result.added, again.result.replaced, again.result.removed, again.result.unchanged) == (0, 1, 0, 1)
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT entry_id, minutes_us // 60000000 FROM time_entries ORDER BY 1").fetchall() == [
+            ("jira-id-10001", 90), ("jira-id-10002", 30)]
+        assert con.execute("SELECT minutes_us // 60000000 FROM time_entries_history").fetchall() == [(60,)]
+
+
+def test_a_redmine_export_in_its_default_latin_1_is_read(tmp_path):
+    """Redmine writes CSV in its language's encoding (ISO-8859-1 for German) unless told
+    otherwise: the preset reads it, and the summary says so."""
+    from billing.trackers import convert, load_mapping
+
+    path = tmp_path / "zeiten.csv"
+    path.write_bytes("Projekt;Datum;Benutzer;Aktivität;Ticket;Kommentar;Stunden\n"
+                     "Bäckerei Kraus;04.03.2024;Jürgen Müller;Support;#12;Kassenfehler;0,75\n".encode("latin-1"))
+    conversion = convert(path, load_mapping("redmine"), None, tmp_path / "out")
+    assert conversion.rejects == [] and conversion.customers == ["Bäckerei Kraus"]
+    assert conversion.staff == ["Jürgen Müller"]
+    assert any("read as cp1252" in n for n in conversion.notes)
+    assert list(conversion.preview["minutes"]) == ["45"]
+
+
+def test_the_same_file_stores_the_same_instants_from_the_command_line_and_the_page(tmp_path):
+    """Without --timezone the file's times are the policy zone's (R1), as the Import page sends
+    it: a re-import from the other way changes nothing."""
+    from billing import importing
+    from billing.policy import Policy
+
+    path = tmp_path / "toggl.csv"
+    path.write_text(
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration,Tags\n"
+        "Ann Lee,a@x,Acme,Support,,Fix,Yes,2024-03-04,09:00:00,2024-03-04,09:30:00,00:30:00,\n", encoding="utf-8")
+    db = tmp_path / "h.duckdb"
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text('timezone = "America/New_York"\n', encoding="utf-8")
+    out = cli("import", path, "--db", db, "--policy", policy_file)
+    assert out.returncode == 0, out.stderr
+    staged = importing.stage_uploads([("toggl.csv", path.read_bytes())], tmp_path / "staged")
+    again = importing.run_import(db, staged, Policy(timezone="America/New_York"), dry_run=True,
+                                 timezone_name="America/New_York")
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, 1)
+    with open_db(db, read_only=True) as con:
+        assert con.execute("SELECT started_at, started_at_offset FROM time_entries").fetchall()[0][1] == -5 * 3600

@@ -456,3 +456,11 @@ def test_entry_ids_are_the_sha256_of_the_rows_content_as_before(tmp_path):
     harvest = written(run("harvest.csv", tmp_path / "h", "harvest", "Europe/Berlin"))
     # A date without a time of day: midnight, "False", and no billable flag text when absent.
     assert harvest[0]["started_at"] == "2024-03-04T00:00:00"
+
+
+def test_a_date_impossible_in_either_order_is_not_a_calendar_date():
+    # 32.03.2024 is neither day/month nor month/day: asking for the order would not help.
+    with pytest.raises(ValueError, match="'32.03.2024' is not a calendar date"):
+        parse_date("32.03.2024", None)
+    with pytest.raises(ValueError, match="could be day/month or month/day"):
+        parse_date("03.04.2024", None)

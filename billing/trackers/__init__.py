@@ -22,12 +22,12 @@ from pathlib import Path
 
 from billing.trackers.convert import Conversion, convert
 from billing.trackers.mapping import Mapping, load_mapping, matches, norm, preset_names
-from billing.trackers.reader import TrackerError, read_table
+from billing.trackers.reader import TrackerError, read_header
 
 
 def detect_preset(path: str | Path) -> str | None:
     """The shipped preset whose required headers the file's header row has (most specific wins)."""
-    header = read_table(path).header
+    header = read_header(path)
     best, best_score = None, -1
     for name in preset_names():
         score = matches(header, load_mapping(name))
@@ -169,6 +169,10 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
     policy = policy or load_policy()
     path = Path(path)
     mapping = _mapping_for(path, preset_or_mapping)
+    # The file's wall times are in the zone given, else the mapping's, else the policy's
+    # (R1): always one zone, so that the command line and the Import page store the same
+    # instants for the same file and a re-import finds its rows unchanged.
+    timezone = timezone or mapping.format["timezone"] or policy.timezone
     if customer_map:
         mapping = mapping.copy()
         mapping.customers.update(customer_map)
@@ -176,10 +180,11 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
         # Converted before the database is opened: a file that cannot be read touches nothing.
         conversion = convert(path, mapping, timezone, tmp, date_order=date_order, write=False)
         if conversion.needs_date_order:
-            examples = ", ".join(conversion.ambiguous_dates)
+            examples = ", ".join(dict.fromkeys(conversion.ambiguous_dates))
             raise TrackerError(
                 f"{path.name}: dates such as {examples} could be day/month or month/day and no row "
-                f"decides it; give the date order (dmy or mdy).")
+                f"decides it; give the date order: --date-order dmy or mdy on the command line, "
+                f"Date order on the Import page.")
         if conversion.entries == 0 and not conversion.rejects:
             return TrackerImport(conversion=conversion)  # a header and no row: nothing to import
         options = dict(timezone=timezone, date_order=date_order, policy=policy, period=period, scope=scope,
@@ -222,7 +227,9 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
             notices.append(f"the period {used[0]}..{used[1]} given is used, not the file's own first to last "
                            f"day ({first}..{last}).")
     # The converted tables go to the engine as they are, as if they were the export's files.
-    source = {table: TableSource(f"{table}.csv", data, origin=f"{path.name} ({mapping.name})")
+    # Named after the user's own file, as the summary and the import log show them.
+    names = {"time_entries": path.name, "appointments": f"{path.name} (sessions)"}
+    source = {table: TableSource(names[table], data, origin=f"{path.name} ({mapping.name})")
               for table, data in conversion.tables.items()}
     done.result = import_export(
         db_path, source, period=used, policy=policy, dry_run=dry_run, label=f"{mapping.name}: {path.name}",

@@ -26,12 +26,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from billing.policy import US_PER_MINUTE
-from billing.trackers.mapping import Mapping, column_patterns, norm, resolve_all, spec_column
+from billing.trackers.mapping import Mapping, column_patterns, encodings_of, norm, resolve_all, spec_column
 from billing.trackers.reader import Table, TrackerError, read_table
 from billing.trackers.values import (
     DATE_ORDERS, date_order_evidence, decide_decimal, minutes_text, parse_bool, parse_date,
@@ -100,10 +99,10 @@ class Conversion:
     tables: dict = field(default_factory=dict)
 
     @property
-    def preview(self) -> pd.DataFrame:
-        """One row per converted entry (PREVIEW_COLUMNS), made on first use (an import
-        that shows no preview never pays for it)."""
-        if not isinstance(self.preview_table, pd.DataFrame):
+    def preview(self):
+        """One row per converted entry (PREVIEW_COLUMNS) as a pandas DataFrame, made on first
+        use (an import that shows no preview never pays for it, nor for importing pandas)."""
+        if isinstance(self.preview_table, pa.Table):
             self.preview_table = self.preview_table.to_pandas()
         return self.preview_table
 
@@ -134,9 +133,9 @@ def _distinct(*arrays: pa.Array) -> tuple[np.ndarray, list[tuple]]:
             return inverse.reshape(-1), [tuple(p[1][c] for p, c in zip(parts, row)) for row in uniq]
         key = key * max(len(values), 1) + codes
         span *= max(len(values), 1)
-    inverse, uniq = pd.factorize(key, sort=False)
+    uniq, inverse = _factorize(key)
     tuples = []
-    for k in np.asarray(uniq).tolist():
+    for k in uniq.tolist():
         row = []
         for codes, values in reversed(parts):
             k, c = divmod(k, max(len(values), 1))
@@ -147,8 +146,8 @@ def _distinct(*arrays: pa.Array) -> tuple[np.ndarray, list[tuple]]:
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values, each row's index into them): np.unique's answer, hashed not sorted."""
-    codes, uniques = pd.factorize(values, sort=False)
-    return np.asarray(uniques), codes.astype(np.int64)
+    encoded = pc.dictionary_encode(pa.array(values))
+    return encoded.dictionary.to_numpy(zero_copy_only=False), encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _per_distinct(fn, *arrays: pa.Array) -> list:
@@ -229,6 +228,13 @@ def _group(pattern, text: str) -> str:
     """The pattern's group in ``text`` ("" when it does not match): a column spec's part."""
     found = pattern.search(text) if text else None
     return (found.group(1) or "").strip() if found else ""
+
+
+def _examples(cells: pa.Array, rows: np.ndarray, most: int = 5) -> str:
+    """The distinct texts of ``cells`` in ``rows``, the first ``most`` of them, in words."""
+    found = sorted(set(cells.filter(pa.array(rows, pa.bool_())).unique().to_pylist()), key=str.casefold)
+    shown = ", ".join(found[:most])
+    return shown + (f" and {len(found) - most} more" if len(found) > most else "")
 
 
 def _need_columns(ctx: _Context, path: Path) -> None:
@@ -724,7 +730,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     if date_order is not None and date_order not in DATE_ORDERS:
         raise TrackerError(f"date order {date_order!r} must be one of {', '.join(DATE_ORDERS)}.")
     delimiter = None if mapping.format["delimiter"] == "auto" else mapping.format["delimiter"]
-    table = read_table(path, delimiter)
+    table = read_table(path, delimiter, encodings_of(mapping.format))
     zone_name = timezone or mapping.format["timezone"] or None
     zone = _zone(path, zone_name)
     ctx = _Context(table, mapping, zone)
@@ -734,6 +740,9 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     notes: list[str] = []
     word = table.line_word
 
+    if table.encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
+        notes.append(f"The file is not UTF-8 text: it was read as {table.encoding} (format.encoding of the "
+                     f"mapping '{mapping.name}').")
     totals = _totals_rows(ctx)
     skipped_totals = int(totals.sum())
     ragged_totals = [r for r in table.ragged
@@ -751,7 +760,8 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
         order, ambiguous = decide_date_order(ctx, path)
         if order is None:
             return Conversion(out_dir=out_dir, period=None, rejects=[], unmapped_clients=[],
-                              preview_table=pd.DataFrame(columns=PREVIEW_COLUMNS), needs_date_order=True,
+                              preview_table=pa.table({c: pa.array([], pa.string()) for c in PREVIEW_COLUMNS}),
+                              needs_date_order=True,
                               tracker=mapping.name, source_file=source_file, timezone=zone_name,
                               ambiguous_dates=ambiguous)
     ctx.order = order
@@ -770,6 +780,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
                 "has no client" + (f" (nor {', '.join(ctx.table.header[i] for i in ctx.cols['client'][1][1:])})"
                                    if len(ctx.cols["client"][1]) > 1 else "")
                 + ", so no customer can be billed")
+    client_first = ctx.cols["client"][1][0]
     if len(ctx.cols["client"][1]) > 1:
         fell_back = pc.and_(pc.equal(ctx.primary("client"), ""), pc.not_equal(client, "")).to_numpy(
             zero_copy_only=False) & errors.ok
@@ -777,7 +788,19 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
             used = [ctx.table.header[i] for i in ctx.cols["client"][1][1:]]
             notes.append(f"{int(fell_back.sum())} row{'s have' if fell_back.sum() > 1 else ' has'} no "
                          f"{ctx.column_name('client')}: the {' or '.join(used)} is used as the customer "
-                         f"(mapping key client = {_spec_text(mapping.columns['client'])}).")
+                         f"({_examples(client, fell_back)}; mapping key client = "
+                         f"{_spec_text(mapping.columns['client'])}).")
+    if client_first in ctx.patterns.get("client", {}) or (
+            ctx.has("project") and client_first == ctx.cols["project"][1][0]):
+        # No client column at all (Redmine, Jira): say where every customer comes from.
+        whole = errors.ok & ~client_empty
+        if whole.any():
+            notes.append(f"The file has no client column: the customer of each entry is its "
+                         f"{ctx.table.header[client_first]}" + (" (the project of the issue key)"
+                                                                if client_first in ctx.patterns.get("client", {})
+                                                                else "")
+                         + f" ({_examples(client, whole)}). To bill other customers, add their column "
+                         f"or map these names to customer ids in the mapping's [customers].")
 
     # Start, end and duration.
     start = _read_stamp(ctx, "start", "start_date", "start_time")
@@ -1084,6 +1107,12 @@ def _entries(ctx: _Context, rows: np.ndarray, staff, client, project, task, tags
             mapping.name)
     else:
         entry_id = started_at = pa.array([], pa.string())
+    if ctx.has("id") and count:
+        # The tracker's own id, where its export has one (Jira's Worklog Id): an edited entry
+        # then replaces its earlier version instead of being removed and added again.
+        own_id = take(ctx.cell("id"))
+        entry_id = pc.if_else(pc.equal(own_id, ""), entry_id,
+                              pc.binary_join_element_wise(pa.scalar(f"{mapping.name}-id-"), own_id, ""))
     return {
         "entry_id": entry_id, "customer_id": customer, "customer_name": client_r, "staff": staff_r,
         "started_at": started_at, "minutes": minutes, "tier": pa.array(tier[rows], pa.string()),
@@ -1112,6 +1141,8 @@ def _appointments(entries: dict, tracker: str, source_file: str) -> pa.Table | N
     members = np.flatnonzero(entries["_session"])
     if not len(members):
         return None
+    import pandas as pd
+
     frame = pd.DataFrame({
         "row": members, "customer_id": entries["customer_id"].take(pa.array(members)).to_numpy(zero_copy_only=False),
         "day": entries["_day"][members], "sort": entries["_sort"][members], "line": entries["_line"][members],
@@ -1148,7 +1179,8 @@ def hints_for(conversion: Conversion, mapping: Mapping, table: Table) -> list[st
         return sum(1 for r in reasons if re.search(pattern, r))
 
     if share(r"is not a date|not a calendar date|does not match the date pattern"):
-        hints.append("Dates could not be read: give the date order (--date-order dmy, mdy or ymd), or a "
+        hints.append("Dates could not be read: give the date order (--date-order dmy, mdy or ymd on the command "
+                     "line, Date order on the Import page), or a "
                      "mapping with format.date_pattern (a strptime pattern such as \"%d/%b/%y\").")
     if share(r"is not a time of day|12-hour|24-hour"):
         hints.append("Times of day could not be read: set format.clock (\"12h\" or \"24h\") in a mapping.")

@@ -20,6 +20,7 @@ A mapping is a TOML file (the shipped presets live in ``presets/``). It says:
 """
 from __future__ import annotations
 
+import codecs
 import copy
 import fnmatch
 import re
@@ -33,7 +34,7 @@ from billing.trackers.reader import TrackerError
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 SOURCE_FIELDS = (
-    "staff", "email", "client", "project", "task", "description", "billable", "tags",
+    "id", "staff", "email", "client", "project", "task", "description", "billable", "tags",
     "start", "start_date", "start_time", "end", "end_date", "end_time", "duration",
     "activity", "customer_requested", "session",
 )
@@ -53,6 +54,7 @@ FORMAT_DEFAULTS = {
     #                            fits every row's start and end and a day; Kimai 1.x: seconds)
     "decimal": "auto",         # "." | "," | auto (decided from the file's own number values)
     "date_pattern": "",        # strptime pattern for dates (or date and time), e.g. "%d/%b/%y %I:%M %p"
+    "encoding": "utf-8",       # the CSV file's text encodings, tried in order, e.g. "utf-8, cp1252"
     "thousands": "",           # grouping marks allowed in numbers, e.g. ",'" or ". "
     "delimiter": "auto",       # "," | ";" | "\t" | auto
     "tags_separator": ",",
@@ -320,6 +322,11 @@ def mapping_from_dict(data: dict, source: str = "mapping") -> Mapping:
     return mapping
 
 
+def encodings_of(fmt: dict) -> tuple[str, ...]:
+    """The text encodings a mapping's ``format.encoding`` lists, in the order to try them."""
+    return tuple(e.strip() for e in fmt["encoding"].split(",") if e.strip()) or ("utf-8",)
+
+
 def _check_format(source: str, fmt: dict) -> None:
     allowed = {
         "date_order": ("auto", "ymd", "dmy", "mdy"), "clock": ("auto", "24h", "12h"),
@@ -330,6 +337,12 @@ def _check_format(source: str, fmt: dict) -> None:
         if fmt[key] not in choices:
             _fail(source, f"format.{key} must be one of {', '.join(repr(c) for c in choices)}, "
                           f"not {fmt[key]!r}")
+    for encoding in encodings_of(fmt):
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            _fail(source, f"format.encoding: {encoding!r} is not a text encoding Python knows "
+                          f"(such as 'utf-8', 'cp1252', 'iso-8859-15')")
     if fmt["date_pattern"] and "%" not in fmt["date_pattern"]:
         _fail(source, f"format.date_pattern {fmt['date_pattern']!r} is not a strptime pattern (such as '%d/%m/%y')")
     if fmt["timezone"]:

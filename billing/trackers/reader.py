@@ -1,7 +1,8 @@
 """Reading a tracker's export as it was written: a CSV file (BOM, `,` `;` or tab, any quoting)
 or a spreadsheet (XLSX, XLS, ODS).
 
-    read_table(path, delimiter=None) -> Table
+    read_table(path, delimiter=None, encodings=("utf-8",)) -> Table
+    read_header(path) -> list[str]
 
 A ``Table`` holds the header and one Arrow string column per header cell, for the records
 that have as many fields as the header, plus the 1-based line (spreadsheet row) on which
@@ -58,6 +59,7 @@ class Table:
     ragged: list[tuple[int, int, str]] = field(default_factory=list)
     sheet: str | None = None
     _raw: object = None          # callable: record index -> its text as written
+    encoding: str = "utf-8"      # the text encoding that read a CSV file
 
     @property
     def rows(self) -> int:
@@ -92,18 +94,65 @@ def sniff_delimiter(header_line: str) -> str:
     return best
 
 
-def read_table(path: str | Path, delimiter: str | None = None) -> Table:
-    """Read a tracker export (CSV or spreadsheet) into a ``Table``; see the module docstring."""
-    path = Path(path)
+def _is_spreadsheet(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() in SPREADSHEET_SUFFIXES or head[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def _read_bytes(path: Path, size: int = -1) -> bytes:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(size)
     except FileNotFoundError:
         raise TrackerError(f"{path}: file not found.") from None
     except OSError as exc:
         raise TrackerError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES or data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+
+
+def read_table(path: str | Path, delimiter: str | None = None, encodings: tuple[str, ...] = ("utf-8",)) -> Table:
+    """Read a tracker export (CSV or spreadsheet) into a ``Table``; see the module docstring.
+
+    ``encodings``: the text encodings a CSV file may be in, tried in order (a mapping's
+    ``format.encoding``; Redmine writes ISO-8859-1 by default). ``Table.encoding`` says
+    which one read it. Raises TrackerError for a file that none of them reads."""
+    path = Path(path)
+    data = _read_bytes(path)
+    if _is_spreadsheet(path, data):
         return _read_spreadsheet(path, data)
-    return _read_csv(path, data, delimiter)
+    used = "utf-8"
+    if len(encodings) > 1 or encodings[0].replace("_", "-").lower() not in ("utf-8", "utf8"):
+        data, used = _as_utf8(path, data, encodings)
+    table = _read_csv(path, data, delimiter)
+    table.encoding = used
+    return table
+
+
+def _as_utf8(path: Path, data: bytes, encodings: tuple[str, ...]) -> tuple[bytes, str]:
+    """The file's bytes as UTF-8, decoded with the first of ``encodings`` that reads them."""
+    for encoding in encodings:
+        try:
+            text = data.decode("utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding)
+        except UnicodeDecodeError:
+            continue
+        return (data if encoding.lower().startswith("utf") else text.encode("utf-8")), encoding
+    decode(path, data)  # raises, naming the line of the first byte that is not UTF-8
+    raise TrackerError(f"{path.name}: the file is in none of the encodings {', '.join(encodings)}.")
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The header row only (to recognise the tracker), read from the start of the file:
+    UTF-8, else Windows-1252, so that any export's tracker can be recognised."""
+    path = Path(path)
+    head = _read_bytes(path, 1 << 16)
+    if _is_spreadsheet(path, head):
+        return read_table(path).header
+    text = head.decode("utf-8-sig", errors="ignore") if head.startswith(b"\xef\xbb\xbf") else None
+    if text is None:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = head[:exc.start].decode("utf-8") if exc.start > len(head) - 4 else head.decode("cp1252", "replace")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return [h.strip() for h in next(csv.reader([first], delimiter=sniff_delimiter(first)), [])]
 
 
 # --- CSV -------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def parse_date(text: str, order: str | None, pattern: str | None = None) -> date
             raise ValueError(f"'{text}' is not a date")
         return found
     a, b, year = int(m[1]), int(m[3]), _year(m[4])
+    if order not in ("dmy", "mdy") and not date_order_evidence(s):
+        raise ValueError(f"'{text}' is not a calendar date")  # neither day/month nor month/day
     if order == "dmy":
         return _checked_date(year, b, a, s)
     if order == "mdy":
