@@ -104,8 +104,8 @@ def show_result(result, title: str) -> None:
 
 st.subheader("Upload")
 uploads = st.file_uploader("The export's CSV files (time_entries.csv, appointments.csv, purchases.csv, "
-                           "customers.csv), one zip of them, or a tracker's export (CSV or XLSX: Toggl, Clockify, "
-                           "Harvest, Kimai, solidtime, Redmine, Jira, Tempo)",
+                           "customers.csv), one zip of them, or a tracker's own export as CSV or XLSX (from Toggl, "
+                           "Clockify, Harvest, Kimai, solidtime, Redmine, Jira or Tempo)",
                            type=["csv", "zip", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"], accept_multiple_files=True,
                            key="uploads")
 if uploads:

@@ -63,8 +63,8 @@ def _month_name_date(s: str, text: str) -> date | None:
     """``Jan 20, 2023``, ``20 Jan 2023``, ``20/Jan/23``, ``20. März 2024``; None if no month name."""
     tokens = _TOKENS.findall(s)
     words = [t for t in tokens if not t.isdigit()]
-    if len(words) != 1:
-        return None
+    if len(words) != 1 or len(words) == len(tokens):
+        return None  # no month name, or words alone: not a date at all
     month = MONTHS.get(words[0].casefold())
     if month is None:
         raise ValueError(f"'{text}' is not a date ('{words[0]}' is not a month)")
