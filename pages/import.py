@@ -60,6 +60,14 @@ def removal_options(default: str, key: str) -> dict:
     return {"scope": scope, "add_only": add_only}
 
 
+def period_option(label: str, key: str, help_text: str) -> dict:
+    """A checkbox and, when ticked, the period the upload covers: {"period": (first, last)} or {}."""
+    if not st.checkbox(label, key=f"{key}_has_period", help=help_text):
+        return {}
+    period = st.date_input("Period covered", value=(f.start, f.end), key=f"{key}_period")
+    return {"period": (period[0], period[1])} if isinstance(period, (list, tuple)) and len(period) == 2 else {}
+
+
 def show_result(result, title: str) -> None:
     from billing.load import reject_groups
 
@@ -176,21 +184,17 @@ if uploads:
         st.caption("A tracker file is imported as covering its first to its last day (whole days of its time "
                    "zone): an entry edited or deleted in the tracker replaces or removes the one loaded before "
                    "(never billed twice).")
-        if st.checkbox("It covers another period than its first to last day", key="tracker_has_period",
-                       help="E.g. a whole month in which the first or last day has no entry left: entries "
-                            "deleted on those days are removed too."):
-            period = st.date_input("Period covered", value=(f.start, f.end), key="tracker_period")
-            if isinstance(period, (list, tuple)) and len(period) == 2:
-                options["period"] = (period[0], period[1])
+        options.update(period_option("It covers another period than its first to last day", "tracker",
+                                     "E.g. a whole month in which the first or last day has no entry left: "
+                                     "entries deleted on those days are removed too."))
         options.update(removal_options("auto", "tracker"))
     else:
         st.write("Files: " + ", ".join(staged.canonical))
-        if st.checkbox("This export covers a period", key="has_period",
-                       help="Entries and appointments dated in the period that the export no longer contains are "
-                            "removed (their previous version is kept and the import can be undone)."):
-            period = st.date_input("Period covered", value=(f.start, f.end), key="import_period")
-            if isinstance(period, (list, tuple)) and len(period) == 2:
-                options["period"] = (period[0], period[1])
+        chosen = period_option("This export covers a period", "import",
+                               "Entries and appointments dated in the period that the export no longer contains "
+                               "are removed (their previous version is kept and the import can be undone).")
+        options.update(chosen)
+        if chosen:
             options.update(removal_options("team", "canonical"))
 
     if st.button("Preview the changes", type="secondary", key="preview_btn"):

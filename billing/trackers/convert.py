@@ -1168,43 +1168,44 @@ def _appointments(entries: dict, tracker: str, source_file: str) -> pa.Table | N
 
 # --- what to change when rows are rejected -------------------------------------------------------
 
+# What to change, by the kind of reason rows were rejected for: (pattern of the reason, hint).
+# "{tracker}" is the mapping's name.
+REJECT_HINTS = [
+    (r"is not a date|not a calendar date|does not match the date pattern",
+     "Dates could not be read: give the date order (--date-order dmy, mdy or ymd on the command "
+     "line, Date order on the Import page), or a "
+     "mapping with format.date_pattern (a strptime pattern such as \"%d/%b/%y\")."),
+    (r"is not a time of day|12-hour|24-hour",
+     "Times of day could not be read: set format.clock (\"12h\" or \"24h\") in a mapping."),
+    (r"is not a duration",
+     "Durations could not be read: set format.duration (hms or number), "
+     "format.duration_unit (hours, minutes, seconds) or format.decimal in a mapping."),
+    (r"has no client",
+     "Rows without a client: name a fallback column in a mapping, e.g. "
+     "extends = \"{tracker}\" with [columns] client = [\"Client\", \"Project\"]."),
+    (r"neither a yes",
+     "Yes/no values were not understood: list them in a mapping's [values] yes = [...] and no = [...]."),
+    (r"one_on_one or general",
+     "Nothing decides the tier of some rows (R2): set meaning.default_tier, or name the 1-on-1 "
+     "and General Support projects or tags in a mapping."),
+    (r"more than a day",
+     "Durations over 24 hours are refused: a number may be in another unit than hours "
+     "(format.duration_unit = \"seconds\" or \"minutes\")."),
+    (r"has no staff member",
+     "Rows without a staff member are refused (R3: everyone's time counts): check the export's "
+     "user column, or map columns.staff to the column that names the person."),
+    (r"before it starts",
+     "Entries that end before they start are refused: export the Duration column or the end "
+     "date too; if the times lost AM/PM, export them with AM/PM or as 24-hour times."),
+    (r"fields but the header has",
+     "Some records have a different number of fields than the header: check the delimiter "
+     "(format.delimiter) and the quoting of the export."),
+]
+
+
 def hints_for(conversion: Conversion, mapping: Mapping, table: Table) -> list[str]:
-    """Sentences that say what to change, from the kinds of reasons rows were rejected for."""
-    if not conversion.rejects:
-        return []
+    """Sentences that say what to change, one per kind of reason rows were rejected for
+    (REJECT_HINTS), in that order."""
     reasons = [r[3] or "" for r in conversion.rejects]
-    hints = []
-
-    def share(pattern: str) -> int:
-        return sum(1 for r in reasons if re.search(pattern, r))
-
-    if share(r"is not a date|not a calendar date|does not match the date pattern"):
-        hints.append("Dates could not be read: give the date order (--date-order dmy, mdy or ymd on the command "
-                     "line, Date order on the Import page), or a "
-                     "mapping with format.date_pattern (a strptime pattern such as \"%d/%b/%y\").")
-    if share(r"is not a time of day|12-hour|24-hour"):
-        hints.append("Times of day could not be read: set format.clock (\"12h\" or \"24h\") in a mapping.")
-    if share(r"is not a duration"):
-        hints.append("Durations could not be read: set format.duration (hms or number), "
-                     "format.duration_unit (hours, minutes, seconds) or format.decimal in a mapping.")
-    if share(r"has no client"):
-        hints.append("Rows without a client: name a fallback column in a mapping, e.g. "
-                     "extends = \"" + mapping.name + "\" with [columns] client = [\"Client\", \"Project\"].")
-    if share(r"neither a yes"):
-        hints.append("Yes/no values were not understood: list them in a mapping's [values] yes = [...] and no = [...].")
-    if share(r"one_on_one or general"):
-        hints.append("Nothing decides the tier of some rows (R2): set meaning.default_tier, or name the 1-on-1 "
-                     "and General Support projects or tags in a mapping.")
-    if share(r"more than a day"):
-        hints.append("Durations over 24 hours are refused: a number may be in another unit than hours "
-                     "(format.duration_unit = \"seconds\" or \"minutes\").")
-    if share(r"has no staff member"):
-        hints.append("Rows without a staff member are refused (R3: everyone's time counts): check the export's "
-                     "user column, or map columns.staff to the column that names the person.")
-    if share(r"before it starts"):
-        hints.append("Entries that end before they start are refused: export the Duration column or the end "
-                     "date too; if the times lost AM/PM, export them with AM/PM or as 24-hour times.")
-    if share(r"fields but the header has"):
-        hints.append("Some records have a different number of fields than the header: check the delimiter "
-                     "(format.delimiter) and the quoting of the export.")
-    return hints
+    return [hint.replace("{tracker}", mapping.name) for pattern, hint in REJECT_HINTS
+            if any(re.search(pattern, r) for r in reasons)]
