@@ -175,8 +175,8 @@ if uploads:
                 customers = {r["client"]: r["customer_id"] for r in edited if r.get("customer_id")}
             mapping = importing.tracker_mapping(preset, meaning, customers, billable_yes=yes, billable_no=no)
             if conv is not None:
-                st.caption(f"Mapped rows (first 50 of {len(conv.preview)}):")
-                st.dataframe(conv.preview.head(50), hide_index=True)
+                st.caption(f"Mapped rows (first 50 of {conv.entries}):")
+                st.dataframe(conv.preview_head(50), hide_index=True)
             st.download_button("Save this mapping (TOML)", mapping.to_toml().encode(), f"{preset}-mapping.toml",
                                "application/toml", key="save_mapping",
                                help="Use it again: python -m billing import FILE --from MAPPING.toml")

@@ -98,6 +98,12 @@ class Conversion:
     # columns plus project, tags and the source file and line.
     tables: dict = field(default_factory=dict)
 
+    def preview_head(self, rows: int):
+        """The first ``rows`` rows of ``preview`` (a DataFrame), without converting the rest."""
+        if isinstance(self.preview_table, pa.Table):
+            return self.preview_table.slice(0, rows).to_pandas()
+        return self.preview_table.head(rows)
+
     @property
     def preview(self):
         """One row per converted entry (PREVIEW_COLUMNS) as a pandas DataFrame, made on first
