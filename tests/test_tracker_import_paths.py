@@ -148,3 +148,24 @@ def test_the_same_file_stores_the_same_instants_from_the_command_line_and_the_pa
     assert (again.added, again.replaced, again.unchanged) == (0, 0, 1)
     with open_db(db, read_only=True) as con:
         assert con.execute("SELECT started_at, started_at_offset FROM time_entries").fetchall()[0][1] == -5 * 3600
+
+
+@pytest.mark.parametrize("header, decimal, yes", [
+    # Clockify's own web-app translations (clockify/browser-extension tools/web-locales): de, fr.
+    ("Projekt,Kunde,Beschreibung,Aufgabe,Benutzer,Gruppe,E-Mail,Tags,Abrechenbar,Startdatum,Startzeit,Enddatum,"
+     "Endzeit,Dauer (h),Dauer (dezimal)", "1,25", "Ja"),
+    ("Projet,Client,Description,Tâche,Utilisateur,Groupe,Email,Balises,Facturable,Date de début,Heure de début,"
+     "Date de fin,Heure de fin,Durée (h),Durée (décimal)", "1.25", "Oui"),
+])
+def test_clockify_in_german_and_french(tmp_path, header, decimal, yes):
+    from billing.trackers import convert, detect_preset, load_mapping
+
+    path = tmp_path / "clockify.csv"
+    path.write_text(header + "\n" + f'Web,Acme,Fix,,Eva,,e@x,,{yes},13.03.2024,09:00,13.03.2024,10:15,01:15:00,"{decimal}"\n',
+                    encoding="utf-8")
+    assert detect_preset(path) == "clockify"
+    conversion = convert(path, load_mapping("clockify"), None, tmp_path / "out")
+    assert conversion.rejects == []
+    # 09:00-10:15 with 1:15 h is 75 minutes; Ja / Oui is a yes: 1-on-1 (R2).
+    assert [(r.customer_id, r.staff, r.started_at, r.minutes, r.tier) for r in conversion.preview.itertuples()] == [
+        ("Acme", "Eva", "2024-03-13T09:00:00", "75", "one_on_one")]
