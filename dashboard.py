@@ -8,13 +8,13 @@ link shows exactly the same view) and runs the page. Pages live in pages/, one t
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from billing import appdata, views
+from billing.calendar import today_in
 from billing.errors import HourbankError
 from pages._auth import require_manager
 from pages._ui import CTX_KEY, Ctx
@@ -37,10 +37,6 @@ st.set_page_config(page_title="Hourbank", page_icon=":material/schedule:", layou
 # With sign-in configured (.streamlit/secrets.toml), nothing below runs for anyone but a
 # manager on the allow-list (pages/_auth.py, README.md "Deploying").
 require_manager()
-
-
-def today_in(zone: str) -> date:
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def read_context() -> Ctx:

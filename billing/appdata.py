@@ -26,10 +26,9 @@ import pandas as pd
 
 from billing.errors import HourbankError
 from billing.policy import DEFAULT_POLICY_PATH, Policy, load_policy, validate_policy
-from billing.store import DatabaseBusy, data_version, open_db
+from billing.store import DEFAULT_DB, DatabaseBusy, data_version, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = ROOT / "data" / "hourbank.duckdb"
 DEMO_EXPORT = ROOT / "data" / "demo_export"
 READ_WAIT_SECONDS = 3.0    # the version probe: then the last version seen is shown (stale)
 # A cached read that is not in the cache yet waits ten times as long (30 s) for a running

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from billing import ledger, rules
+from billing.calendar import business_day_expr, to_utc
 from billing.policy import US_PER_MINUTE, Policy
 from billing.store import data_version
 
@@ -43,7 +44,7 @@ class Books:
 
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
-    day = rules.business_day_expr("p", "purchased_at").replace("?", "$tz")
+    day = business_day_expr("p", "purchased_at")
     where = "AND p.customer_id = $customer" if customer is not None else ""
     params = {"tz": policy.timezone, "asof": as_of}
     if customer is not None:
@@ -51,7 +52,7 @@ def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = Non
     df = con.execute(f"SELECT p.*, {day} AS purchase_day FROM purchases p WHERE {day} <= $asof {where}",
                      params).df()
     # R8 tie-break: the purchase instant; a plain date counts as local midnight.
-    df["purchased_utc"] = rules.to_utc(df["purchased_at"], df["purchased_at_offset"], policy.timezone)
+    df["purchased_utc"] = to_utc(df["purchased_at"], df["purchased_at_offset"], policy.timezone)
     return df
 
 

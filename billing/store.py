@@ -29,6 +29,8 @@ except ImportError:  # Windows
 from billing.errors import HourbankError
 
 SCHEMA_VERSION = "1"
+# The database the dashboard and the command line use unless HOURBANK_DB (or --db) names another.
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "hourbank.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("HOURBANK_LOCK_WAIT", "5"))
 
 # Live tables: one row per id, with the import that last wrote it.
