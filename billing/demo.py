@@ -25,17 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from billing import ledger, rules
 from billing.errors import HourbankError
 from billing.policy import US_PER_MINUTE, Policy
 
 ZONE = ZoneInfo("America/New_York")
 MICRO = 1_000_000                      # millionths of a minute per minute (FORMATS.md: <= 6 decimals)
 US_PER_MICROMINUTE = US_PER_MINUTE // MICRO
-HOURS_VALID_DAYS = Policy().hours_valid_days        # R7 default: 90
-INCREMENT = Policy().rounding_increment_minutes * MICRO   # R5 default: 30 min
-LATE_FEE = int(Policy().late_cancellation_minutes * MICRO)  # R6
-NO_SHOW_FEE = int(Policy().no_show_minutes * MICRO)          # R6
-NOTICE_HOURS = Policy().cancellation_notice_hours             # R6
+POLICY = Policy()                      # the demo plans its purchases under the default settings
+HOURS_VALID_DAYS = POLICY.hours_valid_days   # R7: how long a customer's bought block lasts
 
 ENTRY_COLUMNS = ["entry_id", "customer_id", "customer_name", "staff", "started_at", "minutes",
                  "tier", "activity", "appointment_id", "customer_requested", "notes"]
@@ -342,39 +340,42 @@ def _day_of(seconds) -> np.ndarray:
 
 
 def _daily_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 with defaults."""
+    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 under the
+    default policy, computed with the engine's rules (rules.round_daily, rules.fees)."""
     e = entries[(entries["tier"] == "one_on_one")].copy()                 # R2
     e["day"] = _day_of(e["start_s"])
     adhoc = e[e["appt"] < 0].groupby(["customer_id", "day"])["micro"].sum()
-    adhoc = -(-adhoc // INCREMENT) * INCREMENT                           # R5: daily sum rounded up
+    adhoc = pd.Series(rules.round_daily(adhoc.to_numpy() * US_PER_MICROMINUTE, POLICY.increment_us)
+                      // US_PER_MICROMINUTE, index=adhoc.index)          # R5
     session = e[e["appt"] >= 0].groupby(["customer_id", "day"])["micro"].sum()   # R4: as logged
     a = appts.copy()
     a["day"] = _day_of(a["start_s"])
-    late = (a["status"] == "cancelled") & (a["cancelled_by"] != "staff") & (a["notice_s"] < NOTICE_HOURS * 3600)
-    fee = np.where(late, LATE_FEE, np.where(a["status"] == "no_show", NO_SHOW_FEE, 0))   # R6
-    a["fee"] = fee.astype(np.int64)
+    _, fee_us = rules.fees(a["status"], a["cancelled_by"], a["notice_s"].to_numpy() * 1_000_000, POLICY)  # R6
+    a["fee"] = fee_us // US_PER_MICROMINUTE
     fees = a[a["fee"] > 0].groupby(["customer_id", "day"])["fee"].sum()
     total = pd.concat([adhoc, session, fees]).groupby(level=[0, 1]).sum()
     days = total.index.get_level_values(1)
     return total[days <= np.datetime64(today)]
 
 
+def _block(when: dt.date, micro: int, n: int) -> dict:
+    """A planned block for ledger.draw_one_day (R7, R8); ``n`` keeps the order bought."""
+    return {"purchased_on": when, "expires_on": ledger.expires_on(when, POLICY), "left": micro,
+            "purchased_utc": when, "purchase_id": f"{n:06d}"}
+
+
 def _plan_purchases(rng, c: _DemoCustomer, daily: pd.Series) -> list[tuple[dt.date, int]]:
     """Blocks a sensible customer would have bought: the forced ones, plus one whenever a day
-    inside a buying window would otherwise go uncovered (R7, R8: oldest expiry first)."""
+    inside a buying window would otherwise go uncovered (drawn as the engine draws, R7, R8)."""
     bought = [(d, h) for d, h in c.forced]
-    blocks = [[d, d + dt.timedelta(days=HOURS_VALID_DAYS), h * 60 * MICRO // 100] for d, h in bought]
+    blocks = [_block(d, h * 60 * MICRO // 100, n) for n, (d, h) in enumerate(bought)]
     if daily.empty:
         return bought
     days = [pd.Timestamp(x).date() for x in daily.index]
     needs = daily.to_numpy(dtype=np.int64)
     last_covered = None
     for k, (day, need) in enumerate(zip(days, needs)):
-        need = int(need)
-        for block in sorted((b for b in blocks if b[0] <= day <= b[1] and b[2] > 0), key=lambda b: b[1]):
-            take = min(need, block[2])
-            block[2] -= take
-            need -= take
+        _, need = ledger.draw_one_day(blocks, day, int(need))
         window = next((w for w in c.windows if w[0] <= day <= w[1]), None)
         if need > 0 and window is not None:
             ahead = sum(int(n) for d, n in zip(days[k:], needs[k:]) if (d - day).days < HOURS_VALID_DAYS)
@@ -384,9 +385,7 @@ def _plan_purchases(rng, c: _DemoCustomer, daily: pd.Series) -> list[tuple[dt.da
                 hours = 20 if ahead >= 18 * 60 * MICRO else 10 if ahead >= 8 * 60 * MICRO else 5
             earliest = max(window[0], last_covered + dt.timedelta(days=1)) if last_covered else window[0]
             when = max(earliest, day - dt.timedelta(days=int(rng.integers(0, 4))))
-            block = [when, when + dt.timedelta(days=HOURS_VALID_DAYS), hours * 60 * MICRO]
-            block[2] -= need
-            blocks.append(block)
+            blocks.append(_block(when, hours * 60 * MICRO - need, len(blocks)))
             bought.append((when, hours * 100))
             need = 0
         if need == 0:

@@ -142,16 +142,51 @@ def notice_us(start_utc: pd.Series, cancelled_utc: pd.Series) -> pd.Series:
     return delta.astype("int64").where(cancelled_utc.notna())
 
 
+# R6 in words: what a cancelled or missed appointment is, as every report and page says it.
+LATE_CANCELLATION = "late cancellation"
+NO_SHOW = "no-show"
+STAFF_CANCELLATION = "staff cancellation (free)"
+CANCELLED_IN_TIME = "cancelled in time (free)"
+FEE_KINDS = (LATE_CANCELLATION, NO_SHOW)   # the kinds that cost the customer a fee
+
+
+def fees(status, cancelled_by, notice, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """R6: the fee of each appointment.
+
+    ``status``: appointment statuses; ``cancelled_by``: 'customer', 'staff' or empty/None
+    (= customer); ``notice``: µs between cancellation and start (negative after the start,
+    NaN when not cancelled), all of one length. Returns (fee kind: LATE_CANCELLATION,
+    NO_SHOW or None; fee in integer µs, 0 when free).
+    """
+    status = np.asarray(status, dtype=object)
+    by = pd.Series(np.asarray(cancelled_by, dtype=object)).fillna("customer").replace("", "customer")
+    notice = pd.Series(np.asarray(notice, dtype="float64"))
+    late = (status == "cancelled") & (by == "customer").to_numpy() & (notice < policy.notice_us).to_numpy()
+    no_show = status == "no_show"
+    kind = np.where(late, LATE_CANCELLATION, np.where(no_show, NO_SHOW, None))
+    fee = np.where(late, policy.late_fee_us, np.where(no_show, policy.no_show_fee_us, 0)).astype("int64")
+    return kind, fee
+
+
+def cancellation_kind(status, cancelled_by, fee) -> np.ndarray:
+    """R6 in words for cancelled and no-show appointments: NO_SHOW, STAFF_CANCELLATION,
+    LATE_CANCELLATION (a fee was billed) or CANCELLED_IN_TIME. ``status``, ``cancelled_by``
+    (empty/None = customer) and ``fee`` (µs billed) are columns of one length."""
+    status = np.asarray(status, dtype=object)
+    by = np.asarray(pd.Series(np.asarray(cancelled_by, dtype=object)).fillna("customer"), dtype=object)
+    fee = np.asarray(fee, dtype="int64")
+    return np.where(status == "no_show", NO_SHOW,
+                    np.where(by == "staff", STAFF_CANCELLATION,
+                             np.where(fee > 0, LATE_CANCELLATION, CANCELLED_IN_TIME)))
+
+
 def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """R6: late cancellations by the customer and no-shows cost a fee, dated on the start's day."""
+    """R6: ``appts`` (status, cancelled_by, start_utc, cancelled_utc) with notice_us (Int64),
+    fee_kind and fee_us added; a fee is dated on the start's business day by the caller."""
     df = appts.copy()
     notice = notice_us(df["start_utc"], df["cancelled_utc"])
     df["notice_us"] = notice.astype("Int64")
-    by_customer = df["cancelled_by"].fillna("customer") == "customer"
-    late = (df["status"] == "cancelled") & by_customer & (notice < policy.notice_us)
-    no_show = df["status"] == "no_show"
-    df["fee_kind"] = np.where(late, "late cancellation", np.where(no_show, "no-show", None))
-    df["fee_us"] = np.where(late, policy.late_fee_us, np.where(no_show, policy.no_show_fee_us, 0)).astype("int64")
+    df["fee_kind"], df["fee_us"] = fees(df["status"], df["cancelled_by"], notice, policy)
     return df
 
 

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from billing import ledger
+from billing import ledger, rules
 from billing.policy import US_PER_HOUR, US_PER_MINUTE, Policy
 from billing.reports import Books, minutes_text
 from billing.statement_model import format_minutes
@@ -428,9 +428,7 @@ def cancellations(books: Books, f: Filters) -> pd.DataFrame:
         a = a[a["staff"].isin(list(f.staff))]
     a = a[a["status"].isin(["cancelled", "no_show"]) & in_period(a["day"], f.start, f.end)]
     by = np.where(a["status"] == "no_show", "", a["cancelled_by"].fillna("customer").astype(object))
-    kind = np.where(a["status"] == "no_show", "no-show",
-                    np.where(by == "staff", "staff cancellation (free)",
-                             np.where(a["fee_us"] > 0, "late cancellation", "cancelled in time (free)")))
+    kind = rules.cancellation_kind(a["status"], a["cancelled_by"], a["fee_us"])
     out = pd.DataFrame({
         "appointment_id": a["appointment_id"].to_numpy(), "customer_id": a["customer_id"].to_numpy(),
         "staff": a["staff"].to_numpy(), "day": _dt(a["day"]).dt.date.to_numpy(),
@@ -443,17 +441,17 @@ def cancellations(books: Books, f: Filters) -> pd.DataFrame:
 
 
 def fees_by_month(c: pd.DataFrame) -> pd.DataFrame:
-    c = c[c["kind"].isin(["late cancellation", "no-show"])]
+    c = c[c["kind"].isin(rules.FEE_KINDS)]
     g = c.assign(month=bucket_start(c["day"], "month")).groupby(["month", "kind"], as_index=False) \
         .agg(count=("appointment_id", "size"), fee_us=("fee_us", "sum"))
     return g.sort_values(["month", "kind"]).reset_index(drop=True)
 
 
 def fees_by_customer(c: pd.DataFrame) -> pd.DataFrame:
-    charged = c[c["kind"].isin(["late cancellation", "no-show"])]
+    charged = c[c["kind"].isin(rules.FEE_KINDS)]
     g = charged.groupby("customer_id").agg(
-        late_cancellations=("kind", lambda k: int((k == "late cancellation").sum())),
-        no_shows=("kind", lambda k: int((k == "no-show").sum())),
+        late_cancellations=("kind", lambda k: int((k == rules.LATE_CANCELLATION).sum())),
+        no_shows=("kind", lambda k: int((k == rules.NO_SHOW).sum())),
         fee_us=("fee_us", "sum")).reset_index()
     return g.sort_values(["fee_us", "customer_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -466,7 +464,7 @@ NOTICE_LABELS = ["after the start", "0-2 h", "2-6 h", "6-12 h", "12-24 h", "24-4
 def notice_histogram(c: pd.DataFrame) -> pd.DataFrame:
     """Cancellations by the notice given (hours before the start), pre-binned so the chart
     gets a handful of bars whatever the count; staff cancellations are kept apart."""
-    cancelled = c[c["kind"] != "no-show"]
+    cancelled = c[c["kind"] != rules.NO_SHOW]
     hours = cancelled["notice_us"].astype("float64") / US_PER_HOUR  # binning only
     # bins are right-open: exactly 24 h notice lands in "24-48 h" (free, R6)
     cat = pd.cut(hours, NOTICE_BINS_H, right=False, labels=NOTICE_LABELS)
@@ -503,7 +501,8 @@ def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
         ("R4", f"Work inside a pre-scheduled session is never rounded: {session}. "
                "Until its appointment is completed, such work is held and counts toward nothing."),
         ("R5", f"All other 1-on-1 work of a customer on one day is added up and rounded up once to the next "
-               f"{inc} minutes (e.g. 5 + 30 min = 35 min, billed {format_minutes(-(-35 // inc) * inc * US_PER_MINUTE)})."),
+               f"{inc} minutes (e.g. 5 + 30 min = 35 min, billed "
+               f"{format_minutes(int(rules.round_daily(35 * US_PER_MINUTE, policy.increment_us)))})."),
         ("R6", f"A customer who cancels less than {notice:g} hours before the start is billed "
                f"{format_minutes(policy.late_fee_us)}; a no-show is billed {format_minutes(policy.no_show_fee_us)}; "
                "a cancellation by staff is free."),

@@ -2,7 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata, rules, views
 from pages import _ui as ui
 
 c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee (R6); "
@@ -14,19 +14,19 @@ if canc.empty:
     st.info(f"No cancelled or no-show appointments in the period {f.start} – {f.end} for these filters.")
     st.stop()
 
-charged = canc[canc["kind"].isin(["late cancellation", "no-show"])]
+charged = canc[canc["kind"].isin(rules.FEE_KINDS)]
 cols = st.columns(4)
 cols[0].metric("Fees billed", views.hours_text(int(charged["fee_us"].sum())))
-cols[1].metric("Late cancellations", int((canc["kind"] == "late cancellation").sum()),
+cols[1].metric("Late cancellations", int((canc["kind"] == rules.LATE_CANCELLATION).sum()),
                help=f"Cancelled by the customer less than {p.cancellation_notice_hours:g} h before the start: "
                     f"{views.hours_text(p.late_fee_us)} each.")
-cols[2].metric("No-shows", int((canc["kind"] == "no-show").sum()), help=f"{views.hours_text(p.no_show_fee_us)} each.")
-cols[3].metric("Cancelled by staff (free)", int((canc["kind"] == "staff cancellation (free)").sum()))
+cols[2].metric("No-shows", int((canc["kind"] == rules.NO_SHOW).sum()), help=f"{views.hours_text(p.no_show_fee_us)} each.")
+cols[3].metric("Cancelled by staff (free)", int((canc["kind"] == rules.STAFF_CANCELLATION).sum()))
 
 left, right = st.columns(2)
 month = views.fees_by_month(canc)
 fig = go.Figure()
-for kind in ("late cancellation", "no-show"):
+for kind in rules.FEE_KINDS:
     m = month[month["kind"] == kind]
     fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]),
                 hovertemplate="%{x|%b %Y}: %{y} (fee %{customdata})<extra>" + kind + "</extra>")
@@ -49,7 +49,7 @@ ui.table(views.fees_by_customer(canc), {"customer_id": "customer", "late_cancell
 
 st.subheader("Appointments")
 rows = canc.assign(notice=[views.notice_text(v) for v in canc["notice_us"]]).drop(columns=["notice_us", "day"])
-staff_rows = rows["kind"] == "staff cancellation (free)"
+staff_rows = rows["kind"] == rules.STAFF_CANCELLATION
 tab1, tab2 = st.tabs([f"By the customer and no-shows ({int((~staff_rows).sum())})",
                       f"By staff, free ({int(staff_rows.sum())})"])
 rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
