@@ -161,6 +161,14 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     return d.iloc[inverse].reset_index(drop=True), draws
 
 
+def left_after(blocks: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
+    """What each block has left after ``draws`` (R8): purchased_us minus the drawn_us of the
+    draws naming its purchase_id, as int64 µs in ``blocks``' row order (the balance of a
+    block at the end of a day: pass the draws up to that day)."""
+    used = draws.groupby("purchase_id")["drawn_us"].sum()
+    return (blocks["purchased_us"] - blocks["purchase_id"].map(used).fillna(0).astype("int64")).to_numpy("int64")
+
+
 def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
     """R9: used, forfeited, remaining and status of each block as of T."""
     out = blocks.copy()
