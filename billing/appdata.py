@@ -56,10 +56,12 @@ def db_path() -> Path:
 
 
 def db_chosen_by_user() -> bool:
+    """True when HOURBANK_DB names a database (then the demo is never built into it)."""
     return bool(os.environ.get("HOURBANK_DB", "").strip())
 
 
 def policy_path() -> Path:
+    """``HOURBANK_POLICY``, or billing.toml beside the project."""
     value = os.environ.get("HOURBANK_POLICY", "").strip()
     return Path(value) if value else DEFAULT_POLICY_PATH
 
@@ -187,6 +189,7 @@ _small_cache = _Cache(max_entries=256)   # aggregates, lists, reviews
 
 
 def clear_caches() -> None:
+    """Forget every cached read and every data version seen (after an import, undo or issue)."""
     _books_cache.clear()
     _small_cache.clear()
     with _sig_lock:

@@ -192,6 +192,7 @@ def _weekdays(start: dt.date, end: dt.date) -> np.ndarray:
 
 
 def pick(rng, options, n):
+    """``n`` items of ``options`` drawn uniformly with ``rng``, as an object array."""
     return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
 
 

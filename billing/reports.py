@@ -44,6 +44,8 @@ class Books:
 
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
+    """Purchases dated ≤ T (R1), optionally of one customer: the stored columns plus
+    purchase_day and purchased_utc (the instant, a plain date as local midnight) and minutes_us."""
     day = business_day_expr("p", "purchased_at")
     where = "AND p.customer_id = $customer" if customer is not None else ""
     params = {"tz": policy.timezone, "asof": as_of}
@@ -84,6 +86,7 @@ _DAILY_US = ["customer_id", "day", "adhoc_raw_us", "adhoc_billed_us", "session_u
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:
+    """The blocks report's rows (R7-R9), one per block, µs columns; sorted by customer and drawing order."""
     b = books.blocks
     return b[["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_us", "used_us",
               "forfeited_us", "remaining_us", "status", "days_left", "expiring_soon"]] \
@@ -91,6 +94,8 @@ def blocks_frame(books: Books) -> pd.DataFrame:
 
 
 def summary_frame(books: Books) -> pd.DataFrame:
+    """The summary report's rows: one per customer, purchased, billable, covered,
+    uncovered, forfeited, remaining µs and the like."""
     idx = books.customers
     d, b = books.days, books.blocks
 

@@ -41,6 +41,8 @@ def _written(wall, offset) -> str:
 
 
 def statement_entries(con, policy: Policy, as_of: date, customer: str, first: date, last: date) -> pd.DataFrame:
+    """The customer's entries of ``first``..``last`` (dated ≤ T) with business day and kind
+    (R1, R2, R4), in day, start and id order."""
     where = "AND e.customer_id = $customer AND e.day BETWEEN $first AND $last"
     df = con.execute(f"""SELECT * FROM ({rules.classified_entries_sql(where)}) ORDER BY day, started_at, entry_id""",
                      {"tz": policy.timezone, "asof": as_of, "customer": customer, "first": first,
@@ -248,6 +250,8 @@ def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: 
 
 
 def issued_statements(con, customer: str | None = None) -> pd.DataFrame:
+    """The recorded statements (of one customer, if given), newest first; empty with the
+    table's columns for a database from before statements were recorded."""
     where = "WHERE customer_id = ?" if customer else ""
     try:
         return con.execute(f"SELECT * FROM statements {where} ORDER BY statement_id DESC",

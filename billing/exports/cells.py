@@ -40,18 +40,21 @@ class Hours(Decimal):
 
 
 def minutes_value(us) -> Minutes | None:
+    """µs as a Minutes cell (2 decimals, half up), None when missing."""
     if is_missing(us):
         return None
     return Minutes(minutes_number(int(us)))
 
 
 def hours_value(us) -> Hours | None:
+    """µs as an Hours cell (2 decimals, half up), None when missing."""
     if is_missing(us):
         return None
     return Hours(hours_number(int(us)))
 
 
 def is_missing(value) -> bool:
+    """True for None, NaN, NaT and pandas NA (an empty cell)."""
     if value is None:
         return True
     try:
@@ -77,12 +80,14 @@ def day_value(value) -> date | None:
 
 
 def text_value(value) -> str | None:
+    """A value as text, None when missing."""
     if is_missing(value):
         return None
     return str(value)
 
 
 def flag_value(value) -> bool | None:
+    """A value as a boolean cell, None when missing."""
     if is_missing(value):
         return None
     return bool(value)
@@ -159,6 +164,7 @@ def _summary_rows(st: Statement, scrub) -> list[tuple]:
 
 
 def generated_text(st: Statement) -> str:
+    """When the statement was made, as ISO text to the second."""
     g = st.generated_at
     return g.isoformat(timespec="seconds") if isinstance(g, datetime) else str(g)
 
@@ -172,6 +178,8 @@ def _policy_value(value):
 
 
 def statement_sections(st: Statement, redact: bool) -> list[Section]:
+    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks
+    (redacted when ``redact``: staff as "Tech Support", no notes)."""
     scrub = scrubber(st, redact)
     sections = [Section("Summary", ("item", "value", "hours", "as written"), _summary_rows(st, scrub))]
 
@@ -234,6 +242,7 @@ def statement_sections(st: Statement, redact: bool) -> list[Section]:
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
+    """A table's rows as dicts (column → value)."""
     return frame.to_dict("records")
 
 

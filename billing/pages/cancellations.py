@@ -31,6 +31,8 @@ def cancellations(books: Books, f: Filters) -> pd.DataFrame:
 
 
 def fees_by_month(c: pd.DataFrame) -> pd.DataFrame:
+    """Fee-charging appointments of ``cancellations``' frame per month and kind:
+    month (datetime64, first day), kind, count, fee_us."""
     c = c[c["kind"].isin(rules.FEE_KINDS)]
     g = c.assign(month=bucket_start(c["day"], "month")).groupby(["month", "kind"], as_index=False) \
         .agg(count=("appointment_id", "size"), fee_us=("fee_us", "sum"))
@@ -38,6 +40,8 @@ def fees_by_month(c: pd.DataFrame) -> pd.DataFrame:
 
 
 def fees_by_customer(c: pd.DataFrame) -> pd.DataFrame:
+    """Fees per customer from ``cancellations``' frame: customer_id, late_cancellations,
+    no_shows, fee_us; most fees first."""
     charged = c[c["kind"].isin(rules.FEE_KINDS)]
     g = charged.groupby("customer_id").agg(
         late_cancellations=("kind", lambda k: int((k == rules.LATE_CANCELLATION).sum())),
@@ -66,6 +70,8 @@ def notice_histogram(c: pd.DataFrame) -> pd.DataFrame:
 
 
 def notice_text(us) -> str:
+    """Notice in µs as "H h MM min" (rounded to the minute), "… after the start" when
+    negative, "" when missing."""
     if us is None or pd.isna(us):
         return ""
     us = int(us)

@@ -102,6 +102,7 @@ def hours_text(us) -> list[str] | str:
 
 
 def as_datetime(values) -> pd.Series:
+    """Dates or datetimes as a datetime64 Series (as they are when they already are)."""
     s = pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(s):
         return s
@@ -109,11 +110,13 @@ def as_datetime(values) -> pd.Series:
 
 
 def in_period(days, start: date, end: date) -> np.ndarray:
+    """A boolean mask of the days (dates or datetimes) from ``start`` through ``end``."""
     d = as_datetime(days)
     return ((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).to_numpy()
 
 
 def of_customers(frame: pd.DataFrame, customers: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``frame`` (with customer_id) of the chosen customers; all when none are chosen."""
     if not customers:
         return frame
     return frame[frame["customer_id"].isin(list(customers))]

@@ -27,7 +27,7 @@ def rejects_with_action(rejects: pd.DataFrame) -> pd.DataFrame:
 
 
 def unmapped_clients(imports: pd.DataFrame) -> pd.DataFrame:
-    """Tracker clients that no customer-map entry named, per import not undone (issue: a
+    """Tracker clients that no customer-map entry named, per import not undone (a
     renamed client, or one written two ways, would otherwise become a customer of its own)."""
     rows = []
     if "notes" in imports:
@@ -44,4 +44,5 @@ def unmapped_clients(imports: pd.DataFrame) -> pd.DataFrame:
 
 
 def review_for(review: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """The review frame's rows of the filters' customers."""
     return of_customers(review, f.customers).reset_index(drop=True)

@@ -105,14 +105,17 @@ def expiry_projection(books: Books, f: Filters, names: dict | None = None) -> pd
 
 
 def run_out_text(run_out) -> list[str]:
+    """Run-out dates as ISO text, "no recent use" where there is none."""
     return [d.isoformat() if isinstance(d, date) else "no recent use" for d in run_out]
 
 
 def at_risk(projection: pd.DataFrame) -> pd.DataFrame:
+    """The customers of ``expiry_projection`` projected to forfeit minutes."""
     return projection[projection["projected_lost_us"] > 0].reset_index(drop=True)
 
 
 def at_risk_csv(projection: pd.DataFrame) -> bytes:
+    """The at-risk customers as a CSV download (UTF-8), minutes as exact 2-decimal text."""
     r = at_risk(projection)
     out = pd.DataFrame({
         "customer_id": r["customer_id"], "customer_name": r["customer_name"],

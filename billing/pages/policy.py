@@ -54,6 +54,7 @@ SETTING_LABELS = {
 
 
 def policy_settings(policy: Policy) -> pd.DataFrame:
+    """The policy's settings for display: setting, meaning, value (as text)."""
     return pd.DataFrame([{"setting": k, "meaning": SETTING_LABELS.get(k, k), "value": str(v)}
                          for k, v in policy.as_dict().items()])
 
@@ -76,6 +77,8 @@ def what_if(active: Books, changed: Books, f: Filters) -> pd.DataFrame:
 
 
 def what_if_by_customer(active: Books, changed: Books, f: Filters) -> pd.DataFrame:
+    """Billable µs per customer in the period under both policies: customer_id, active_us,
+    what_if_us, difference_us; biggest increase first."""
     a = period_days(active, f).groupby("customer_id")["billable_us"].sum()
     c = period_days(changed, f).groupby("customer_id")["billable_us"].sum()
     idx = a.index.union(c.index)

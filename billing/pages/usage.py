@@ -19,6 +19,8 @@ def usage_over_time(books: Books, f: Filters, grain: str) -> pd.DataFrame:
 
 
 def usage_totals(books: Books, f: Filters) -> dict[str, int]:
+    """The period's totals in µs: billable, general, ad-hoc raw and billed, session, fee,
+    covered, uncovered, and rounding (billed − raw ad-hoc)."""
     d = period_days(books, f)
     out = {c: total(d, c) for c in ["billable_us", "general_us", "adhoc_raw_us", "adhoc_billed_us",
                                    "session_us", "fee_us", "covered_us", "uncovered_us"]}
