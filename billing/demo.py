@@ -3,7 +3,7 @@
 ``write_demo`` writes about 40 customers, so a manager can click through every kind of row
 the rules (RULES.md R1-R9) care about. It is deterministic for a given ``today`` and
 ``seed`` and imports with zero rejects. Its customers buy blocks as a sensible customer
-would, planned with the engine's own rules (R5, R6: billing.rules; R7, R8: billing.ledger).
+would, planned with the engine's own rules (billing.demo_purchases).
 The synthetic benchmark generator is billing.synthetic.
 
 Minutes are kept as integer millionths of a minute (billing.canonical.MICRO), hours as
@@ -20,14 +20,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from billing import ledger, rules
-from billing.canonical import COLUMNS, MICRO, US_PER_MICROMINUTE, format_fixed, format_wall, output_folder
+from billing.canonical import COLUMNS, MICRO, format_fixed, format_wall, output_folder
+from billing.demo_purchases import HOURS_VALID_DAYS, daily_billable, plan_purchases
 from billing.errors import HourbankError
-from billing.policy import Policy
+from billing.made_up import hours_before, minutes_choice, pick
 
 ZONE = ZoneInfo("America/New_York")
-POLICY = Policy()                      # the demo plans its purchases under the default settings
-HOURS_VALID_DAYS = POLICY.hours_valid_days   # R7: how long a customer's bought block lasts
 
 GENERAL_ACTIVITIES = ["chat", "coaching", "tickets"]     # R2: General Support, never billable
 ONBOARDING_ACTIVITIES = ["orientation", "familiarization", "setup", "project_management"]
@@ -73,10 +71,6 @@ DEMO_PROFILES = (["healthy", "expiring", "forfeited", "overage", "healthy", "exp
                   "healthy", "forfeited", "general_only"] * 4)
 DEMO_PROFILES[9 + 10] = "churned"    # one general_only of four becomes churned
 DEMO_PROFILES[9 + 30] = "churned"
-
-# Ad-hoc entry lengths in minutes (odd ones included) and their weights.
-ADHOC_MINUTES = np.array([5, 7.5, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120])
-ADHOC_WEIGHTS = np.array([8, 5, 9, 6, 9, 9, 6, 9, 6, 5, 6, 3, 7, 3, 3, 2], dtype=float)
 
 NOTES = {
     "orientation": ["Walked through the admin console", "Intro to ticket workflow, shared runbook"],
@@ -191,21 +185,6 @@ def _weekdays(start: dt.date, end: dt.date) -> np.ndarray:
     return span[np.is_busday(span)]
 
 
-def pick(rng, options, n):
-    """``n`` items of ``options`` drawn uniformly with ``rng``, as an object array."""
-    return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
-
-
-def minutes_choice(rng, n) -> np.ndarray:
-    """Ad-hoc lengths in millionths of a minute: odd round lengths, some tracked to the second."""
-    picked = rng.choice(ADHOC_MINUTES, n, p=ADHOC_WEIGHTS / ADHOC_WEIGHTS.sum())
-    micro = np.round(picked * MICRO).astype(np.int64)
-    seconds = rng.random(n) < 0.07
-    tracked = rng.integers(20, 3600, n)              # e.g. 745 s -> 12.416667 min
-    micro[seconds] = np.round(tracked[seconds] * MICRO / 60).astype(np.int64)
-    return micro
-
-
 def _demo_adhoc(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataFrame:
     start, end, chance, _ = phase
     days = _weekdays(start, end)
@@ -272,77 +251,12 @@ def _demo_sessions(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataF
     })
 
 
-def hours_before(rng, n) -> np.ndarray:
-    """Notice given by a cancellation, in seconds: early, exactly 24 h, late, after the start (R6)."""
-    hours = rng.choice([96, 72, 48, 30, 24, 20, 8, 3, 1, 0.5, -0.25], n,
-                       p=[0.12, 0.12, 0.14, 0.1, 0.08, 0.1, 0.1, 0.08, 0.06, 0.06, 0.04])
-    return np.round(hours * 3600).astype(np.int64)
-
-
 def _wall_minus(start_s: int, seconds: int) -> int:
     """The wall time `seconds` of real elapsed time before a New York wall time (R6, DST-aware)."""
     wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(start_s))
     instant = wall.replace(tzinfo=ZONE).astimezone(dt.timezone.utc) - dt.timedelta(seconds=int(seconds))
     back = instant.astimezone(ZONE).replace(tzinfo=None)
     return int((back - dt.datetime(1970, 1, 1)).total_seconds())
-
-
-def _day_of(seconds) -> np.ndarray:
-    return (np.asarray(seconds, dtype=np.int64) // 86_400).astype("datetime64[D]")
-
-
-def _daily_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 under the
-    default policy, computed with the engine's rules (rules.round_daily, rules.fees)."""
-    e = entries[(entries["tier"] == "one_on_one")].copy()                 # R2
-    e["day"] = _day_of(e["start_s"])
-    adhoc = e[e["appt"] < 0].groupby(["customer_id", "day"])["micro"].sum()
-    adhoc = pd.Series(rules.round_daily(adhoc.to_numpy() * US_PER_MICROMINUTE, POLICY.increment_us)
-                      // US_PER_MICROMINUTE, index=adhoc.index)          # R5
-    session = e[e["appt"] >= 0].groupby(["customer_id", "day"])["micro"].sum()   # R4: as logged
-    a = appts.copy()
-    a["day"] = _day_of(a["start_s"])
-    _, fee_us = rules.fees(a["status"], a["cancelled_by"], a["notice_s"].to_numpy() * 1_000_000, POLICY)  # R6
-    a["fee"] = fee_us // US_PER_MICROMINUTE
-    fees = a[a["fee"] > 0].groupby(["customer_id", "day"])["fee"].sum()
-    total = pd.concat([adhoc, session, fees]).groupby(level=[0, 1]).sum()
-    days = total.index.get_level_values(1)
-    return total[days <= np.datetime64(today)]
-
-
-def _block(when: dt.date, micro: int, n: int) -> dict:
-    """A planned block for ledger.draw_one_day (R7, R8); ``n`` keeps the order bought."""
-    return {"purchased_on": when, "expires_on": ledger.expires_on(when, POLICY), "left": micro,
-            "purchased_utc": when, "purchase_id": f"{n:06d}"}
-
-
-def _plan_purchases(rng, c: _DemoCustomer, daily: pd.Series) -> list[tuple[dt.date, int]]:
-    """Blocks a sensible customer would have bought: the forced ones, plus one whenever a day
-    inside a buying window would otherwise go uncovered (drawn as the engine draws, R7, R8)."""
-    bought = [(d, h) for d, h in c.forced]
-    blocks = [_block(d, h * 60 * MICRO // 100, n) for n, (d, h) in enumerate(bought)]
-    if daily.empty:
-        return bought
-    days = [pd.Timestamp(x).date() for x in daily.index]
-    needs = daily.to_numpy(dtype=np.int64)
-    last_covered = None
-    for k, (day, need) in enumerate(zip(days, needs)):
-        _, need = ledger.draw_one_day(blocks, day, int(need))
-        window = next((w for w in c.windows if w[0] <= day <= w[1]), None)
-        if need > 0 and window is not None:
-            ahead = sum(int(n) for d, n in zip(days[k:], needs[k:]) if (d - day).days < HOURS_VALID_DAYS)
-            if c.small_blocks:
-                hours = 5 if ahead < 10 * 60 * MICRO else 10
-            else:
-                hours = 20 if ahead >= 18 * 60 * MICRO else 10 if ahead >= 8 * 60 * MICRO else 5
-            earliest = max(window[0], last_covered + dt.timedelta(days=1)) if last_covered else window[0]
-            when = max(earliest, day - dt.timedelta(days=int(rng.integers(0, 4))))
-            blocks.append(_block(when, hours * 60 * MICRO - need, len(blocks)))
-            bought.append((when, hours * 100))
-            need = 0
-        if need == 0:
-            last_covered = day
-    return sorted(bought)
 
 
 def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.DataFrame]:
@@ -431,12 +345,12 @@ def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.Data
     entries = entries.sort_values(["start_s", "customer_id", "staff", "micro"], kind="stable",
                                   ignore_index=True)
 
-    daily = _daily_billable(entries, appts, today)
+    daily = daily_billable(entries, appts, today)
     by_customer = {cid: part.droplevel(0) for cid, part in daily.groupby(level=0)}
     purchase_rows = []
     for c in customers:
         mine = by_customer.get(c.customer_id, pd.Series(dtype=np.int64))
-        for day, hours100 in _plan_purchases(rng, c, mine):
+        for day, hours100 in plan_purchases(rng, c, mine):
             purchase_rows.append((c.customer_id, day, hours100, c.discount))
     purchase_rows.sort(key=lambda r: (r[1], r[0]))
 

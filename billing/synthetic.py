@@ -18,7 +18,8 @@ import pyarrow.csv as pacsv
 
 from billing.canonical import (APPOINTMENT_COLUMNS, CUSTOMER_COLUMNS, ENTRY_COLUMNS, MICRO, PURCHASE_COLUMNS,
                                format_fixed, format_wall, output_folder)
-from billing.demo import GENERAL_ACTIVITIES, hours_before, minutes_choice, pick
+from billing.demo import GENERAL_ACTIVITIES
+from billing.made_up import hours_before, minutes_choice, pick
 from billing.errors import HourbankError
 
 # Synthetic exports for benchmarks
