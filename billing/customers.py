@@ -14,7 +14,9 @@ CUSTOMERS_SQL = """
                  UNION SELECT customer_id FROM purchases UNION SELECT customer_id FROM customers),
     listed AS (SELECT customer_id, nullif(customer_name, '') AS n FROM customers),
     newest AS (SELECT customer_id, arg_max(customer_name, started_at) AS n FROM time_entries
-               WHERE customer_name IS NOT NULL AND customer_name <> '' GROUP BY customer_id)
+               WHERE customer_name IS NOT NULL AND customer_name <> ''
+                 AND customer_id NOT IN (SELECT customer_id FROM listed WHERE n IS NOT NULL)
+               GROUP BY customer_id)
     SELECT ids.customer_id, coalesce(listed.n, newest.n, '') AS customer_name
     FROM ids LEFT JOIN listed USING (customer_id) LEFT JOIN newest USING (customer_id)
     ORDER BY ids.customer_id"""
