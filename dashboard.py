@@ -8,13 +8,14 @@ link shows exactly the same view) and runs the page. Pages live in pages/, one t
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata
+from billing.pages.common import PERIODS, Filters, period_bounds
+from billing.calendar import today_in
 from billing.errors import HourbankError
 from pages._auth import require_manager
 from pages._ui import CTX_KEY, Ctx
@@ -37,10 +38,6 @@ st.set_page_config(page_title="Hourbank", page_icon=":material/schedule:", layou
 # With sign-in configured (.streamlit/secrets.toml), nothing below runs for anyone but a
 # manager on the allow-list (pages/_auth.py, README.md "Deploying").
 require_manager()
-
-
-def today_in(zone: str) -> date:
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def read_context() -> Ctx:
@@ -86,7 +83,7 @@ def staff_options(c: Ctx) -> list[str]:
         return []
 
 
-def sidebar_filters(c: Ctx) -> views.Filters:
+def sidebar_filters(c: Ctx) -> Filters:
     """The filters every page shares. Stable keys, rendered on every page (so they are kept
     across pages) and bound to the URL's query parameters (so a link reproduces the view)."""
     zone = c.policy.timezone if c.policy else "UTC"
@@ -96,7 +93,7 @@ def sidebar_filters(c: Ctx) -> views.Filters:
     as_of = side.date_input("As of (T)", value=today, key="asof", bind="query-params",
                             help="Everything is computed as of this day: later work does not count yet.")
     as_of = as_of or today
-    preset = side.selectbox("Period", list(views.PERIODS), format_func=views.PERIODS.get, key="period",
+    preset = side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period",
                             bind="query-params")
     custom = None
     if preset == "custom":
@@ -104,7 +101,7 @@ def sidebar_filters(c: Ctx) -> views.Filters:
                                  bind="query-params")
         if isinstance(custom, (list, tuple)) and len(custom) == 1:
             custom = (custom[0], custom[0])
-    start, end = views.period_bounds(preset, as_of, custom)
+    start, end = period_bounds(preset, as_of, custom)
     ids, names = customer_options(c)
     customers = side.multiselect(
         "Customers", ids, key="customers", bind="query-params", placeholder="All customers",
@@ -114,7 +111,7 @@ def sidebar_filters(c: Ctx) -> views.Filters:
                                   "time is a customer's (R5 rounds a customer's whole day).")
     side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
     c.names = names
-    return views.Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),
+    return Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),
                          staff=tuple(sorted(staff)))
 
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".hourbank-requirements.sha256"
+# billing.store.DEFAULT_DB: tasks.py runs before the virtualenv exists, so it cannot import billing.
 DEFAULT_DB = ROOT / "data" / "hourbank.duckdb"
 DEMO_EXPORT = ROOT / "data" / "demo_export"
 

@@ -6,7 +6,7 @@ Writes one Toggl Track detailed export (the preset's headers verbatim) and one c
 export (FORMATS.md) holding the same entries, then imports each into a fresh database as a
 whole process (`python -m billing import ...`), the runs interleaved so a slow spell of the
 machine hits both alike. Prints the medians, the peak memory, and the ratio tracker /
-canonical (issue 9's bound: at most 3).
+canonical (the bound: at most 3).
 """
 from __future__ import annotations
 

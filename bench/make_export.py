@@ -1,4 +1,4 @@
-"""Write a synthetic canonical export for benchmarks (billing.demo.write_synthetic).
+"""Write a synthetic canonical export for benchmarks (billing.synthetic.write_synthetic).
 
     python bench/make_export.py OUT_DIR --entries 1000000 [--customers 2000 --years 3
         --purchases 10000 --seed 1 --end 2026-11-26 --chunk-rows 1000000]
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from anywhere
 
-from billing.demo import write_synthetic  # noqa: E402
+from billing.synthetic import write_synthetic  # noqa: E402
 from billing.errors import HourbankError  # noqa: E402
 
 

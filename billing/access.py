@@ -36,6 +36,7 @@ def _split(address: str) -> tuple[str, str] | None:
 
 
 def normalise(address: str) -> str:
+    """An address as the allow-list compares it: trimmed, lower case."""
     return address.strip().lower()
 
 

@@ -14,6 +14,7 @@ No Streamlit here (billing/ is the engine's package); the dashboard calls these 
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -25,11 +26,11 @@ from typing import Callable
 import pandas as pd
 
 from billing.errors import HourbankError
-from billing.policy import DEFAULT_POLICY_PATH, Policy, load_policy, validate_policy
-from billing.store import DatabaseBusy, data_version, open_db
+from billing.customers import customers_frame
+from billing.policy import DEFAULT_POLICY_PATH, Policy, load_policy
+from billing.store import DEFAULT_DB, DatabaseBusy, data_version, open_db
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = ROOT / "data" / "hourbank.duckdb"
 DEMO_EXPORT = ROOT / "data" / "demo_export"
 READ_WAIT_SECONDS = 3.0    # the version probe: then the last version seen is shown (stale)
 # A cached read that is not in the cache yet waits ten times as long (30 s) for a running
@@ -55,10 +56,12 @@ def db_path() -> Path:
 
 
 def db_chosen_by_user() -> bool:
+    """True when HOURBANK_DB names a database (then the demo is never built into it)."""
     return bool(os.environ.get("HOURBANK_DB", "").strip())
 
 
 def policy_path() -> Path:
+    """``HOURBANK_POLICY``, or billing.toml beside the project."""
     value = os.environ.get("HOURBANK_POLICY", "").strip()
     return Path(value) if value else DEFAULT_POLICY_PATH
 
@@ -67,14 +70,6 @@ def active_policy() -> Policy:
     """The policy file's settings; a PolicyError (one sentence naming the key) if bad.
     Read on every rerun (it is tiny), so an edited billing.toml applies on the next one."""
     return load_policy(policy_path())
-
-
-def policy_key(policy: Policy) -> tuple:
-    return tuple(sorted(policy.as_dict().items()))
-
-
-def policy_from_key(key: tuple) -> Policy:
-    return validate_policy(dict(key), source="policy")
 
 
 _demo_lock = threading.Lock()
@@ -194,6 +189,7 @@ _small_cache = _Cache(max_entries=256)   # aggregates, lists, reviews
 
 
 def clear_caches() -> None:
+    """Forget every cached read and every data version seen (after an import, undo or issue)."""
     _books_cache.clear()
     _small_cache.clear()
     with _sig_lock:
@@ -210,43 +206,79 @@ def _read(path: Path, version: int, work: Callable):
         return work(con)
 
 
+# --------------------------------------------------------------------------- the cache decorator
+def _key_part(value):
+    """A cache key's part for an argument: small scalars as they are, a Policy as its
+    fingerprint, filters as their key(), a path as text, a list as a tuple."""
+    if isinstance(value, Policy):
+        return ("policy", value.fingerprint())
+    if hasattr(value, "key") and callable(value.key):
+        return value.key()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def cached(fn: Callable | None = None, *, cache: _Cache | None = None):
+    """Decorator: ``fn``'s result is computed once per its arguments and shared.
+
+    The arguments must be small scalars (database path, data version, dates, strings, tuples)
+    or a Policy (keyed on its fingerprint) or page filters (keyed on ``key()``): never a
+    DataFrame, whose hash would cost a pass over it. A key that includes the data version is
+    dropped with the version's reads by ``clear_caches``. ``cache``: which cache (default the
+    one for small results).
+    """
+    def wrap(f):
+        store = cache or _small_cache
+
+        @functools.wraps(f)
+        def run(*args, **kwargs):
+            key = (f.__module__, f.__qualname__, tuple(_key_part(a) for a in args),
+                   tuple(sorted((k, _key_part(v)) for k, v in kwargs.items())))
+            return store.get_or_compute(key, lambda: f(*args, **kwargs))
+        return run
+    return wrap(fn) if fn is not None else wrap
+
+
 # --------------------------------------------------------------------------- cached reads
+@cached(cache=_books_cache)
 def books(path: Path, version: int, policy: Policy, as_of: date):
     """compute_books for every customer as of T (R1-R9), cached per (db, version, policy, T)."""
     from billing.reports import compute_books
 
-    key = ("books", str(path), version, policy.fingerprint(), as_of.isoformat())
-    return _books_cache.get_or_compute(
-        key, lambda: _read(path, version, lambda con: compute_books(con, policy, as_of)))
+    return _read(path, version, lambda con: compute_books(con, policy, as_of))
 
 
+@cached
 def customers(path: Path, version: int) -> pd.DataFrame:
-    """Every customer id in the data with its name (customers.csv first, else an entry's)."""
-    def work(con):
-        return con.execute("""
-            WITH ids AS (SELECT customer_id FROM time_entries UNION SELECT customer_id FROM appointments
-                         UNION SELECT customer_id FROM purchases UNION SELECT customer_id FROM customers),
-            named AS (SELECT customer_id, max(customer_name) AS n FROM customers GROUP BY ALL),
-            entry_named AS (SELECT customer_id, max(customer_name) AS n FROM time_entries
-                            WHERE customer_name IS NOT NULL AND customer_name <> '' GROUP BY ALL)
-            SELECT ids.customer_id, coalesce(nullif(named.n, ''), entry_named.n, '') AS customer_name
-            FROM ids LEFT JOIN named USING (customer_id) LEFT JOIN entry_named USING (customer_id)
-            ORDER BY ids.customer_id""").df()
-    return _small_cache.get_or_compute(("customers", str(path), version), lambda: _read(path, version, work))
+    """Every customer id in the data with its name (billing.customers): customer_id, customer_name."""
+    return _read(path, version, customers_frame)
 
 
+def customer_names(path: Path, version: int) -> dict[str, str]:
+    """customer_id → name for the customers the data names (billing.customers)."""
+    frame = customers(path, version)
+    return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
+
+
+@cached
 def staff(path: Path, version: int) -> list[str]:
+    """Every staff member named by an entry or an appointment, sorted."""
     def work(con):
         rows = con.execute("""SELECT staff FROM time_entries UNION SELECT staff FROM appointments
                               WHERE staff IS NOT NULL AND staff <> '' ORDER BY 1""").fetchall()
         return [r[0] for r in rows if r[0]]
-    return _small_cache.get_or_compute(("staff", str(path), version), lambda: _read(path, version, work))
+    return _read(path, version, work)
 
 
+@cached
 def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
                 customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = ()) -> pd.DataFrame:
     """Logged minutes of the period's entries (not held: R4) per staff, activity and kind
-    (adhoc/session/general, R2/R4/R5), for the chosen customers and staff."""
+    (adhoc/session/general, R2/R4/R5), for the chosen customers and staff: columns staff,
+    activity ('(none)' when empty), kind, minutes_us, entries."""
     from billing.rules import classified_entries_sql
 
     where = "AND e.day BETWEEN $start AND $end"
@@ -264,21 +296,19 @@ def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: da
                    CAST(sum(minutes_us) AS BIGINT) AS minutes_us, count(*) AS entries
             FROM ({classified_entries_sql(where)}) WHERE kind <> 'held'
             GROUP BY ALL ORDER BY ALL""", params).df()
-    key = ("entry_usage", str(path), version, policy.fingerprint(), as_of.isoformat(), start.isoformat(),
-           end.isoformat(), tuple(customers_), tuple(staff_))
-    return _small_cache.get_or_compute(key, lambda: _read(path, version, work))
+    return _read(path, version, work)
 
 
+@cached
 def review(path: Path, version: int, policy: Policy, as_of: date) -> pd.DataFrame:
     """The engine's review frame (held entries, empty sessions, stale appointments, tiny entries)."""
     from billing.reports import review_frame
 
     b = books(path, version, policy, as_of)
-    key = ("review", str(path), version, policy.fingerprint(), as_of.isoformat())
-    return _small_cache.get_or_compute(
-        key, lambda: _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments)))
+    return _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments))
 
 
+@cached
 def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The last ``limit`` imports and their rejected rows (file, line, column, reason)."""
     def work(con):
@@ -288,9 +318,44 @@ def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFr
             WHERE import_id IN (SELECT import_id FROM imports ORDER BY import_id DESC LIMIT ?)
             ORDER BY import_id DESC, file, line""", [limit]).df()
         return imports, rejects
-    return _small_cache.get_or_compute(("imports", str(path), version, limit), lambda: _read(path, version, work))
+    return _read(path, version, work)
 
 
-def memo(key: tuple, compute: Callable[[], object]):
-    """Cache a view's result under a key of small scalars (version, policy, filters)."""
-    return _small_cache.get_or_compute(("view",) + key, compute)
+@cached
+def statement(path: Path, version: int, policy: Policy, customer: str, first: date, last: date, as_of: date):
+    """billing.statement.build_statement of one customer and period as of T."""
+    from billing.statement import build_statement
+
+    return _read(path, version, lambda con: build_statement(con, policy, customer, first, last, as_of))
+
+
+@cached
+def statement_files(path: Path, version: int, policy: Policy, customer: str, first: date, last: date,
+                    as_of: date, redact: bool) -> dict[str, bytes]:
+    """The statement's downloads, {"pdf", "xlsx", "csv"} → bytes (a customer copy if ``redact``)."""
+    from billing.exports import statement_csv, statement_pdf, statement_xlsx
+
+    st = statement(path, version, policy, customer, first, last, as_of)
+    return {"pdf": statement_pdf(st, redact=redact), "xlsx": statement_xlsx(st, redact=redact),
+            "csv": statement_csv(st, redact=redact)}
+
+
+@cached
+def issued_statements(path: Path, version: int, customer: str) -> pd.DataFrame:
+    """The statements issued to ``customer``, each checked against today's data."""
+    from billing.statement import issued_with_checks
+
+    return _read(path, version, lambda con: issued_with_checks(con, customer))
+
+
+def figure(fn: Callable, with_names: bool = False) -> Callable:
+    """A page's figure ``fn(books, filters, *extra)`` as a cached read
+    ``(db, version, policy, filters, *extra)``: the books as of the filters' T come from
+    ``books``; ``with_names`` passes ``names=customer_names(db, version)`` too. ``extra``
+    must be small scalars (a grain, a top N)."""
+    @cached
+    @functools.wraps(fn)
+    def read(path: Path, version: int, policy: Policy, filters, *extra):
+        kwargs = {"names": customer_names(path, version)} if with_names else {}
+        return fn(books(path, version, policy, filters.as_of), filters, *extra, **kwargs)
+    return read

@@ -1,80 +1,38 @@
-"""Canonical exports (FORMATS.md) made up for demos and benchmarks.
+"""A realistic demo export (FORMATS.md): a year of a small Tech Support team.
 
-* ``write_demo``: a realistic year of a small Tech Support team (about 40 customers), so a
-  manager can click through every kind of row the rules (RULES.md R1-R9) care about. It is
-  deterministic for a given ``today`` and ``seed`` and imports with zero rejects.
-* ``write_synthetic``: millions of entries for benchmarks, generated and written in chunks
-  (memory stays bounded), vectorised with numpy and written with pyarrow's CSV writer.
+``write_demo`` writes about 40 customers, so a manager can click through every kind of row
+the rules (RULES.md R1-R9) care about. It is deterministic for a given ``today`` and
+``seed`` and imports with zero rejects. Its customers buy blocks as a sensible customer
+would, planned with the engine's own rules (billing.demo_purchases).
+The synthetic benchmark generator is billing.synthetic.
 
-Minutes are kept as integer millionths of a minute (FORMATS.md allows at most 6 decimals),
-hours as integer hundredths and money as integer cents; they become text only when written.
+Minutes are kept as integer millionths of a minute (billing.canonical.MICRO), hours as
+integer hundredths and money as integer cents; they become text only when written.
 Timestamps are naive wall times in America/New_York (the project's policy timezone), a few
 carrying an offset (R1).
 """
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from billing.canonical import COLUMNS, MICRO, format_fixed, format_wall, output_folder
+from billing.demo_purchases import HOURS_VALID_DAYS, daily_billable, plan_purchases
 from billing.errors import HourbankError
-from billing.policy import US_PER_MINUTE, Policy
+from billing.made_up import hours_before, minutes_choice, pick
 
 ZONE = ZoneInfo("America/New_York")
-MICRO = 1_000_000                      # millionths of a minute per minute (FORMATS.md: <= 6 decimals)
-US_PER_MICROMINUTE = US_PER_MINUTE // MICRO
-HOURS_VALID_DAYS = Policy().hours_valid_days        # R7 default: 90
-INCREMENT = Policy().rounding_increment_minutes * MICRO   # R5 default: 30 min
-LATE_FEE = int(Policy().late_cancellation_minutes * MICRO)  # R6
-NO_SHOW_FEE = int(Policy().no_show_minutes * MICRO)          # R6
-NOTICE_HOURS = Policy().cancellation_notice_hours             # R6
 
-ENTRY_COLUMNS = ["entry_id", "customer_id", "customer_name", "staff", "started_at", "minutes",
-                 "tier", "activity", "appointment_id", "customer_requested", "notes"]
-APPOINTMENT_COLUMNS = ["appointment_id", "customer_id", "staff", "scheduled_start",
-                       "scheduled_minutes", "status", "cancelled_at", "cancelled_by"]
-PURCHASE_COLUMNS = ["purchase_id", "customer_id", "purchased_at", "hours", "amount"]
-CUSTOMER_COLUMNS = ["customer_id", "customer_name"]
-FILES = {"time_entries": ENTRY_COLUMNS, "appointments": APPOINTMENT_COLUMNS,
-         "purchases": PURCHASE_COLUMNS, "customers": CUSTOMER_COLUMNS}
-
-SEED_ACTIVITIES = ["kickoff", "orientation", "project_management", "familiarization", "setup",
-                   "monitoring", "research", "testing", "status_call"]
 GENERAL_ACTIVITIES = ["chat", "coaching", "tickets"]     # R2: General Support, never billable
 ONBOARDING_ACTIVITIES = ["orientation", "familiarization", "setup", "project_management"]
 ONGOING_ACTIVITIES = ["monitoring", "research", "testing", "project_management", "setup"]
 
 # Block sizes in hours and their list price per hour, in cents.
 BLOCK_PRICE_CENTS = {5: 16_000, 10: 15_000, 20: 14_000}
-
-
-# --------------------------------------------------------------------------------------
-# Exact text formatting, vectorised
-
-def format_fixed(values, scale: int, keep_zeros: bool = False) -> pa.Array:
-    """Non-negative integers in units of 10**-scale as plain decimals ("12.5", "7", "0.016667")."""
-    values = np.asarray(values, dtype=np.int64)
-    unit = 10 ** scale
-    whole = pc.cast(pa.array(values // unit), pa.string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(values % unit), pa.string()), scale, "0")
-    if keep_zeros:
-        return pc.binary_join_element_wise(whole, frac, ".")
-    frac = pc.utf8_rtrim(frac, "0")
-    return pc.if_else(pc.equal(frac, ""), whole, pc.binary_join_element_wise(whole, frac, "."))
-
-
-def format_wall(seconds) -> pa.Array:
-    """Naive wall times given as seconds since 1970-01-01T00:00 as 'YYYY-MM-DDTHH:MM:SS'."""
-    stamps = pa.array(np.asarray(seconds, dtype=np.int64).astype("datetime64[s]"))
-    return pc.replace_substring(pc.cast(stamps, pa.string()), " ", "T", max_replacements=1)
 
 
 def _with_offset(wall: dt.datetime, utc: bool) -> str:
@@ -87,17 +45,6 @@ def _with_offset(wall: dt.datetime, utc: bool) -> str:
 
 def _epoch_seconds(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days * 86_400
-
-
-def _out_dir(out_dir) -> Path:
-    path = Path(out_dir)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HourbankError(f"{path}: cannot create the output folder ({exc.strerror}).") from None
-    if not path.is_dir():
-        raise HourbankError(f"{path}: is not a folder.")
-    return path
 
 
 # --------------------------------------------------------------------------------------
@@ -124,10 +71,6 @@ DEMO_PROFILES = (["healthy", "expiring", "forfeited", "overage", "healthy", "exp
                   "healthy", "forfeited", "general_only"] * 4)
 DEMO_PROFILES[9 + 10] = "churned"    # one general_only of four becomes churned
 DEMO_PROFILES[9 + 30] = "churned"
-
-# Ad-hoc entry lengths in minutes (odd ones included) and their weights.
-ADHOC_MINUTES = np.array([5, 7.5, 10, 12, 15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120])
-ADHOC_WEIGHTS = np.array([8, 5, 9, 6, 9, 9, 6, 9, 6, 5, 6, 3, 7, 3, 3, 2], dtype=float)
 
 NOTES = {
     "orientation": ["Walked through the admin console", "Intro to ticket workflow, shared runbook"],
@@ -242,20 +185,6 @@ def _weekdays(start: dt.date, end: dt.date) -> np.ndarray:
     return span[np.is_busday(span)]
 
 
-def _pick(rng, options, n):
-    return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
-
-
-def _minutes_choice(rng, n) -> np.ndarray:
-    """Ad-hoc lengths in millionths of a minute: odd round lengths, some tracked to the second."""
-    picked = rng.choice(ADHOC_MINUTES, n, p=ADHOC_WEIGHTS / ADHOC_WEIGHTS.sum())
-    micro = np.round(picked * MICRO).astype(np.int64)
-    seconds = rng.random(n) < 0.07
-    tracked = rng.integers(20, 3600, n)              # e.g. 745 s -> 12.416667 min
-    micro[seconds] = np.round(tracked[seconds] * MICRO / 60).astype(np.int64)
-    return micro
-
-
 def _demo_adhoc(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataFrame:
     start, end, chance, _ = phase
     days = _weekdays(start, end)
@@ -273,12 +202,12 @@ def _demo_adhoc(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataFram
     minute = np.where((nth == 0) | together, first_minute, first_minute + later)
     day_index = (day - np.datetime64(c.start)).astype(int)
     onboarding = day_index < 21
-    activity = np.where(onboarding, _pick(rng, ONBOARDING_ACTIVITIES, len(day)),
-                        _pick(rng, ONGOING_ACTIVITIES, len(day)))
+    activity = np.where(onboarding, pick(rng, ONBOARDING_ACTIVITIES, len(day)),
+                        pick(rng, ONGOING_ACTIVITIES, len(day)))
     seconds = day.astype("datetime64[s]").astype(np.int64) + minute * 60
     return pd.DataFrame({
         "customer_id": c.customer_id, "staff": np.asarray(DEMO_STAFF, dtype=object)[staff],
-        "start_s": seconds, "micro": _minutes_choice(rng, len(day)), "tier": "one_on_one",
+        "start_s": seconds, "micro": minutes_choice(rng, len(day)), "tier": "one_on_one",
         "activity": activity, "appt": -1, "requested": False, "nth": nth,
     })
 
@@ -294,7 +223,7 @@ def _demo_general(rng, c: _DemoCustomer) -> pd.DataFrame:
                        np.where(activity == "chat", rng.integers(3, 21, n), rng.integers(10, 31, n)))
     minute = rng.integers(8 * 60, 18 * 60, n)
     return pd.DataFrame({
-        "customer_id": c.customer_id, "staff": _pick(rng, DEMO_GENERAL_STAFF, n),
+        "customer_id": c.customer_id, "staff": pick(rng, DEMO_GENERAL_STAFF, n),
         "start_s": days.astype("datetime64[s]").astype(np.int64) + minute * 60,
         "micro": minutes.astype(np.int64) * MICRO, "tier": "general", "activity": activity.astype(object),
         "appt": -1, "requested": False, "nth": 0,
@@ -312,7 +241,7 @@ def _demo_sessions(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataF
     day = np.sort(rng.choice(days, n))
     kind = rng.random(n) < 0.55        # status calls, otherwise working sessions
     minutes = np.where(kind, 30, rng.choice([45, 60, 90], n))
-    activity = np.where(kind, "status_call", _pick(rng, ONGOING_ACTIVITIES, n)).astype(object)
+    activity = np.where(kind, "status_call", pick(rng, ONGOING_ACTIVITIES, n)).astype(object)
     slot = rng.integers(9 * 2, 16 * 2 + 1, n) * 30                 # on the hour or half hour
     staff = np.where(rng.random(n) < 0.8, staff_primary, rng.integers(0, len(DEMO_STAFF), n))
     return pd.DataFrame({
@@ -322,76 +251,12 @@ def _demo_sessions(rng, c: _DemoCustomer, phase, staff_primary: int) -> pd.DataF
     })
 
 
-def _hours_before(rng, n) -> np.ndarray:
-    """Notice given by a cancellation, in seconds: early, exactly 24 h, late, after the start (R6)."""
-    hours = rng.choice([96, 72, 48, 30, 24, 20, 8, 3, 1, 0.5, -0.25], n,
-                       p=[0.12, 0.12, 0.14, 0.1, 0.08, 0.1, 0.1, 0.08, 0.06, 0.06, 0.04])
-    return np.round(hours * 3600).astype(np.int64)
-
-
 def _wall_minus(start_s: int, seconds: int) -> int:
     """The wall time `seconds` of real elapsed time before a New York wall time (R6, DST-aware)."""
     wall = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(start_s))
     instant = wall.replace(tzinfo=ZONE).astimezone(dt.timezone.utc) - dt.timedelta(seconds=int(seconds))
     back = instant.astimezone(ZONE).replace(tzinfo=None)
     return int((back - dt.datetime(1970, 1, 1)).total_seconds())
-
-
-def _day_of(seconds) -> np.ndarray:
-    return (np.asarray(seconds, dtype=np.int64) // 86_400).astype("datetime64[D]")
-
-
-def _daily_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 with defaults."""
-    e = entries[(entries["tier"] == "one_on_one")].copy()                 # R2
-    e["day"] = _day_of(e["start_s"])
-    adhoc = e[e["appt"] < 0].groupby(["customer_id", "day"])["micro"].sum()
-    adhoc = -(-adhoc // INCREMENT) * INCREMENT                           # R5: daily sum rounded up
-    session = e[e["appt"] >= 0].groupby(["customer_id", "day"])["micro"].sum()   # R4: as logged
-    a = appts.copy()
-    a["day"] = _day_of(a["start_s"])
-    late = (a["status"] == "cancelled") & (a["cancelled_by"] != "staff") & (a["notice_s"] < NOTICE_HOURS * 3600)
-    fee = np.where(late, LATE_FEE, np.where(a["status"] == "no_show", NO_SHOW_FEE, 0))   # R6
-    a["fee"] = fee.astype(np.int64)
-    fees = a[a["fee"] > 0].groupby(["customer_id", "day"])["fee"].sum()
-    total = pd.concat([adhoc, session, fees]).groupby(level=[0, 1]).sum()
-    days = total.index.get_level_values(1)
-    return total[days <= np.datetime64(today)]
-
-
-def _plan_purchases(rng, c: _DemoCustomer, daily: pd.Series) -> list[tuple[dt.date, int]]:
-    """Blocks a sensible customer would have bought: the forced ones, plus one whenever a day
-    inside a buying window would otherwise go uncovered (R7, R8: oldest expiry first)."""
-    bought = [(d, h) for d, h in c.forced]
-    blocks = [[d, d + dt.timedelta(days=HOURS_VALID_DAYS), h * 60 * MICRO // 100] for d, h in bought]
-    if daily.empty:
-        return bought
-    days = [pd.Timestamp(x).date() for x in daily.index]
-    needs = daily.to_numpy(dtype=np.int64)
-    last_covered = None
-    for k, (day, need) in enumerate(zip(days, needs)):
-        need = int(need)
-        for block in sorted((b for b in blocks if b[0] <= day <= b[1] and b[2] > 0), key=lambda b: b[1]):
-            take = min(need, block[2])
-            block[2] -= take
-            need -= take
-        window = next((w for w in c.windows if w[0] <= day <= w[1]), None)
-        if need > 0 and window is not None:
-            ahead = sum(int(n) for d, n in zip(days[k:], needs[k:]) if (d - day).days < HOURS_VALID_DAYS)
-            if c.small_blocks:
-                hours = 5 if ahead < 10 * 60 * MICRO else 10
-            else:
-                hours = 20 if ahead >= 18 * 60 * MICRO else 10 if ahead >= 8 * 60 * MICRO else 5
-            earliest = max(window[0], last_covered + dt.timedelta(days=1)) if last_covered else window[0]
-            when = max(earliest, day - dt.timedelta(days=int(rng.integers(0, 4))))
-            block = [when, when + dt.timedelta(days=HOURS_VALID_DAYS), hours * 60 * MICRO]
-            block[2] -= need
-            blocks.append(block)
-            bought.append((when, hours * 100))
-            need = 0
-        if need == 0:
-            last_covered = day
-    return sorted(bought)
 
 
 def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.DataFrame]:
@@ -438,7 +303,7 @@ def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.Data
     stale = np.flatnonzero(past & (status == "completed") & ~kickoff
                            & (appts["start_s"].to_numpy() > _epoch_seconds(today - dt.timedelta(days=60))))
     status[rng.choice(stale, min(2, len(stale)), replace=False)] = "scheduled"
-    notice = _hours_before(rng, n)
+    notice = hours_before(rng, n)
     appts["status"] = status
     appts["cancelled_by"] = by
     appts["notice_s"] = np.where(status == "cancelled", notice, 0)
@@ -480,12 +345,12 @@ def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.Data
     entries = entries.sort_values(["start_s", "customer_id", "staff", "micro"], kind="stable",
                                   ignore_index=True)
 
-    daily = _daily_billable(entries, appts, today)
+    daily = daily_billable(entries, appts, today)
     by_customer = {cid: part.droplevel(0) for cid, part in daily.groupby(level=0)}
     purchase_rows = []
     for c in customers:
         mine = by_customer.get(c.customer_id, pd.Series(dtype=np.int64))
-        for day, hours100 in _plan_purchases(rng, c, mine):
+        for day, hours100 in plan_purchases(rng, c, mine):
             purchase_rows.append((c.customer_id, day, hours100, c.discount))
     purchase_rows.sort(key=lambda r: (r[1], r[0]))
 
@@ -577,243 +442,14 @@ def _demo_tables(rng, customers, entries, appts, purchase_rows, blank_by) -> dic
 
 def write_demo(out_dir, today: dt.date | None = None, seed: int = 7) -> dict[str, int]:
     """Write the demo export (four CSV files) into out_dir; return the row count per file."""
-    path = _out_dir(out_dir)
+    path = output_folder(out_dir)
     tables = build_demo(today, seed)
     counts = {}
     for name, frame in tables.items():
         target = path / f"{name}.csv"
         try:
-            frame[FILES[name]].to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+            frame[COLUMNS[name]].to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
         except OSError as exc:
             raise HourbankError(f"{target}: cannot write the demo file ({exc.strerror}).") from None
         counts[name] = len(frame)
     return counts
-
-
-# --------------------------------------------------------------------------------------
-# Synthetic exports for benchmarks
-
-# No commas, quotes or line breaks in synthetic text: the big files are written unquoted.
-SYN_WORDS = ["Acme", "Apex", "Birch", "Blue Ridge", "Cedar", "Cobalt", "Crescent", "Delta", "Ember",
-             "Evergreen", "Falcon", "Granite", "Harbor", "Horizon", "Iron", "Juniper", "Keystone",
-             "Lakeside", "Maple", "Meridian", "Müller", "Northwind", "Oak", "Orchid", "Pinnacle",
-             "Quarry", "Redwood", "Riverbend", "Summit", "São Bento", "Tidewater", "Łódź", "Verde",
-             "Willow", "Zephyr", "Ålesund", "Koç", "Peñasco", "Straße", "Nakamura"]
-SYN_KINDS = ["Logistics", "Dental", "Design", "Architects", "Analytics", "Law", "Bakery", "Clinic",
-             "Realty", "Freight", "Veterinary", "Imports", "Insurance", "Landscaping", "Accounting",
-             "Media", "Software", "Tutoring", "Plumbing", "Travel"]
-SYN_FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Priya", "Sam", "Grace", "Tomás", "Yuki", "Omar"]
-SYN_LAST = ["Souza", "Okafor", "Martin", "Volkov", "Nair", "Lee", "Rivera", "Tanaka"]
-SYN_NOTES = ["Follow-up from ticket", "Checked backups", "Reset MFA", "Printer issue", "Updated runbook"]
-SYN_ONGOING = ["orientation", "project_management", "familiarization", "setup", "monitoring",
-               "research", "testing"]
-
-
-def _ids(prefix: str, first: int, n: int, width: int) -> pa.Array:
-    numbers = pc.cast(pa.array(np.arange(first, first + n, dtype=np.int64)), pa.string())
-    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, width, "0"), "")
-
-
-def _weekday_shift(day: np.ndarray) -> np.ndarray:
-    """Move Saturdays and Sundays (days since 1970-01-01, a Thursday) back to Friday."""
-    weekday = (day + 3) % 7                                     # Monday = 0
-    return day - np.where(weekday == 5, 1, 0) - np.where(weekday == 6, 2, 0)
-
-
-def _offset_stamps(local_s: np.ndarray, utc: np.ndarray) -> pa.Array:
-    """The same instants as New York wall times, written with their offset or in UTC (R1)."""
-    aware = pd.DatetimeIndex(local_s.astype("datetime64[s]")).tz_localize(
-        "America/New_York", ambiguous=False, nonexistent="shift_forward")
-    utc_s = aware.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-    offset_h = (local_s - utc_s) // 3600                        # -5 or -4
-    sign_hours = pc.binary_join_element_wise(
-        "-", pc.utf8_lpad(pc.cast(pa.array(-offset_h), pa.string()), 2, "0"), "")
-    with_offset = pc.binary_join_element_wise(format_wall(local_s), sign_hours, ":00", "")
-    zulu = pc.binary_join_element_wise(format_wall(utc_s), "Z", "")
-    return pc.if_else(pa.array(utc), zulu, with_offset)
-
-
-def _stamp_column(rng, seconds: np.ndarray, share: float) -> pa.Array:
-    stamps = format_wall(seconds)
-    mask = rng.random(len(seconds)) < share
-    if mask.any():
-        chosen = _offset_stamps(seconds[mask], rng.random(int(mask.sum())) < 0.5)
-        stamps = pc.replace_with_mask(stamps, pa.array(mask), chosen)
-    return stamps
-
-
-def _synthetic_chunk(rng, k: int, first_entry: int, first_appt: int, ctx: dict) -> tuple[pa.Table, pa.Table]:
-    """k time entries (about 20 % inside completed sessions, about 15 % general) and the
-    appointments they need, plus some cancelled, no-show and scheduled ones."""
-    start_day, n_days, cdf = ctx["start_day"], ctx["n_days"], ctx["cdf"]
-    names, staff_names = ctx["names"], ctx["staff"]
-
-    def customers(n):
-        return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
-
-    def days(n, extra=0):
-        d = start_day + rng.integers(0, n_days + extra, n)
-        return np.maximum(_weekday_shift(d), start_day)
-
-    # Completed sessions and the entries logged in them (R4): one or two staff each (R3).
-    a = int(round(k * 0.2 / 1.2))
-    reps = np.where(rng.random(a) < 0.2, 2, 1)
-    s = int(reps.sum())
-    # Other outcomes (R6), and a few sessions not yet held (some in the future).
-    b = int(round(a * 0.12))
-    a_cust = customers(a + b)
-    a_day = days(a + b)
-    status = np.full(a + b, "completed", dtype=object)
-    roll = rng.random(b)
-    status[a:] = np.where(roll < 0.65, "cancelled", np.where(roll < 0.85, "no_show", "scheduled"))
-    future = np.flatnonzero(status == "scheduled")
-    future = future[rng.random(len(future)) < 0.5]
-    a_day[future] = start_day + n_days + rng.integers(0, 21, len(future))
-    a_day[future] = _weekday_shift(a_day[future])
-    a_start = a_day * 86_400 + rng.integers(18, 34, a + b) * 1800
-    a_minutes = rng.choice(np.array([30, 45, 60, 90], dtype=np.int64), a + b) * MICRO
-    cancelled = status == "cancelled"
-    notice = _hours_before(rng, a + b)
-    cancel_s = a_start - notice
-    by = np.where(cancelled, np.where(rng.random(a + b) < 0.75, "customer", "staff"), "").astype(object)
-    appt_ids = _ids("A", first_appt, a + b, ctx["appt_width"])
-    appt_staff = rng.integers(0, len(staff_names), a + b)
-    appointments = pa.table({
-        "appointment_id": appt_ids,
-        "customer_id": pc.take(ctx["ids"], pa.array(a_cust)),
-        "staff": pc.take(staff_names, pa.array(appt_staff)),
-        "scheduled_start": _stamp_column(rng, a_start, 0.01),
-        "scheduled_minutes": format_fixed(a_minutes, 6),
-        "status": pa.array(status, pa.string()),
-        "cancelled_at": pc.if_else(pa.array(cancelled), format_wall(cancel_s), pa.scalar("", pa.string())),
-        "cancelled_by": pa.array(by, pa.string()),
-    })
-
-    # Entries: the session ones first, then ad-hoc 1-on-1 and General Support work (R2).
-    owner = np.repeat(np.arange(a), reps)
-    nth = np.arange(s) - np.repeat(np.cumsum(reps) - reps, reps)
-    r = k - s
-    cust = np.concatenate([a_cust[owner], customers(r)])
-    start_s = np.concatenate([
-        a_start[owner] + rng.integers(0, 6, s) * 60,
-        days(r) * 86_400 + rng.integers(7 * 3600, 20 * 3600, r) // 60 * 60])
-    scale = rng.choice(np.array([75, 90, 100, 100, 100, 110, 125]), s)
-    session_micro = a_minutes[owner] * scale // 100 // MICRO * MICRO
-    general = np.concatenate([np.zeros(s, bool), rng.random(r) < 0.15 * k / max(r, 1)])
-    micro = np.concatenate([session_micro, _minutes_choice(rng, r)])
-    fractional = rng.random(k) < 0.05                              # e.g. 0.016667 = one second
-    micro[fractional] = np.round(rng.integers(1, 7200, int(fractional.sum())) * MICRO / 60).astype(np.int64)
-    staff = np.concatenate([np.where(nth == 0, appt_staff[owner], rng.integers(0, len(staff_names), s)),
-                            rng.integers(0, len(staff_names), r)])
-    activity = np.concatenate([
-        np.where(rng.random(s) < 0.5, "status_call", _pick(rng, SYN_ONGOING, s)),
-        np.where(general[s:], _pick(rng, GENERAL_ACTIVITIES, r),
-                 np.where(rng.random(r) < 0.01, "kickoff", _pick(rng, SYN_ONGOING, r)))]).astype(object)
-    requested = (~general) & (rng.random(k) < 0.02)
-    notes_pick = rng.random(k) < 0.05
-    appointment_col = pa.concat_arrays([pc.take(appt_ids, pa.array(owner, pa.int64())),
-                                        pa.nulls(r, pa.string()).fill_null("")])
-    order = np.argsort(start_s, kind="stable")
-    cust_arr = pa.array(cust[order])
-    entries = pa.table({
-        "entry_id": _ids("E", first_entry, k, ctx["entry_width"]),
-        "customer_id": pc.take(ctx["ids"], cust_arr),
-        "customer_name": pc.take(names, cust_arr),
-        "staff": pc.take(staff_names, pa.array(staff[order])),
-        "started_at": _stamp_column(rng, start_s[order], 0.01),
-        "minutes": format_fixed(np.maximum(micro, 1)[order], 6),
-        "tier": pa.array(np.where(general, "general", "one_on_one")[order], pa.string()),
-        "activity": pa.array(activity[order], pa.string()),
-        "appointment_id": pc.take(appointment_col, pa.array(order)),
-        "customer_requested": pa.array(np.where(requested, "true", "false")[order], pa.string()),
-        "notes": pa.array(np.where(notes_pick, _pick(rng, SYN_NOTES, k), "")[order].astype(object), pa.string()),
-    })
-    return entries, appointments
-
-
-_WRITE = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
-
-
-def _writer(path: Path, columns: list[str]) -> pacsv.CSVWriter:
-    schema = pa.schema([(c, pa.string()) for c in columns])
-    try:
-        return pacsv.CSVWriter(str(path), schema, write_options=_WRITE)
-    except (OSError, pa.ArrowException) as exc:
-        raise HourbankError(f"{path}: cannot write the file ({exc}).") from None
-
-
-def _check_size(name: str, value, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise HourbankError(f"write_synthetic: '{name}' must be a whole number ≥ {least}, not {value!r}.")
-    return int(value)
-
-
-def write_synthetic(out_dir, entries: int, customers: int = 2000, years: int = 3,
-                    purchases: int = 10000, seed: int = 1, end: dt.date | None = None,
-                    chunk_rows: int = 1_000_000) -> dict:
-    """Write a large synthetic export into out_dir, `chunk_rows` entries at a time (memory stays
-    bounded); return the row count per file. Deterministic for the same arguments."""
-    entries = _check_size("entries", entries, 0)
-    customers = _check_size("customers", customers, 1)
-    years = _check_size("years", years, 1)
-    purchases = _check_size("purchases", purchases, 0)
-    chunk_rows = _check_size("chunk_rows", chunk_rows, 1)
-    path = _out_dir(out_dir)
-    end = end or dt.date.today()
-    first = end - dt.timedelta(days=365 * years - 1)
-    rng = np.random.default_rng(seed)
-
-    index = np.arange(customers, dtype=np.int64)
-    combos = len(SYN_WORDS) * len(SYN_KINDS)
-    words = pc.take(pa.array(SYN_WORDS), pa.array(index % len(SYN_WORDS)))
-    kinds = pc.take(pa.array(SYN_KINDS), pa.array((index // len(SYN_WORDS)) % len(SYN_KINDS)))
-    series = pc.cast(pa.array(index // combos + 1), pa.string())
-    names = pc.binary_join_element_wise(words, kinds, " ")
-    names = pc.if_else(pa.array(index >= combos), pc.binary_join_element_wise(names, series, " "), names)
-    ids = _ids("S", 1, customers, max(6, len(str(customers))))
-    weights = rng.pareto(1.5, customers) + 0.2                   # a few big customers, a long tail
-    cdf = np.cumsum(weights) / weights.sum()
-    staff = pa.array([f"{f} {l}" for l in SYN_LAST for f in SYN_FIRST])
-    with _writer(path / "customers.csv", CUSTOMER_COLUMNS) as w:
-        w.write_table(pa.table({"customer_id": ids, "customer_name": names}))
-
-    start_day = (first - dt.date(1970, 1, 1)).days
-    n_days = (end - first).days + 1
-    ctx = {"start_day": start_day, "n_days": n_days, "cdf": cdf, "names": names, "staff": staff,
-           "ids": ids, "entry_width": max(8, len(str(entries))),
-           "appt_width": max(8, len(str(entries)))}
-    n_appts = 0
-    with _writer(path / "time_entries.csv", ENTRY_COLUMNS) as we, \
-            _writer(path / "appointments.csv", APPOINTMENT_COLUMNS) as wa:
-        done = 0
-        while done < entries:
-            k = min(chunk_rows, entries - done)
-            chunk, appts = _synthetic_chunk(rng, k, done + 1, n_appts + 1, ctx)
-            we.write_table(chunk)
-            wa.write_table(appts)
-            done += k
-            n_appts += appts.num_rows
-
-    with _writer(path / "purchases.csv", PURCHASE_COLUMNS) as wp:
-        done = 0
-        while done < purchases:
-            k = min(chunk_rows, purchases - done)
-            # Bought from 60 days before the period on, so early work has blocks too (R7).
-            day = start_day - 60 + rng.integers(0, n_days + 60, k)
-            wall = day * 86_400 + rng.integers(8 * 3600, 18 * 3600, k) // 60 * 60
-            stamps = _stamp_column(rng, wall, 0.02)
-            dates = pc.utf8_slice_codeunits(format_wall(wall), 0, 10)
-            stamps = pc.if_else(pa.array(rng.random(k) < 0.2), dates, stamps)
-            hours100 = rng.choice(np.array([500, 1000, 2000, 250, 4000], dtype=np.int64), k,
-                                  p=[0.3, 0.35, 0.25, 0.05, 0.05])
-            cents = hours100 * rng.choice(np.array([130, 140, 150, 160], dtype=np.int64), k)
-            amount = pc.if_else(pa.array(hours100 == 250), pa.scalar("", pa.string()),
-                                format_fixed(cents, 2, keep_zeros=True))
-            wp.write_table(pa.table({
-                "purchase_id": _ids("P", done + 1, k, max(7, len(str(purchases)))),
-                "customer_id": pc.take(ids, pa.array(np.minimum(
-                    np.searchsorted(cdf, rng.random(k), side="right"), customers - 1))),
-                "purchased_at": stamps, "hours": format_fixed(hours100, 2), "amount": amount}))
-            done += k
-    return {"time_entries": entries, "appointments": n_appts, "purchases": purchases,
-            "customers": customers}

@@ -21,7 +21,7 @@ plain day-by-day greedy that the property tests compare it with.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,12 @@ def _ordinal(days: pd.Series) -> np.ndarray:
     return pd.to_datetime(days).to_numpy(dtype="datetime64[D]").astype("int64")
 
 
+def expires_on(purchase_day, policy: Policy):
+    """R7: the last day a block bought on ``purchase_day`` can pay for: purchase day +
+    ``hours_valid_days``. Takes a date (gives a date) or a datetime64 Series (gives one)."""
+    return purchase_day + timedelta(days=policy.hours_valid_days)
+
+
 def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """R7: one block per purchase: purchased_us minutes, usable purchase day … expires_on.
 
@@ -43,7 +49,7 @@ def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """
     b = purchases.copy()
     first = pd.to_datetime(b["purchase_day"]).astype("datetime64[us]")
-    last = first + pd.Timedelta(days=policy.hours_valid_days)
+    last = expires_on(first, policy)
     b["purchased_us"] = b["minutes_us"].astype("int64")
     # R8 order: earliest expiry, then earlier purchase instant, then purchase_id in plain
     # character order (Python str order = code point order). Sorted on datetime64, then the
@@ -155,6 +161,14 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     return d.iloc[inverse].reset_index(drop=True), draws
 
 
+def left_after(blocks: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
+    """What each block has left after ``draws`` (R8): purchased_us minus the drawn_us of the
+    draws naming its purchase_id, as int64 µs in ``blocks``' row order (the balance of a
+    block at the end of a day: pass the draws up to that day)."""
+    used = draws.groupby("purchase_id")["drawn_us"].sum()
+    return (blocks["purchased_us"] - blocks["purchase_id"].map(used).fillna(0).astype("int64")).to_numpy("int64")
+
+
 def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
     """R9: used, forfeited, remaining and status of each block as of T."""
     out = blocks.copy()
@@ -180,26 +194,47 @@ def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy:
     return out
 
 
+def drawing_key(block: dict) -> tuple:
+    """R8's order of blocks: earliest expires_on, then earlier purchased_utc (an instant; a
+    plain date counts as local midnight), then purchase_id in plain character order."""
+    return block["expires_on"], block["purchased_utc"], block["purchase_id"]
+
+
+def draw_one_day(blocks: list[dict], day: date, need: int) -> tuple[list[tuple[dict, int]], int]:
+    """R8 in plain Python, one customer's day: draw ``need`` (integer minutes in any unit)
+    from the blocks valid on ``day`` (purchased_on ≤ day ≤ expires_on) that have minutes
+    ``left``, in ``drawing_key`` order, decreasing their ``left`` in place.
+
+    ``blocks``: one customer's dicts with purchased_on, expires_on, left, purchased_utc,
+    purchase_id. Returns ([(block, taken)], uncovered). The vectorised ``draw_from_blocks``
+    computes the same for every customer and day at once.
+    """
+    taken = []
+    for b in sorted((b for b in blocks if b["purchased_on"] <= day <= b["expires_on"] and b["left"] > 0),
+                    key=drawing_key):
+        if need <= 0:
+            break
+        take = min(need, b["left"])
+        b["left"] -= take
+        need -= take
+        taken.append((b, take))
+    return taken, need
+
+
 def draw_reference(days: list[tuple[str, date, int]], blocks: list[dict], policy: Policy):
-    """The plain greedy of R8, one day at a time: the oracle for the vectorised version.
+    """The plain greedy of R8 (``draw_one_day``), day by day: the oracle for the vectorised version.
 
     ``days``: (customer_id, day, billable_us); ``blocks``: dicts with purchase_id,
     customer_id, purchased_on, expires_on, purchased_us, purchased_utc.
     Returns ({(customer, day): covered_us}, {purchase_id: used_us}).
     """
-    left = {b["purchase_id"]: b["purchased_us"] for b in blocks}
-    order = sorted(blocks, key=lambda b: (b["expires_on"], b["purchased_utc"], b["purchase_id"]))
+    state = {}
+    for b in blocks:
+        state.setdefault(b["customer_id"], []).append(dict(b, left=b["purchased_us"]))
     covered, used = {}, {b["purchase_id"]: 0 for b in blocks}
     for cust, day, need in sorted(days, key=lambda t: (t[0], t[1])):
-        got = 0
-        for b in order:
-            if b["customer_id"] != cust or not (b["purchased_on"] <= day <= b["expires_on"]):
-                continue
-            take = min(left[b["purchase_id"]], need - got)
-            left[b["purchase_id"]] -= take
+        taken, uncovered = draw_one_day(state.get(cust, []), day, need)
+        for b, take in taken:
             used[b["purchase_id"]] += take
-            got += take
-            if got == need:
-                break
-        covered[(cust, day)] = got
+        covered[(cust, day)] = need - uncovered
     return covered, used

@@ -83,6 +83,9 @@ _SESSION_MODES = ("logged", "at_least_booked")
 
 
 def validate_policy(settings: dict, source: str = "policy") -> Policy:
+    """``settings`` (key → value, e.g. read from TOML) as a Policy; missing keys take their
+    defaults. Raises PolicyError naming the key for an unknown key or a bad value (``source``
+    names the file in the message)."""
     known = {f for f in Policy.__dataclass_fields__}
     for key in settings:
         if key not in known:

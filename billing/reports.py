@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from billing import ledger, rules
+from billing.calendar import business_day_expr, to_utc
 from billing.policy import US_PER_MINUTE, Policy
 from billing.store import data_version
 
@@ -43,7 +44,9 @@ class Books:
 
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
-    day = rules.business_day_expr("p", "purchased_at").replace("?", "$tz")
+    """Purchases dated ≤ T (R1), optionally of one customer: the stored columns plus
+    purchase_day and purchased_utc (the instant, a plain date as local midnight) and minutes_us."""
+    day = business_day_expr("p", "purchased_at")
     where = "AND p.customer_id = $customer" if customer is not None else ""
     params = {"tz": policy.timezone, "asof": as_of}
     if customer is not None:
@@ -51,7 +54,7 @@ def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = Non
     df = con.execute(f"SELECT p.*, {day} AS purchase_day FROM purchases p WHERE {day} <= $asof {where}",
                      params).df()
     # R8 tie-break: the purchase instant; a plain date counts as local midnight.
-    df["purchased_utc"] = rules.to_utc(df["purchased_at"], df["purchased_at_offset"], policy.timezone)
+    df["purchased_utc"] = to_utc(df["purchased_at"], df["purchased_at_offset"], policy.timezone)
     return df
 
 
@@ -83,6 +86,7 @@ _DAILY_US = ["customer_id", "day", "adhoc_raw_us", "adhoc_billed_us", "session_u
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:
+    """The blocks report's rows (R7-R9), one per block, µs columns; sorted by customer and drawing order."""
     b = books.blocks
     return b[["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_us", "used_us",
               "forfeited_us", "remaining_us", "status", "days_left", "expiring_soon"]] \
@@ -90,6 +94,8 @@ def blocks_frame(books: Books) -> pd.DataFrame:
 
 
 def summary_frame(books: Books) -> pd.DataFrame:
+    """The summary report's rows: one per customer, purchased, billable, covered,
+    uncovered, forfeited, remaining µs and the like."""
     idx = books.customers
     d, b = books.days, books.blocks
 

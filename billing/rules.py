@@ -6,47 +6,13 @@ microseconds. Nothing here is stored: the same database gives another policy's f
 """
 from __future__ import annotations
 
-from datetime import date, timezone
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from billing.load import business_day_sql
+from billing.calendar import business_day_expr, to_utc
 from billing.policy import Policy
-
-# --------------------------------------------------------------------------- R1 time
-def business_day_expr(alias: str, column: str) -> str:
-    return business_day_sql(f"{alias}.{column}", f"{alias}.{column}_offset")
-
-
-def to_utc(wall: pd.Series, offset_s: pd.Series, tz: str) -> pd.Series:
-    """R1: the instant (naive UTC, microseconds) of stored timestamps.
-
-    With an offset, the offset decides. Without one, the wall time is local in ``tz``; a
-    wall time that a daylight-saving change skips or repeats means its first occurrence
-    (fold 0), exactly as zoneinfo reads it.
-    """
-    wall = pd.to_datetime(wall).astype("datetime64[us]")
-    offset = pd.to_numeric(offset_s).astype("Int64")
-    out = pd.Series(pd.NaT, index=wall.index, dtype="datetime64[us]")
-    has_off = offset.notna() & wall.notna()
-    if has_off.any():
-        out[has_off] = wall[has_off] - pd.to_timedelta(offset[has_off].astype("int64"), unit="s")
-    local = ~has_off & wall.notna()
-    if local.any():
-        loc = wall[local].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        conv = loc.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
-        odd = conv.isna()
-        if odd.any():  # skipped or repeated wall times: rare, read them as zoneinfo does (fold 0)
-            zone = ZoneInfo(tz)
-            conv[odd] = [
-                pd.Timestamp(w.to_pydatetime().replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
-                             .replace(tzinfo=None))
-                for w in wall[local][odd]]
-        out[local] = conv
-    return out
-
 
 # --------------------------------------------------------------------------- classification
 def entry_kind_sql(held="'held'", general="'general'", session="'session'", adhoc="'adhoc'") -> str:
@@ -75,8 +41,8 @@ def classified_entries_sql(where: str = "") -> str:
     kind: 'adhoc' (R5), 'session' (R4), 'general' (R2, never billable) or 'held' (R4:
     counts toward nothing until its appointment is completed). Parameters: $tz, $asof.
     """
-    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
-    a_day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    e_day = business_day_expr("e", "started_at")
+    a_day = business_day_expr("ap", "scheduled_start")
     return f"""
         WITH a AS (SELECT ap.appointment_id, ap.customer_id, ap.status FROM appointments ap
                    WHERE {a_day} <= $asof),
@@ -103,7 +69,7 @@ def _params(policy: Policy, as_of: date, customer: str | None = None) -> dict:
 
 def _logged_sql() -> str:
     """Per appointment: the entries logged in it by its own customer, dated ≤ T (R4)."""
-    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
+    e_day = business_day_expr("e", "started_at")
     return f"""
         SELECT appointment_id, customer_id,
                CAST(coalesce(sum(minutes_us) FILTER (tier = 'one_on_one'), 0) AS BIGINT) AS one_on_one_logged_us,
@@ -120,7 +86,7 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
     at_least_booked top-ups are summed in SQL by daily_billable), and one with no 1-on-1 time
     is listed by ``empty_sessions``.
     """
-    day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    day = business_day_expr("ap", "scheduled_start")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     # Through Arrow: text stays Arrow-backed (DuckDB's .df() makes a Python string per value).
     df = settled(con).sql(f"""
@@ -144,7 +110,7 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
 def empty_sessions(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
     """Completed appointments dated ≤ T with no 1-on-1 time logged in them by their customer
     (R4: in `logged` mode they bill nothing): customer_id, day, appointment_id."""
-    day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    day = business_day_expr("ap", "scheduled_start")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     return con.execute(f"""
         WITH logged AS ({_logged_sql()})
@@ -157,7 +123,7 @@ def empty_sessions(con, policy: Policy, as_of: date, customer: str | None = None
 
 def customers_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.Index:
     """Customers with an appointment dated ≤ T (entries and purchases add theirs elsewhere)."""
-    day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    day = business_day_expr("ap", "scheduled_start")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     return pd.Index(con.execute(f"SELECT DISTINCT customer_id FROM appointments ap WHERE {day} <= $asof {where}",
                                 _params(policy, as_of, customer)).df()["customer_id"])
@@ -176,16 +142,51 @@ def notice_us(start_utc: pd.Series, cancelled_utc: pd.Series) -> pd.Series:
     return delta.astype("int64").where(cancelled_utc.notna())
 
 
+# R6 in words: what a cancelled or missed appointment is, as every report and page says it.
+LATE_CANCELLATION = "late cancellation"
+NO_SHOW = "no-show"
+STAFF_CANCELLATION = "staff cancellation (free)"
+CANCELLED_IN_TIME = "cancelled in time (free)"
+FEE_KINDS = (LATE_CANCELLATION, NO_SHOW)   # the kinds that cost the customer a fee
+
+
+def fees(status, cancelled_by, notice, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """R6: the fee of each appointment.
+
+    ``status``: appointment statuses; ``cancelled_by``: 'customer', 'staff' or empty/None
+    (= customer); ``notice``: µs between cancellation and start (negative after the start,
+    NaN when not cancelled), all of one length. Returns (fee kind: LATE_CANCELLATION,
+    NO_SHOW or None; fee in integer µs, 0 when free).
+    """
+    status = np.asarray(status, dtype=object)
+    by = pd.Series(np.asarray(cancelled_by, dtype=object)).fillna("customer").replace("", "customer")
+    notice = pd.Series(np.asarray(notice, dtype="float64"))
+    late = (status == "cancelled") & (by == "customer").to_numpy() & (notice < policy.notice_us).to_numpy()
+    no_show = status == "no_show"
+    kind = np.where(late, LATE_CANCELLATION, np.where(no_show, NO_SHOW, None))
+    fee = np.where(late, policy.late_fee_us, np.where(no_show, policy.no_show_fee_us, 0)).astype("int64")
+    return kind, fee
+
+
+def cancellation_kind(status, cancelled_by, fee) -> np.ndarray:
+    """R6 in words for cancelled and no-show appointments: NO_SHOW, STAFF_CANCELLATION,
+    LATE_CANCELLATION (a fee was billed) or CANCELLED_IN_TIME. ``status``, ``cancelled_by``
+    (empty/None = customer) and ``fee`` (µs billed) are columns of one length."""
+    status = np.asarray(status, dtype=object)
+    by = np.asarray(pd.Series(np.asarray(cancelled_by, dtype=object)).fillna("customer"), dtype=object)
+    fee = np.asarray(fee, dtype="int64")
+    return np.where(status == "no_show", NO_SHOW,
+                    np.where(by == "staff", STAFF_CANCELLATION,
+                             np.where(fee > 0, LATE_CANCELLATION, CANCELLED_IN_TIME)))
+
+
 def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """R6: late cancellations by the customer and no-shows cost a fee, dated on the start's day."""
+    """R6: ``appts`` (status, cancelled_by, start_utc, cancelled_utc) with notice_us (Int64),
+    fee_kind and fee_us added; a fee is dated on the start's business day by the caller."""
     df = appts.copy()
     notice = notice_us(df["start_utc"], df["cancelled_utc"])
     df["notice_us"] = notice.astype("Int64")
-    by_customer = df["cancelled_by"].fillna("customer") == "customer"
-    late = (df["status"] == "cancelled") & by_customer & (notice < policy.notice_us)
-    no_show = df["status"] == "no_show"
-    df["fee_kind"] = np.where(late, "late cancellation", np.where(no_show, "no-show", None))
-    df["fee_us"] = np.where(late, policy.late_fee_us, np.where(no_show, policy.no_show_fee_us, 0)).astype("int64")
+    df["fee_kind"], df["fee_us"] = fees(df["status"], df["cancelled_by"], notice, policy)
     return df
 
 
@@ -237,8 +238,8 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     fees = appts.loc[appts["fee_us"] > 0, ["customer_id", "day", "fee_us"]]
     where = "AND e.customer_id = $customer" if customer is not None else ""
     ap_where = "AND ap.customer_id = $customer" if customer is not None else ""
-    e_day = business_day_expr("e", "started_at").replace("?", "$tz")
-    ap_day = business_day_expr("ap", "scheduled_start").replace("?", "$tz")
+    e_day = business_day_expr("e", "started_at")
+    ap_day = business_day_expr("ap", "scheduled_start")
     top_ups = "" if policy.session_billing == "at_least_booked" else "AND false"
     name = f"fee_days_{id(fees)}"
     con.register(name, fees)

@@ -18,23 +18,14 @@ from datetime import date, datetime, timezone
 import duckdb
 import pandas as pd
 
-from billing import reports, rules
+from billing import ledger, reports, rules
+from billing.customers import customer_names
 from billing.errors import HourbankError
 from billing.policy import US_PER_HOUR, Policy, validate_policy
-from billing.statement_model import Statement, format_minutes
+from billing.statement_model import Statement, StatementError, format_minutes
 from billing.store import open_db
 
 KIND_LABEL = {"adhoc": "ad-hoc", "session": "session", "general": "general (free)", "held": "held"}
-
-
-def customer_names(con) -> dict[str, str]:
-    """customer_id → name: customers.csv first, else the newest name an entry carried."""
-    rows = con.execute("""
-        SELECT customer_id, coalesce(c.customer_name, e.customer_name) FROM
-            (SELECT customer_id, arg_max(customer_name, started_at) AS customer_name FROM time_entries
-             WHERE customer_name IS NOT NULL GROUP BY customer_id) e
-        FULL OUTER JOIN customers c USING (customer_id)""").fetchall()
-    return {cid: name for cid, name in rows if name}
 
 
 def _written(wall, offset) -> str:
@@ -50,6 +41,8 @@ def _written(wall, offset) -> str:
 
 
 def statement_entries(con, policy: Policy, as_of: date, customer: str, first: date, last: date) -> pd.DataFrame:
+    """The customer's entries of ``first``..``last`` (dated ≤ T) with business day and kind
+    (R1, R2, R4), in day, start and id order."""
     where = "AND e.customer_id = $customer AND e.day BETWEEN $first AND $last"
     df = con.execute(f"""SELECT * FROM ({rules.classified_entries_sql(where)}) ORDER BY day, started_at, entry_id""",
                      {"tz": policy.timezone, "asof": as_of, "customer": customer, "first": first,
@@ -90,18 +83,22 @@ def _paid_by(draws: pd.DataFrame, uncovered_us: int) -> str:
 
 def build_statement(con, policy: Policy, customer: str, period_from: date, period_to: date,
                     as_of: date, generated_at: datetime | None = None) -> Statement:
+    """One customer's statement of ``period_from``..``period_to`` as of T (nothing after T
+    counts, R1), from one read of ``con``: days explained (R4-R6) and paid (R8), the ledger
+    of purchases, draws, uncovered minutes and forfeitures (R7-R9) with opening and closing
+    balances. Raises HourbankError when the period is reversed or the customer has nothing
+    dated on or before T, StatementError when the ledger would not balance (a bug)."""
     if period_from > period_to:
         raise HourbankError(f"statement period {period_from}..{period_to}: the first day is after the last day.")
     last = min(period_to, as_of)  # nothing after T counts (R1)
     books = reports.compute_books(con, policy, as_of, customer)
     if customer not in set(books.customers):
         raise HourbankError(f"customer {customer!r} has nothing dated on or before {as_of}.")
-    names = customer_names(con)
-    days_all, blocks, draws = books.days, books.blocks, books.draws
+    days_all, blocks = books.days, books.blocks
     in_period = (pd.to_datetime(days_all["day"]).dt.date >= period_from) & (pd.to_datetime(days_all["day"]).dt.date <= last)
     days = days_all[in_period & (days_all["billable_us"] > 0)].copy()
     days["day"] = pd.to_datetime(days["day"]).dt.date
-    draws = draws.assign(day=pd.to_datetime(draws["day"]).dt.date)
+    draws = books.draws.assign(day=pd.to_datetime(books.draws["day"]).dt.date)
     entries = statement_entries(con, policy, as_of, customer, period_from, last)
     appts = books.appointments.assign(day=pd.to_datetime(books.appointments["day"]).dt.date)
     fee_rows = appts[(appts["fee_us"] > 0) & (appts["day"] >= period_from) & (appts["day"] <= last)]
@@ -111,88 +108,112 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
         for r in days.itertuples()]
     days["paid_by"] = [_paid_by(draws[draws["day"] == r.day], int(r.uncovered_us)) for r in days.itertuples()]
 
-    # ---- the ledger: opening, purchases, draws, uncovered, forfeitures, closing
     b = blocks.copy()
-    used_before = draws[draws["day"] < period_from].groupby("purchase_id")["drawn_us"].sum()
-    b["left_at_start"] = b["purchased_us"] - b["purchase_id"].map(used_before).fillna(0).astype("int64")
-    open_mask = (b["purchased_on"] < period_from) & (b["expires_on"] >= period_from)
-    opening = int(b.loc[open_mask, "left_at_start"].sum())
-    lines = [(period_from, 0, "opening", "prepaid minutes left at the start of the period", None, 0)]
+    b["left_at_start"] = ledger.left_after(b, draws[draws["day"] < period_from])
+    b["left_at_end"] = ledger.left_after(b, draws[draws["day"] <= last])
+    lines = _ledger_lines(b, draws, days, period_from, last, as_of)
+    ledger_frame, opening, closing = _ledger_frame(lines, b, period_from, last)
+    alive = b[(b["purchased_on"] <= last) & (b["left_at_end"] > 0)
+              & ((b["expires_on"] > last) | ((b["expires_on"] == last) & (last >= as_of)))]
+    if int(alive["left_at_end"].sum()) != closing:
+        raise StatementError(
+            f"statement of {customer} for {period_from}..{period_to}: the ledger does not balance (closing "
+            f"balance {format_minutes(closing)}, blocks still usable {format_minutes(int(alive['left_at_end'].sum()))}); "
+            "this is a bug in Hourbank, not in the data.")
+    next_expiry = min(alive["expires_on"]) if len(alive) else None
+    soon = alive[pd.Series([(e - last).days <= policy.expiring_window_days for e in alive["expires_on"]],
+                           index=alive.index, dtype=bool)]
+    return Statement(
+        customer_id=customer, customer_name=customer_names(con).get(customer, customer), period_from=period_from,
+        period_to=period_to, as_of=as_of, policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),
+        data_version=books.data_version,
+        generated_at=generated_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+        opening_remaining_us=opening, closing_remaining_us=closing, next_expiry=next_expiry,
+        expiring_us=int(soon["left_at_end"].sum()),
+        totals=_totals(days, lines, int(days_all[in_period]["general_us"].sum())),
+        days=days[["day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us", "covered_us",
+                   "uncovered_us", "explanation", "paid_by"]].reset_index(drop=True),
+        entries=_entries_table(entries), fees=_fees_table(fee_rows), ledger=ledger_frame,
+        blocks=blocks[["purchase_id", "purchased_on", "expires_on", "purchased_us", "used_us", "forfeited_us",
+                       "remaining_us", "status"]].reset_index(drop=True),
+    )
+
+
+def _ledger_lines(b: pd.DataFrame, draws: pd.DataFrame, days: pd.DataFrame, period_from: date, last: date,
+                  as_of: date) -> list[tuple]:
+    """The period's ledger events, sorted: (date, order, kind, description, purchase_id, minutes_us).
+    ``b``: the blocks with left_at_end (ledger.left_after through the period's last day)."""
+    lines = []
     for r in b[(b["purchased_on"] >= period_from) & (b["purchased_on"] <= last)].itertuples():
         lines.append((r.purchased_on, 1, "purchase", f"purchase {r.purchase_id}: {format_minutes(int(r.purchased_us))}, "
                       f"usable through {r.expires_on} (R7)", r.purchase_id, int(r.purchased_us)))
-    period_draws = draws[(draws["day"] >= period_from) & (draws["day"] <= last)]
-    for r in period_draws.itertuples():
+    for r in draws[(draws["day"] >= period_from) & (draws["day"] <= last)].itertuples():
         lines.append((r.day, 2, "billed", f"billed on {r.day}, paid by {r.purchase_id} (R8)", r.purchase_id,
                       -int(r.drawn_us)))
     for r in days[days["uncovered_us"] > 0].itertuples():
         lines.append((r.day, 3, "uncovered", f"{format_minutes(int(r.uncovered_us))} billed on {r.day} with no "
                       f"prepaid minutes left: invoiced separately (R8)", None, 0))
-    used_through = draws[draws["day"] <= last].groupby("purchase_id")["drawn_us"].sum()
-    b["left_at_end"] = b["purchased_us"] - b["purchase_id"].map(used_through).fillna(0).astype("int64")
     gone = b[(b["expires_on"] >= period_from) & (b["expires_on"] <= last) & (b["expires_on"] < as_of)
              & (b["left_at_end"] > 0) & (b["purchased_on"] <= last)]
     for r in gone.itertuples():
         lines.append((r.expires_on, 4, "forfeited", f"{format_minutes(int(r.left_at_end))} left in {r.purchase_id} "
                       f"forfeited at the end of its last day {r.expires_on} (R9)", r.purchase_id, -int(r.left_at_end)))
     lines.sort(key=lambda t: (t[0], t[1], t[4] or ""))
-    balance, rows = opening, []
+    return lines
+
+
+def _ledger_frame(lines: list[tuple], b: pd.DataFrame, period_from: date, last: date) -> tuple[pd.DataFrame, int, int]:
+    """The ledger table (opening, the events with the balance after each, closing), and the
+    opening and closing balances in µs. ``b``: the blocks with left_at_start."""
+    open_mask = (b["purchased_on"] < period_from) & (b["expires_on"] >= period_from)
+    opening = int(b.loc[open_mask, "left_at_start"].sum())
+    balance = opening
+    rows = [{"date": period_from, "kind": "opening", "description": "prepaid minutes left at the start of the period",
+             "purchase_id": None, "minutes_us": opening, "balance_us": opening}]
     for day, _, kind, text, pid, minutes in lines:
-        balance += minutes if kind != "opening" else 0
+        balance += minutes
         rows.append({"date": day, "kind": kind, "description": text, "purchase_id": pid,
-                     "minutes_us": minutes if kind != "opening" else opening, "balance_us": balance})
-    closing = balance
+                     "minutes_us": minutes, "balance_us": balance})
     rows.append({"date": last, "kind": "closing", "description": "prepaid minutes left at the end of the period",
-                 "purchase_id": None, "minutes_us": closing, "balance_us": closing})
-    ledger_frame = pd.DataFrame(rows)
+                 "purchase_id": None, "minutes_us": balance, "balance_us": balance})
+    return pd.DataFrame(rows), opening, balance
 
-    alive = b[(b["purchased_on"] <= last) & (b["left_at_end"] > 0)
-              & ((b["expires_on"] > last) | ((b["expires_on"] == last) & (last >= as_of)))]
-    assert int(alive["left_at_end"].sum()) == closing, "statement ledger does not balance"
-    next_expiry = min(alive["expires_on"]) if len(alive) else None
-    soon = alive[pd.Series([(e - last).days <= policy.expiring_window_days for e in alive["expires_on"]],
-                           index=alive.index, dtype=bool)]
 
-    entries_out = pd.DataFrame({
+def _entries_table(entries: pd.DataFrame) -> pd.DataFrame:
+    """The statement's entries: timestamps as written, kinds in words."""
+    return pd.DataFrame({
         "day": entries["day"],
         "started_at": [_written(w, o) for w, o in zip(entries["started_at"], entries["started_at_offset"])],
         "entry_id": entries["entry_id"], "staff": entries["staff"], "activity": entries["activity"],
         "tier": entries["tier"], "kind": entries["kind"].map(KIND_LABEL),
         "minutes_us": entries["minutes_us"].astype("int64"), "customer_requested": entries["customer_requested"],
         "appointment_id": entries["appointment_id"], "notes": entries["notes"],
-    })
-    fees_out = pd.DataFrame({
+    }).reset_index(drop=True)
+
+
+def _fees_table(fee_rows: pd.DataFrame) -> pd.DataFrame:
+    """The statement's fees (R6): timestamps as written, the notice in hours (1 decimal)."""
+    return pd.DataFrame({
         "day": fee_rows["day"], "appointment_id": fee_rows["appointment_id"], "status": fee_rows["status"],
         "cancelled_by": fee_rows["cancelled_by"],
         "scheduled_start": [_written(w, o) for w, o in zip(fee_rows["scheduled_start"], fee_rows["scheduled_start_offset"])],
         "cancelled_at": [_written(w, o) or None for w, o in zip(fee_rows["cancelled_at"], fee_rows["cancelled_at_offset"])],
         "notice_hours": [("" if pd.isna(n) else f"{int(n) / US_PER_HOUR:.1f}") for n in fee_rows["notice_us"]],
         "fee_us": fee_rows["fee_us"].astype("int64"),
-    })
-    general = days_all[in_period]["general_us"].sum()
-    totals = {
+    }).reset_index(drop=True)
+
+
+def _totals(days: pd.DataFrame, lines: list[tuple], general_us: int) -> dict:
+    """The statement's totals in µs: the period's billed days and its ledger's purchases and forfeitures."""
+    return {
         "billable_us": int(days["billable_us"].sum()), "covered_us": int(days["covered_us"].sum()),
         "uncovered_us": int(days["uncovered_us"].sum()), "fee_us": int(days["fee_us"].sum()),
         "session_us": int(days["session_us"].sum()), "adhoc_raw_us": int(days["adhoc_raw_us"].sum()),
         "adhoc_billed_us": int(days["adhoc_billed_us"].sum()),
         "purchased_us": int(sum(m for _, _, k, _, _, m in lines if k == "purchase")),
         "forfeited_us": int(-sum(m for _, _, k, _, _, m in lines if k == "forfeited")),
-        "nonbillable_us": int(general),
+        "nonbillable_us": int(general_us),
     }
-    return Statement(
-        customer_id=customer, customer_name=names.get(customer, customer), period_from=period_from,
-        period_to=period_to, as_of=as_of, policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),
-        data_version=books.data_version,
-        generated_at=generated_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
-        opening_remaining_us=opening, closing_remaining_us=closing, next_expiry=next_expiry,
-        expiring_us=int(soon["left_at_end"].sum()), totals=totals,
-        days=days[["day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us", "covered_us",
-                   "uncovered_us", "explanation", "paid_by"]].reset_index(drop=True),
-        entries=entries_out.reset_index(drop=True), fees=fees_out.reset_index(drop=True),
-        ledger=ledger_frame,
-        blocks=blocks[["purchase_id", "purchased_on", "expires_on", "purchased_us", "used_us", "forfeited_us",
-                       "remaining_us", "status"]].reset_index(drop=True),
-    )
 
 
 # --------------------------------------------------------------------------- issuing
@@ -229,6 +250,8 @@ def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: 
 
 
 def issued_statements(con, customer: str | None = None) -> pd.DataFrame:
+    """The recorded statements (of one customer, if given), newest first; empty with the
+    table's columns for a database from before statements were recorded."""
     where = "WHERE customer_id = ?" if customer else ""
     try:
         return con.execute(f"SELECT * FROM statements {where} ORDER BY statement_id DESC",

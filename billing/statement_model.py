@@ -10,7 +10,7 @@ to 2 decimals only when printed (``format_minutes``, ``minutes_number``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -112,10 +112,6 @@ class Statement:
 def empty_table(name: str) -> pd.DataFrame:
     """An empty table with the columns a Statement expects for ``name`` (e.g. "fees")."""
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in _TABLES[name]})
-
-
-def statement_field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Statement))
 
 
 # --- Writing minutes for people --------------------------------------------------------

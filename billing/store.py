@@ -29,6 +29,8 @@ except ImportError:  # Windows
 from billing.errors import HourbankError
 
 SCHEMA_VERSION = "1"
+# The database the dashboard and the command line use unless HOURBANK_DB (or --db) names another.
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "hourbank.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("HOURBANK_LOCK_WAIT", "5"))
 
 # Live tables: one row per id, with the import that last wrote it.
@@ -365,6 +367,7 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and meta rows that do not exist yet (idempotent)."""
     for statement in SCHEMA:
         con.execute(statement)
     con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
@@ -372,6 +375,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise DatabaseError (one sentence naming ``path``) unless ``con`` is an Hourbank
+    database of the schema version this code understands."""
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.CatalogException:
@@ -388,6 +393,7 @@ def data_version(con) -> int:
 
 
 def bump_data_version(con) -> int:
+    """Increase the data version by one (inside the import's transaction) and return it."""
     version = data_version(con) + 1
     con.execute("UPDATE meta SET value = ? WHERE key = 'data_version'", [str(version)])
     return version

@@ -1,7 +1,7 @@
 """Streamlit helpers shared by the pages: the rerun's context, empty states, tables, charts.
 
 Not a page itself (st.navigation lists only the page files). Every figure comes from
-billing.views; this module only renders.
+billing.pages (through ``Ctx.figure``, cached by billing.appdata); this module only renders.
 """
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata
+from billing.pages.common import Filters, hours_text
+from billing.pages.overview import Kpi
 from billing.errors import HourbankError
 from billing.policy import Policy
 
@@ -25,20 +27,20 @@ class Ctx:
     db: Path
     policy: Policy | None
     version: appdata.Version | None
-    filters: views.Filters | None
+    filters: Filters | None
     names: dict = field(default_factory=dict)
     problem: str | None = None   # why there is nothing to show (no database, bad policy, ...)
     grain_default: str = "week"
 
-    @property
-    def key(self) -> tuple:
-        """Cache key of everything the rerun's figures depend on (small scalars only)."""
-        return (str(self.db), self.version.number if self.version else None,
-                self.policy.fingerprint() if self.policy else None,
-                self.filters.key() if self.filters else None)
-
     def books(self, policy: Policy | None = None):
-        return appdata.books(self.db, self.version.number, policy or self.policy, self.filters.as_of)
+        """The books as of the filters' T under ``policy`` (default: the active one), cached."""
+        return compute(appdata.books, self.db, self.version.number, policy or self.policy, self.filters.as_of)
+
+    def figure(self, fn: Callable, *extra, with_names: bool = False, policy: Policy | None = None):
+        """One page figure ``fn(books, filters, *extra)`` of billing.pages for this rerun,
+        cached on (database, version, policy, filters, extra) by billing.appdata.figure."""
+        return compute(appdata.figure(fn, with_names), self.db, self.version.number, policy or self.policy,
+                       self.filters, *extra)
 
 
 def ctx() -> Ctx:
@@ -92,7 +94,7 @@ def compute(fn: Callable, *args, **kwargs):
         st.stop()
 
 
-def metric(column, kpi: views.Kpi, inverse: bool = False) -> None:
+def metric(column, kpi: Kpi, inverse: bool = False) -> None:
     column.metric(kpi.label, kpi.text, kpi.delta_text, help=kpi.help,
                   delta_color="inverse" if inverse else "normal")
 
@@ -102,7 +104,7 @@ def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         if col.endswith("_us"):
-            out[col[:-3]] = views.hours_text(frame[col].fillna(0).astype("int64")) if len(frame) else []
+            out[col[:-3]] = hours_text(frame[col].fillna(0).astype("int64")) if len(frame) else []
         else:
             out[col] = frame[col]
     if rename:
@@ -115,7 +117,7 @@ def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
 
 
 def hover_hours(us) -> list[str]:
-    return views.hours_text(us)
+    return hours_text(us)
 
 
 def style(fig, title: str, x: str, y: str):

@@ -2,38 +2,40 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from billing import appdata, views
+from billing import rules
+from billing.pages import cancellations as fees
+from billing.pages.common import hours_text
 from pages import _ui as ui
 
 c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee (R6); "
                                          "cancellations by staff are free and shown apart.")
 f = c.filters
 p = c.policy
-canc = ui.compute(lambda: appdata.memo(("cancellations",) + c.key, lambda: views.cancellations(c.books(), f)))
+canc = c.figure(fees.cancellations)
 if canc.empty:
     st.info(f"No cancelled or no-show appointments in the period {f.start} – {f.end} for these filters.")
     st.stop()
 
-charged = canc[canc["kind"].isin(["late cancellation", "no-show"])]
+counts = fees.cancellation_counts(canc)
 cols = st.columns(4)
-cols[0].metric("Fees billed", views.hours_text(int(charged["fee_us"].sum())))
-cols[1].metric("Late cancellations", int((canc["kind"] == "late cancellation").sum()),
+cols[0].metric("Fees billed", hours_text(counts["fee_us"]))
+cols[1].metric("Late cancellations", counts["late_cancellations"],
                help=f"Cancelled by the customer less than {p.cancellation_notice_hours:g} h before the start: "
-                    f"{views.hours_text(p.late_fee_us)} each.")
-cols[2].metric("No-shows", int((canc["kind"] == "no-show").sum()), help=f"{views.hours_text(p.no_show_fee_us)} each.")
-cols[3].metric("Cancelled by staff (free)", int((canc["kind"] == "staff cancellation (free)").sum()))
+                    f"{hours_text(p.late_fee_us)} each.")
+cols[2].metric("No-shows", counts["no_shows"], help=f"{hours_text(p.no_show_fee_us)} each.")
+cols[3].metric("Cancelled by staff (free)", counts["staff_cancellations"])
 
 left, right = st.columns(2)
-month = views.fees_by_month(canc)
+month = fees.fees_by_month(canc)
 fig = go.Figure()
-for kind in ("late cancellation", "no-show"):
+for kind in rules.FEE_KINDS:
     m = month[month["kind"] == kind]
     fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]),
                 hovertemplate="%{x|%b %Y}: %{y} (fee %{customdata})<extra>" + kind + "</extra>")
 fig.update_layout(barmode="stack")
 with left:
     ui.chart(ui.style(fig, "Fees by month", "Month", "Appointments"), key="fees_month")
-hist = views.notice_histogram(canc)
+hist = fees.notice_histogram(canc)
 fig = go.Figure()
 for who in ("by the customer", "by staff"):
     h = hist[hist["who"] == who]
@@ -44,17 +46,15 @@ with right:
                       "Hours before the start", "Cancellations"), key="fees_notice")
 
 st.subheader("Fees by customer")
-ui.table(views.fees_by_customer(canc), {"customer_id": "customer", "late_cancellations": "late cancellations",
-                                        "no_shows": "no-shows", "fee": "fees"})
+ui.table(fees.fees_by_customer(canc), {"customer_id": "customer", "late_cancellations": "late cancellations",
+                                       "no_shows": "no-shows", "fee": "fees"})
 
 st.subheader("Appointments")
-rows = canc.assign(notice=[views.notice_text(v) for v in canc["notice_us"]]).drop(columns=["notice_us", "day"])
-staff_rows = rows["kind"] == "staff cancellation (free)"
-tab1, tab2 = st.tabs([f"By the customer and no-shows ({int((~staff_rows).sum())})",
-                      f"By staff, free ({int(staff_rows.sum())})"])
+customer_rows, staff_rows = fees.appointment_rows(canc)
+tab1, tab2 = st.tabs([f"By the customer and no-shows ({len(customer_rows)})", f"By staff, free ({len(staff_rows)})"])
 rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
 with tab1:
-    ui.table(rows[~staff_rows], rename)
+    ui.table(customer_rows, rename)
 with tab2:
-    ui.table(rows[staff_rows], rename)
+    ui.table(staff_rows, rename)

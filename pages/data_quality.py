@@ -1,14 +1,15 @@
 """Data quality: what needs a human look (review report) and the rows recent imports rejected."""
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata
+from billing.pages import data_quality as dq
 from pages import _ui as ui
 
 c = ui.page_context("Data quality", "Entries and appointments that need a look, and rejected import rows, "
                                     "each with what to do.")
 f = c.filters
 review = ui.compute(appdata.review, c.db, c.version.number, c.policy, f.as_of)
-review = views.review_for(review, f)
+review = dq.review_for(review, f)
 imports, rejects = ui.compute(appdata.recent_imports, c.db, c.version.number)
 
 st.subheader("To review")
@@ -16,7 +17,7 @@ if review.empty:
     st.success(f"Nothing to review as of {f.as_of}: no held entries, empty sessions, stale appointments "
                "or tiny entries.")
 else:
-    counts = views.review_counts(review)
+    counts = dq.review_counts(review)
     cols = st.columns(max(1, min(4, len(counts))))
     for i, row in enumerate(counts.itertuples(index=False)):
         cols[i % len(cols)].metric(row.issue, int(row.count))
@@ -34,10 +35,10 @@ else:
     else:
         st.caption("These rows were not loaded (and not lost): correct them in the export at the file and "
                    "line shown and import it again.")
-        st.dataframe(views.rejects_with_action(rejects).rename(
+        st.dataframe(dq.rejects_with_action(rejects).rename(
             columns={"import_id": "import", "what_to_do": "what to do"}), hide_index=True)
 
-unmapped = views.unmapped_clients(imports) if not imports.empty else None
+unmapped = dq.unmapped_clients(imports) if not imports.empty else None
 if unmapped is not None and not unmapped.empty:
     st.subheader("Tracker clients without a customer id")
     st.caption("Loaded under the client's own name: each became a customer id as written in the tracker.")

@@ -2,12 +2,13 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from billing import appdata, views
+from billing.pages.common import hours_float
+from billing.pages.overview import overview
 from pages import _ui as ui
 
 c = ui.page_context("Overview", "Prepaid 1-on-1 hours at a glance, for the period and customers in the sidebar.")
 f = c.filters
-ov = ui.compute(lambda: appdata.memo(("overview",) + c.key, lambda: views.overview(c.books(), f)))
+ov = c.figure(overview)
 
 if ov.empty:
     st.info("No time entries, appointments or purchases dated on or before "
@@ -28,9 +29,9 @@ st.caption(f"Period {f.start} â€“ {f.end}, compared with {f.previous().start} â€
 trend = ov.trend
 grain = trend.attrs.get("grain", "day")
 fig = go.Figure()
-fig.add_bar(x=trend["bucket"], y=views.hours_float(trend["billable_us"]), name="This period",
+fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period",
             customdata=ui.hover_hours(trend["billable_us"]), hovertemplate="%{x|%Y-%m-%d}: %{customdata}")
-fig.add_scatter(x=trend["bucket"], y=views.hours_float(trend["previous_us"]), name="Previous period",
+fig.add_scatter(x=trend["bucket"], y=hours_float(trend["previous_us"]), name="Previous period",
                 mode="lines+markers", customdata=ui.hover_hours(trend["previous_us"]),
                 hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),

@@ -1,7 +1,8 @@
 """Policy: the active settings, each rule in plain words, and a what-if under changed settings."""
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata
+from billing.pages import policy as pol
 from billing.errors import HourbankError
 from pages import _ui as ui
 
@@ -13,10 +14,10 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Active settings")
     st.caption(f"From {appdata.policy_path()} (fingerprint {p.fingerprint()}).")
-    st.dataframe(views.policy_settings(p), hide_index=True)
+    st.dataframe(pol.policy_settings(p), hide_index=True)
 with right:
     st.subheader("The rules")
-    for rule, text in views.rule_explanations(p):
+    for rule, text in pol.rule_explanations(p):
         st.markdown(f"**{rule}** {text}")
 
 st.subheader("What if")
@@ -52,11 +53,11 @@ if changed.fingerprint() == p.fingerprint():
     st.info("Change a setting above to compare the period's figures under it with the active policy.")
     st.stop()
 with st.spinner("Computing the period under the changed settings..."):
-    active_books = ui.compute(c.books)
-    changed_books = ui.compute(c.books, changed)
-comparison = views.what_if(active_books, changed_books, f)
+    active_books = c.books()
+    changed_books = c.books(changed)
+comparison = pol.what_if(active_books, changed_books, f)
 st.caption(f"Period {f.start} – {f.end}, as of {f.as_of}; the database is unchanged.")
 ui.table(comparison, {"active": "active policy", "what_if": "changed settings", "difference": "difference"})
 st.subheader("By customer (billable)")
-ui.table(views.what_if_by_customer(active_books, changed_books, f),
+ui.table(pol.what_if_by_customer(active_books, changed_books, f),
          {"customer_id": "customer", "active": "active policy", "what_if": "changed settings"})

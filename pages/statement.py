@@ -1,11 +1,10 @@
 """Customer statement: one customer and period, every billed minute explained, as PDF/XLSX/CSV."""
 import streamlit as st
 
-from billing import appdata, exports
+from billing import appdata
 from billing import statement as stm
 from billing.statement_model import format_minutes
 from pages import _ui as ui
-
 
 
 def current_user() -> str | None:
@@ -37,9 +36,8 @@ redact = right.toggle("Customer copy", value=True, key="stmt_redact",
                       help="Hide internal notes and staff names (staff shown as 'Tech Support').")
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
 
-key = ("statement",) + c.key + (customer, first, last)
-st_ = ui.compute(appdata.memo, key, lambda: appdata._read(
-    c.db, c.version.number, lambda con: stm.build_statement(con, c.policy, customer, first, last, f.as_of)))
+args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
+st_ = ui.compute(appdata.statement, *args)
 
 cols = st.columns(5)
 cols[0].metric("Opening balance", format_minutes(st_.opening_remaining_us), help="Prepaid time left at the "
@@ -50,10 +48,7 @@ cols[3].metric("Not covered", format_minutes(st_.totals["uncovered_us"]), help="
 cols[4].metric("Closing balance", format_minutes(st_.closing_remaining_us),
                help=f"Next expiry: {st_.next_expiry or 'none'}")
 
-files = ui.compute(appdata.memo, key + ("files", redact), lambda: {
-    "pdf": exports.statement_pdf(st_, redact=redact),
-    "xlsx": exports.statement_xlsx(st_, redact=redact),
-    "csv": exports.statement_csv(st_, redact=redact)})
+files = ui.compute(appdata.statement_files, *args, redact)
 stem = f"statement_{customer}_{first}_{last}".replace("/", "_")
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button("Download PDF", files["pdf"], f"{stem}.pdf", "application/pdf", key="dl_pdf")
@@ -88,8 +83,7 @@ if not st_.fees.empty:
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):
     st.success(st.session_state.pop("statement_flash"))
-issued = ui.compute(appdata.memo, ("issued",) + c.key + (customer,), lambda: appdata._read(
-    c.db, c.version.number, lambda con: stm.issued_with_checks(con, customer)))
+issued = ui.compute(appdata.issued_statements, c.db, c.version.number, customer)
 if issued.empty:
     st.caption(f"No statement issued to {customer} yet.")
 else:

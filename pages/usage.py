@@ -2,53 +2,54 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from billing import appdata, views
+from billing import appdata
+from billing.pages import usage
+from billing.pages.common import GRAINS, csv_bytes, hours_float, hours_text
 from pages import _ui as ui
 
 c = ui.page_context("Usage", "Billable and free (General Support) time in the period, and what the daily "
                              "rounding of ad-hoc work (R5) adds.")
 f = c.filters
-grain = st.segmented_control("Group by", list(views.GRAINS), format_func=views.GRAINS.get, default="week",
+grain = st.segmented_control("Group by", list(GRAINS), format_func=GRAINS.get, default="week",
                              key="usage_grain", bind="query-params") or "week"
 top_n = st.slider("Top customers", 3, 30, 10, key="usage_top", bind="query-params")
 
-over = ui.compute(lambda: appdata.memo(("usage", grain) + c.key, lambda: views.usage_over_time(c.books(), f, grain)))
-totals = ui.compute(lambda: appdata.memo(("usage_totals",) + c.key, lambda: views.usage_totals(c.books(), f)))
+over = c.figure(usage.usage_over_time, grain)
+totals = c.figure(usage.usage_totals)
 if over.empty:
     st.info(f"No work in the period {f.start} – {f.end} for these customers. Widen the period or the filters.")
     st.stop()
 
 cols = st.columns(4)
-cols[0].metric("Billable", views.hours_text(totals["billable_us"]), help="Sessions + rounded ad-hoc + fees.")
-cols[1].metric("General support (free)", views.hours_text(totals["general_us"]), help="Never billable (R2).")
-cols[2].metric("Ad-hoc logged → billed", f"{views.hours_text(totals['adhoc_raw_us'])} → "
-               f"{views.hours_text(totals['adhoc_billed_us'])}", help="R5: each customer-day rounded up once.")
-cols[3].metric("Rounding adds", views.hours_text(totals["rounding_us"]),
+cols[0].metric("Billable", hours_text(totals["billable_us"]), help="Sessions + rounded ad-hoc + fees.")
+cols[1].metric("General support (free)", hours_text(totals["general_us"]), help="Never billable (R2).")
+cols[2].metric("Ad-hoc logged → billed", f"{hours_text(totals['adhoc_raw_us'])} → "
+               f"{hours_text(totals['adhoc_billed_us'])}", help="R5: each customer-day rounded up once.")
+cols[3].metric("Rounding adds", hours_text(totals["rounding_us"]),
                help="Billed minus logged ad-hoc time: the cost of the daily rounding.")
 
 x = over["bucket"]
 fig = go.Figure()
 for col, name in [("session_us", "Sessions"), ("adhoc_billed_us", "Ad-hoc (rounded)"), ("fee_us", "Fees"),
                   ("general_us", "General support (free)")]:
-    fig.add_bar(x=x, y=views.hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]),
+    fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]),
                 hovertemplate=name + " %{x|%Y-%m-%d}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="stack")
-ui.chart(ui.style(fig, f"Billable vs free time per {grain}", views.GRAINS[grain], "Hours"), key="usage_time")
+ui.chart(ui.style(fig, f"Billable vs free time per {grain}", GRAINS[grain], "Hours"), key="usage_time")
 
 fig = go.Figure()
-fig.add_scatter(x=x, y=views.hours_float(over["adhoc_raw_us"]), name="Logged (raw)", mode="lines+markers",
+fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Logged (raw)", mode="lines+markers",
                 customdata=ui.hover_hours(over["adhoc_raw_us"]), hovertemplate="%{customdata}")
-fig.add_scatter(x=x, y=views.hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
+fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
                 mode="lines+markers", customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
-ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", views.GRAINS[grain], "Hours"),
+ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", GRAINS[grain], "Hours"),
          key="usage_rounding")
 
-by_cust = ui.compute(lambda: appdata.memo(("usage_cust", top_n) + c.key,
-                                          lambda: views.usage_by_customer(c.books(), f, top_n, c.names)))
+by_cust = c.figure(usage.usage_by_customer, top_n, with_names=True)
 fig = go.Figure()
 for col, name in [("billable_us", "Billable"), ("general_us", "General support (free)")]:
-    fig.add_bar(y=by_cust["customer"], x=views.hours_float(by_cust[col]), name=name, orientation="h",
+    fig.add_bar(y=by_cust["customer"], x=hours_float(by_cust[col]), name=name, orientation="h",
                 customdata=ui.hover_hours(by_cust[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="group", yaxis=dict(autorange="reversed"))
 ui.chart(ui.style(fig, f"Top {top_n} customers by billable time", "Hours", "Customer"), key="usage_customers")
@@ -60,17 +61,17 @@ st.caption("By staff and activity: time as logged (R3: everyone's time counts); 
            (f" Staff filter: {', '.join(f.staff)}." if f.staff else ""))
 left, right = st.columns(2)
 for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activity", "Logged time by activity")]:
-    frame = views.usage_by(entries, by)
+    frame = usage.usage_by(entries, by)
     fig = go.Figure()
     for col, name in [("adhoc_us", "Ad-hoc"), ("session_us", "Session"), ("general_us", "General (free)")]:
-        fig.add_bar(y=frame[by], x=views.hours_float(frame[col]), name=name, orientation="h",
+        fig.add_bar(y=frame[by], x=hours_float(frame[col]), name=name, orientation="h",
                     customdata=ui.hover_hours(frame[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
     with where:
         ui.chart(ui.style(fig, title, "Hours", by.capitalize()), key=f"usage_{by}")
 
 st.subheader("Figures")
-figures = views.usage_table(over)
+figures = usage.usage_table(over)
 st.dataframe(ui.hours_table(over.rename(columns={"bucket": grain})), hide_index=True)
-st.download_button("Download CSV (minutes)", views.csv_bytes(figures),
+st.download_button("Download CSV (minutes)", csv_bytes(figures),
                    file_name=f"usage_{grain}_{f.start}_{f.end}.csv", mime="text/csv")

@@ -5,17 +5,11 @@ import csv
 from datetime import date
 from pathlib import Path
 
+from billing.canonical import APPOINTMENT_COLUMNS, CUSTOMER_COLUMNS, ENTRY_COLUMNS, PURCHASE_COLUMNS
 from billing.load import import_export
 from billing.policy import Policy
 from billing.reports import compute_books, report
 from billing.store import open_db
-
-ENTRY_COLUMNS = ["entry_id", "customer_id", "customer_name", "staff", "started_at", "minutes", "tier",
-                 "activity", "appointment_id", "customer_requested", "notes"]
-APPOINTMENT_COLUMNS = ["appointment_id", "customer_id", "staff", "scheduled_start", "scheduled_minutes",
-                       "status", "cancelled_at", "cancelled_by"]
-PURCHASE_COLUMNS = ["purchase_id", "customer_id", "purchased_at", "hours", "amount"]
-CUSTOMER_COLUMNS = ["customer_id", "customer_name"]
 
 FILES = {"entries": ("time_entries.csv", ENTRY_COLUMNS),
          "appointments": ("appointments.csv", APPOINTMENT_COLUMNS),

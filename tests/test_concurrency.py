@@ -38,7 +38,7 @@ LIVE_TABLES = ("time_entries", "appointments", "purchases", "customers")
 
 
 def write_export(folder: Path, seed: int, entries: int) -> Path:
-    from billing.demo import write_synthetic
+    from billing.synthetic import write_synthetic
 
     if not folder.exists():
         write_synthetic(folder, entries=entries, customers=200 + 10 * seed, purchases=max(50, entries // 30),

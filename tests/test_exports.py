@@ -1,4 +1,4 @@
-"""Customer statement downloads (billing/exports.py) and the statement model.
+"""Customer statement downloads (billing/exports/) and the statement model.
 
 The statement is built by hand here, like the lead's engine would fill it, after the
 RULES.md worked example: 5 + 30 = 35 -> 60 (R5), a session (R4), a late-cancellation

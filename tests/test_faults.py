@@ -43,7 +43,7 @@ def cli(*args, env: dict | None = None, timeout: float = 120) -> subprocess.Comp
 
 
 def write_export(folder: Path, seed: int, entries: int) -> Path:
-    from billing.demo import write_synthetic
+    from billing.synthetic import write_synthetic
 
     if not folder.exists():
         write_synthetic(folder, entries=entries, customers=300, purchases=max(50, entries // 30), seed=seed,

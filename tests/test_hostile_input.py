@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from billing import importing, views
+from billing import importing
+from billing.pages import common, expiring, usage as usage_page
 from billing.errors import HourbankError
 from billing.exports import safe_cell, statement_csv, statement_xlsx
 from billing.importing import run_import, stage_uploads
@@ -446,22 +447,22 @@ def test_usage_and_at_risk_csv_downloads_neutralise_names_and_activities(hostile
     version = appdata.current_version(hostile_db).number
     with open_db(hostile_db, read_only=True) as con:
         books = compute_books(con, policy, T)
-    f = views.Filters(as_of=T, start=date(2026, 3, 1), end=T)
+    f = common.Filters(as_of=T, start=date(2026, 3, 1), end=T)
     # Usage: the by-activity and by-staff figures show the text as written in the app ...
     usage = appdata.entry_usage(hostile_db, version, policy, T, f.start, f.end)
-    by_activity = views.usage_by(usage, "activity")
+    by_activity = usage_page.usage_by(usage, "activity")
     assert by_activity["activity"].tolist() == [h["activity"]]
     # ... and neutralised in the download; minutes text such as -15.00 stays a number.
     table = by_activity.assign(delta_minutes=["-15.00"], total=[-15.0])
-    cells = _csv_cells(views.csv_bytes(table))
+    cells = _csv_cells(common.csv_bytes(table))
     _assert_neutralised(cells, [h["activity"]])
     assert "-15.00" in cells and "-15.0" in cells
-    cells = _csv_cells(views.csv_bytes(views.usage_by(usage, "staff")))
+    cells = _csv_cells(common.csv_bytes(usage_page.usage_by(usage, "staff")))
     _assert_neutralised(cells, [h["staff"]])
 
-    proj = views.expiry_projection(books, f, {h["customer_id"]: h["customer_name"]})
+    proj = expiring.expiry_projection(books, f, {h["customer_id"]: h["customer_name"]})
     assert proj["customer_name"].tolist() == [h["customer_name"]]        # the app's frame, as written
     assert proj["projected_lost_us"].iloc[0] > 0
-    rows = list(csv.reader(io.StringIO(views.at_risk_csv(proj).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(expiring.at_risk_csv(proj).decode("utf-8"))))
     assert rows[1][:2] == ["'" + h["customer_id"], "'" + h["customer_name"]]
     assert rows[1][2] == "570.00"      # 600 bought, 25 ad-hoc billed as 30 (R5): still a plain number

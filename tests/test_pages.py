@@ -1,4 +1,4 @@
-"""Every dashboard page through Streamlit's AppTest on the small fixture database of test_views.
+"""Every dashboard page through Streamlit's AppTest on the small fixture database of tests/billing_pages/fixture.py.
 
 Each page renders without an exception, the figures it shows equal what the engine's
 reports say for the same filters, and a filter change changes them.
@@ -19,7 +19,7 @@ from billing.statement_model import format_minutes
 from billing.store import open_db
 from tests.apptest_live import as_on_a_live_server
 from tests.builders import Ledger, entry
-from tests.test_views import load_fixture
+from tests.billing_pages.fixture import load_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 T = date(2026, 4, 30)

@@ -13,7 +13,7 @@ from billing.statement_model import format_minutes
 from billing.store import open_db
 from tests.builders import ENTRY_COLUMNS, Ledger
 from tests.test_pages import metrics, on_a_live_server, on_page, start  # noqa: F401 (fixture)
-from tests.test_views import load_fixture
+from tests.billing_pages.fixture import load_fixture
 
 T = date(2026, 4, 30)
 POLICY = Policy(timezone="UTC")

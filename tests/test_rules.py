@@ -5,7 +5,7 @@ import pytest
 
 from billing.policy import Policy
 from billing.reports import compute_books
-from billing.rules import round_daily, to_utc
+from billing.rules import round_daily
 from billing.store import open_db
 from tests.builders import Ledger, appointment, entry, purchase
 
@@ -102,13 +102,6 @@ def test_r1_as_of_excludes_later_days_in_every_report(led):
 def test_r1_customer_with_nothing_on_or_before_t_has_no_summary_row(led):
     led.load(entries=[entry("e1", "2026-03-05T10:00", 10, customer="later")])
     assert led.report("summary", date(2026, 3, 4)).empty
-
-
-def test_r1_to_utc_reads_skipped_and_repeated_wall_times_as_fold_0():
-    import pandas as pd
-    walls = pd.Series(pd.to_datetime(["2026-03-08 02:30", "2026-11-01 01:30", "2026-07-01 12:00"]))
-    utc = to_utc(walls, pd.Series([None, None, None]), "America/New_York")
-    assert [str(t) for t in utc] == ["2026-03-08 07:30:00", "2026-11-01 05:30:00", "2026-07-01 16:00:00"]
 
 
 # ----------------------------------------------------------------------------- R2, R3

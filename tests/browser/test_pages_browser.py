@@ -1,6 +1,6 @@
 """The real dashboard in headless Chromium: every page, shared filters in the URL, a live import.
 
-The database is test_views' fixture (T = 2026-04-30, timezone UTC), opened through links
+The database is tests/billing_pages/fixture.py's (T = 2026-04-30, timezone UTC), opened through links
 that carry the filters (?asof=...&period=...), the way a manager shares a view.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:  # tests/browser is not a package: run alone, it n
 
 from billing.policy import Policy
 from tests.builders import Ledger, entry, write_export
-from tests.test_views import load_fixture
+from tests.billing_pages.fixture import load_fixture
 
 pytestmark = pytest.mark.browser
 

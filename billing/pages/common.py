@@ -1,0 +1,150 @@
+"""What every dashboard page shares: the sidebar's filters, the period arithmetic, hours for
+people and chart axes, and CSV downloads (no Streamlit here).
+
+The shared filters (``Filters``): the as-of date T, a period inside it, customers and
+staff (empty = all). The staff filter applies to entry-level figures (logged minutes by
+staff and activity, appointments by staff); billable minutes are a customer's (R5 rounds
+a customer's whole day, across all staff), so those figures are not split by staff.
+Minutes stay integer microseconds (``*_us``); hours become numbers only for chart axes
+(``hours_float``) and text only through ``billing.statement_model.format_minutes``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from billing.policy import US_PER_HOUR
+from billing.reports import Books
+from billing.safe import safe_frame
+from billing.statement_model import format_minutes
+
+# --------------------------------------------------------------------------- filters
+PERIODS = {
+    "last_30_days": "Last 30 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "last_90_days": "Last 90 days",
+    "this_year": "This year",
+    "last_365_days": "Last 365 days",
+    "custom": "Custom range",
+}
+GRAINS = {"day": "Day", "week": "Week", "month": "Month"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's filters, shared by every page. Empty customers/staff = all."""
+    as_of: date
+    start: date
+    end: date
+    customers: tuple[str, ...] = ()
+    staff: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.start > self.end:
+            raise ValueError(f"period {self.start}..{self.end}: the first day is after the last day")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Filters":
+        """The period of the same length just before this one (for trends)."""
+        end = self.start - timedelta(days=1)
+        return Filters(self.as_of, end - timedelta(days=self.days - 1), end, self.customers, self.staff)
+
+    def key(self) -> tuple:
+        """Small scalars for cache keys."""
+        return (self.as_of.isoformat(), self.start.isoformat(), self.end.isoformat(),
+                self.customers, self.staff)
+
+
+def period_bounds(preset: str, as_of: date, custom: tuple[date, date] | None = None) -> tuple[date, date]:
+    """First and last day of a named period relative to T; the last day is never after T."""
+    if preset == "last_30_days":
+        return as_of - timedelta(days=29), as_of
+    if preset == "last_90_days":
+        return as_of - timedelta(days=89), as_of
+    if preset == "last_365_days":
+        return as_of - timedelta(days=364), as_of
+    if preset == "this_month":
+        return as_of.replace(day=1), as_of
+    if preset == "last_month":
+        end = as_of.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if preset == "this_year":
+        return as_of.replace(month=1, day=1), as_of
+    if preset == "custom":
+        if not custom or len(custom) != 2 or custom[0] is None or custom[1] is None:
+            return as_of - timedelta(days=29), as_of
+        start, end = min(custom), max(custom)
+        end = min(end, as_of)
+        return min(start, end), end
+    raise ValueError(f"unknown period {preset!r} (known: {', '.join(PERIODS)})")
+
+
+# --------------------------------------------------------------------------- helpers
+def hours_float(us) -> np.ndarray | float:
+    """Hours as floats, for chart axes only (never summed back into a figure)."""
+    if np.isscalar(us):
+        return int(us) / US_PER_HOUR
+    return np.asarray(us, dtype="int64") / US_PER_HOUR
+
+
+def hours_text(us) -> list[str] | str:
+    """The app's one style for hours ("1 h 30 min"), for a figure or a column."""
+    if np.isscalar(us):
+        return format_minutes(int(us))
+    return [format_minutes(int(v)) for v in np.asarray(us, dtype="int64")]
+
+
+def as_datetime(values) -> pd.Series:
+    """Dates or datetimes as a datetime64 Series (as they are when they already are)."""
+    s = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s
+    return pd.to_datetime(s)
+
+
+def in_period(days, start: date, end: date) -> np.ndarray:
+    """A boolean mask of the days (dates or datetimes) from ``start`` through ``end``."""
+    d = as_datetime(days)
+    return ((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).to_numpy()
+
+
+def of_customers(frame: pd.DataFrame, customers: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``frame`` (with customer_id) of the chosen customers; all when none are chosen."""
+    if not customers:
+        return frame
+    return frame[frame["customer_id"].isin(list(customers))]
+
+
+def bucket_start(days, grain: str) -> pd.Series:
+    """The first day of each date's day/week (Monday)/month bucket, as datetime64."""
+    d = as_datetime(days).dt.normalize()
+    if grain == "day":
+        return d
+    if grain == "week":
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
+    if grain == "month":
+        return d - pd.to_timedelta(d.dt.day - 1, unit="D")
+    raise ValueError(f"unknown grain {grain!r} (known: day, week, month)")
+
+
+def period_days(books: Books, f: Filters) -> pd.DataFrame:
+    """The customer-days of the period for the chosen customers (R1 business days ≤ T)."""
+    d = of_customers(books.days, f.customers)
+    return d[in_period(d["day"], f.start, f.end)]
+
+
+def total(frame: pd.DataFrame, col: str) -> int:
+    """The sum of an integer column as an int (0 for an empty frame)."""
+    return int(frame[col].sum()) if len(frame) else 0
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A download: text that a spreadsheet could run as a formula is neutralised (billing.safe)."""
+    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -1,0 +1,157 @@
+"""Expiring hours page: active blocks by last day (R9), each customer's pace, the run-out
+date and the hours projected to be forfeited, and forfeitures by month."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from billing import ledger
+from billing.pages.common import Filters, bucket_start, csv_bytes, in_period, of_customers
+from billing.policy import Policy
+from billing.reports import Books, minutes_text
+
+PACE_WINDOW_DAYS = 30
+
+
+def active_blocks(books: Books, f: Filters) -> pd.DataFrame:
+    """Active blocks with time left, by expiry date (R9)."""
+    b = of_customers(books.blocks, f.customers)
+    b = b[(b["status"] == ledger.STATUS_ACTIVE) & (b["remaining_us"] > 0)]
+    return b.sort_values(["expires_on", "customer_id", "purchase_id"], kind="stable")[
+        ["purchase_id", "customer_id", "purchased_on", "expires_on", "days_left", "purchased_us",
+         "remaining_us", "expiring_soon"]].reset_index(drop=True)
+
+
+def pace(books: Books, f: Filters, window: int = PACE_WINDOW_DAYS) -> pd.Series:
+    """Average billable µs per day over the last ``window`` days up to T, per customer
+    (integer µs, rounded half up: exact enough for a projection)."""
+    d = of_customers(books.days, f.customers)
+    d = d[in_period(d["day"], f.as_of - timedelta(days=window - 1), f.as_of)]
+    total = d.groupby("customer_id")["billable_us"].sum().astype("int64")
+    return (total * 2 + window) // (2 * window)
+
+
+def project(blocks: pd.DataFrame, paces: pd.Series, as_of: date) -> pd.DataFrame:
+    """The forecast: each customer draws its pace every day from T + 1 on, from its blocks as
+    the engine draws (ledger.draw_from_blocks, R8: earliest expiry first), and what a block
+    still has after its last day is projected lost (R9).
+
+    ``blocks``: customer_id, purchase_id, expires_on (date), remaining_us, in drawing order
+    (as in ``Books.blocks``); ``paces``: customer_id → µs per day (missing = 0). Returns one
+    row per customer of ``blocks``: customer_id, run_out (the first day the blocks no longer
+    cover the pace in full; None when the pace is 0), projected_lost_us.
+    """
+    first = as_of + timedelta(days=1)
+    customers = pd.unique(blocks["customer_id"])
+    pace_of = paces.reindex(customers, fill_value=0).astype("int64")
+    last = pd.to_datetime(blocks.groupby("customer_id", sort=False)["expires_on"].max()).reindex(customers)
+    n_days = np.maximum((last - pd.Timestamp(first)).dt.days.to_numpy() + 1, 0)
+    days = pd.DataFrame({
+        "customer_id": np.repeat(customers, n_days),
+        "day": pd.Timestamp(first) + pd.to_timedelta(
+            np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days), unit="D"),
+        "billable_us": np.repeat(pace_of.to_numpy(), n_days)})
+    future = blocks[["customer_id", "purchase_id", "expires_on"]].assign(
+        purchased_us=blocks["remaining_us"].astype("int64"))
+    # Every block is bought by T: let validity reach back that far, so each counts from T + 1.
+    reach = max(1, int((pd.to_datetime(blocks["expires_on"]) - pd.Timestamp(as_of)).dt.days.max()) if len(blocks) else 1)
+    covered, draws = ledger.draw_from_blocks(days, future.reset_index(drop=True), Policy(hours_valid_days=reach))
+    drawn = draws.groupby("customer_id")["drawn_us"].sum()
+    short = covered[covered["uncovered_us"] > 0].groupby("customer_id")["day"].min()
+    out = pd.DataFrame({"customer_id": customers})
+    out["projected_lost_us"] = (blocks.groupby("customer_id", sort=False)["remaining_us"].sum().reindex(customers)
+                                .to_numpy() - drawn.reindex(customers, fill_value=0).to_numpy()).astype("int64")
+    run_out = [(short[c].date() if c in short.index else (last[c] + timedelta(days=1)).date()) for c in customers]
+    out["run_out"] = [d if p > 0 else None for d, p in zip(run_out, pace_of.to_numpy())]
+    return out
+
+
+def project_customer(blocks: list[tuple[date, int]], pace_us: int, as_of: date) -> tuple[date | None, int]:
+    """``project`` for one customer: ``blocks`` (expires_on, remaining_us) in drawing order,
+    ``pace_us`` µs a day. Returns (run-out date or None, projected lost µs)."""
+    frame = pd.DataFrame({"customer_id": "c", "purchase_id": [f"{i:09d}" for i in range(len(blocks))],
+                          "expires_on": [e for e, _ in blocks], "remaining_us": [int(r) for _, r in blocks]})
+    row = project(frame, pd.Series({"c": pace_us}), as_of).iloc[0]
+    return row["run_out"], int(row["projected_lost_us"])
+
+
+def expiry_projection(books: Books, f: Filters, names: dict | None = None) -> pd.DataFrame:
+    """Per customer with active time left: customer_id, remaining_us, next_expiry,
+    pace_per_day_us, run_out, projected_lost_us (``project``), customer_name; most projected
+    loss first."""
+    blocks = active_blocks(books, f)
+    order = of_customers(books.blocks, f.customers)
+    order = order[order["purchase_id"].isin(blocks["purchase_id"])]  # engine's drawing order (R8)
+    paces = pace(books, f)
+    cols = ["customer_id", "remaining_us", "next_expiry", "pace_per_day_us", "run_out", "projected_lost_us"]
+    if order.empty:
+        out = pd.DataFrame(columns=cols)
+    else:
+        proj = project(order, paces, f.as_of).set_index("customer_id")
+        g = order.groupby("customer_id", sort=True)
+        out = pd.DataFrame({"customer_id": list(g.groups)})
+        out["remaining_us"] = g["remaining_us"].sum().astype("int64").to_numpy()
+        out["next_expiry"] = g["expires_on"].min().to_numpy()
+        out["pace_per_day_us"] = paces.reindex(out["customer_id"], fill_value=0).astype("int64").to_numpy()
+        out["run_out"] = proj["run_out"].reindex(out["customer_id"]).to_numpy()
+        out["projected_lost_us"] = proj["projected_lost_us"].reindex(out["customer_id"]).astype("int64").to_numpy()
+        out = out.sort_values(["projected_lost_us", "next_expiry", "customer_id"],
+                              ascending=[False, True, True], kind="stable").reset_index(drop=True)
+    names = names or {}
+    out["customer_name"] = [names.get(c, "") for c in out["customer_id"]]
+    return out
+
+
+def run_out_text(run_out) -> list[str]:
+    """Run-out dates as ISO text, "no recent use" where there is none."""
+    return [d.isoformat() if isinstance(d, date) else "no recent use" for d in run_out]
+
+
+def at_risk(projection: pd.DataFrame) -> pd.DataFrame:
+    """The customers of ``expiry_projection`` projected to forfeit minutes."""
+    return projection[projection["projected_lost_us"] > 0].reset_index(drop=True)
+
+
+def at_risk_csv(projection: pd.DataFrame) -> bytes:
+    """The at-risk customers as a CSV download (UTF-8), minutes as exact 2-decimal text."""
+    r = at_risk(projection)
+    out = pd.DataFrame({
+        "customer_id": r["customer_id"], "customer_name": r["customer_name"],
+        "remaining_minutes": minutes_text(r["remaining_us"]) if len(r) else [],
+        "pace_minutes_per_day": minutes_text(r["pace_per_day_us"]) if len(r) else [],
+        "next_expiry": [d.isoformat() for d in r["next_expiry"]],
+        "run_out": [d.isoformat() if d is not None and not pd.isna(d) else "" for d in r["run_out"]],
+        "projected_forfeited_minutes": minutes_text(r["projected_lost_us"]) if len(r) else [],
+    })
+    return csv_bytes(out)
+
+
+def forfeited_by_month(books: Books, f: Filters) -> pd.DataFrame:
+    """Minutes forfeited (R9), by the month of the block's expiry day."""
+    b = of_customers(books.blocks, f.customers)
+    b = b[b["forfeited_us"] > 0]
+    g = b.assign(month=bucket_start(b["expires_on"], "month")).groupby("month", as_index=False)["forfeited_us"].sum()
+    return g.sort_values("month").reset_index(drop=True)
+
+
+def expiring_totals(blocks: pd.DataFrame, projection: pd.DataFrame) -> dict[str, int]:
+    """The headline of the page: remaining_us (left in ``active_blocks``), projected_lost_us
+    (``expiry_projection``'s total), at_risk and customers (counts)."""
+    return {"remaining_us": int(blocks["remaining_us"].sum()),
+            "projected_lost_us": int(projection["projected_lost_us"].sum()),
+            "at_risk": len(at_risk(projection)), "customers": len(projection)}
+
+
+def timeline(blocks: pd.DataFrame, as_of: date, limit: int) -> pd.DataFrame:
+    """The first ``limit`` of ``active_blocks`` as bars from T to the end of their last day
+    (R7: a block can be used all of its expires_on): label ("customer · block"), start and
+    end (Timestamps), remaining_us, expires_on, expiring_soon."""
+    shown = blocks.head(limit)
+    return pd.DataFrame({
+        "label": shown["customer_id"] + " · " + shown["purchase_id"],
+        "start": pd.Timestamp(as_of),
+        "end": pd.to_datetime(shown["expires_on"]) + timedelta(days=1),
+        "remaining_us": shown["remaining_us"], "expires_on": shown["expires_on"],
+        "expiring_soon": shown["expiring_soon"]}).reset_index(drop=True)
