@@ -19,11 +19,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from billing.errors import HourbankError  # noqa: E402
 
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "hourbank.duckdb"
 REPORTS = ("daily", "blocks", "summary", "review")
 
 
 def _default_db() -> str:
+    from billing.store import DEFAULT_DB
+
     return os.environ.get("HOURBANK_DB") or str(DEFAULT_DB)
 
 
@@ -247,6 +248,8 @@ def cmd_report(args) -> int:
         raise HourbankError(f"{len(names)} reports ({', '.join(names)}) need a folder to go to: add --out DIR.")
     fmt = args.format or ("csv" if args.out else "table")
     policy = load_policy(args.policy)
+    from billing.calendar import today_in
+
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
         # Once, for every report asked (review needs none: only appointments and entries).
@@ -283,10 +286,6 @@ def _print_report(rows, columns, fmt: str, sink) -> None:
     sink.flush()
 
 
-def today_in(zone: str) -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def render_json(frame) -> str:

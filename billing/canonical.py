@@ -30,6 +30,16 @@ SEED_ACTIVITIES = ["kickoff", "orientation", "project_management", "familiarizat
                    "monitoring", "research", "testing", "status_call"]
 
 
+def minutes_text(us: int) -> str:
+    """Integer microseconds as the canonical ``minutes`` text (FORMATS.md): at most 6
+    decimals, rounded half up once, no trailing zeros ("12.5", "0.016667", "45")."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    value = (Decimal(int(us)) / US_PER_MINUTE).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_fixed(values, scale: int, keep_zeros: bool = False) -> pa.Array:
     """Non-negative integers in units of 10**-scale as plain decimals ("12.5", "7", "0.016667")."""
     values = np.asarray(values, dtype=np.int64)

@@ -32,7 +32,8 @@ from billing.store import bump_data_version, data_version, open_db
 from billing.load.checks import TS_FORMAT
 from billing.load.files import TableSource, find_files, read_header
 from billing.load.history import list_imports, undo_import
-from billing.load.merge import business_day_sql, file_people, merge_table, minutes_text, new_customers, period_bounds
+from billing.calendar import business_day_sql
+from billing.load.merge import file_people, merge_table, new_customers, period_bounds
 from billing.load.results import (
     MAX_REMOVALS_LISTED, SCOPES, FileCounts, ImportError_, ImportResult, Reject, Removal, RemovalScope,
     decide_scope, reject_groups)
@@ -42,7 +43,7 @@ from billing.load.stage import stage_file, store_rejects
 __all__ = ["FileCounts", "FileSpec", "ImportError_", "ImportResult", "MAX_REMOVALS_LISTED", "Reject", "Removal",
            "RemovalScope", "SCOPES", "SOURCE_FILE_COLUMN", "SOURCE_LINE_COLUMN", "SPECS", "TS_FORMAT",
            "TableSource", "business_day_sql", "decide_scope", "find_files", "import_export", "list_imports",
-           "minutes_text", "period_bounds", "reject_groups", "undo_import"]
+           "period_bounds", "reject_groups", "undo_import"]
 
 
 def import_export(db_path, source, *, period: tuple[date, date] | None = None, policy=None,

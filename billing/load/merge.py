@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 
 from billing.store import ID_COLUMN, TABLES
+from billing.calendar import business_day_sql
+from billing.canonical import minutes_text
 from billing.load.results import ImportResult, MAX_REMOVALS_LISTED, Removal
 
 
@@ -137,19 +139,5 @@ def merge_table(con, table: str, filename: str, import_id: int, removal, policy,
     return gone
 
 
-def minutes_text(us: int) -> str:
-    """Integer microseconds as exact minutes text (12.5, 0.016667)."""
-    whole, rest = divmod(int(us), 60_000_000)
-    if not rest:
-        return str(whole)
-    frac = Decimal(rest) / Decimal(60_000_000)
-    return str(whole + frac.quantize(Decimal("0.000001"))).rstrip("0").rstrip(".")
 
 
-def business_day_sql(ts: str, offset: str) -> str:
-    """R1 in SQL; the zone is the first ``?`` parameter.
-
-    Written without an offset: the written date. With one: the instant's date in the zone.
-    """
-    return (f"CASE WHEN {offset} IS NULL THEN CAST({ts} AS DATE) ELSE CAST(timezone(?, "
-            f"timezone('UTC', {ts} - to_seconds({offset}))) AS DATE) END")

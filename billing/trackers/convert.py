@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from billing import canonical
 from billing.policy import US_PER_MINUTE
 from billing.trackers.mapping import Mapping, column_patterns, encodings_of, norm, resolve_all, spec_column
 from billing.trackers.reader import Table, TrackerError, read_table
@@ -40,15 +41,12 @@ MAX_ENTRY_US = 1440 * US_PER_MINUTE  # FORMATS.md: minutes ≤ 1440
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
 
-SEED_ACTIVITIES = ("kickoff", "orientation", "project_management", "familiarization", "setup",
-                   "monitoring", "research", "testing", "status_call")
+SEED_ACTIVITIES = tuple(canonical.SEED_ACTIVITIES)
 
-ENTRY_COLUMNS = ["entry_id", "customer_id", "customer_name", "staff", "started_at", "minutes",
-                 "tier", "activity", "appointment_id", "customer_requested", "notes",
-                 "project", "tags", "_source_file", "_source_line"]
-APPOINTMENT_COLUMNS = ["appointment_id", "customer_id", "staff", "scheduled_start",
-                       "scheduled_minutes", "status", "cancelled_at", "cancelled_by",
-                       "_source_file", "_source_line"]
+# The canonical files' columns (billing.canonical), plus what the tracker said that FORMATS.md
+# keeps as extra columns, and where each row came from (so a reject points at the user's file).
+ENTRY_COLUMNS = canonical.ENTRY_COLUMNS + ["project", "tags", "_source_file", "_source_line"]
+APPOINTMENT_COLUMNS = canonical.APPOINTMENT_COLUMNS + ["_source_file", "_source_line"]
 PREVIEW_COLUMNS = ["line", "entry_id", "started_at", "staff", "client", "customer_id", "minutes",
                    "tier", "activity", "appointment_id", "customer_requested", "notes"]
 
@@ -608,9 +606,9 @@ def decide_activity(mapping: Mapping, sources: dict[str, str], tags: list[str]) 
             break
     if not value:
         return ""
-    for name, canonical in mapping.activity_map.items():
+    for name, target in mapping.activity_map.items():
         if norm(name) == norm(value):
-            return canonical
+            return target
     seed = re.sub(r"[\s\-]+", "_", norm(value))
     return seed if seed in SEED_ACTIVITIES else value
 

@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
+from billing.canonical import minutes_text  # noqa: F401  (the one exact minutes text; readers here use it)
 from billing.policy import US_PER_HOUR, US_PER_MINUTE
 
 US_PER_SECOND = 1_000_000
@@ -309,13 +310,6 @@ def parse_bool(text: str, yes: list[str], no: list[str]) -> bool:
     raise ValueError(f"'{text}' is neither a yes ({', '.join(yes[:4])}…) nor a no value")
 
 
-def minutes_text(us: int) -> str:
-    """Canonical ``minutes`` text: at most 6 decimals (FORMATS.md), rounded half up once."""
-    value = (Decimal(us) / US_PER_MINUTE).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 def decide_decimal(texts, fallback: str = ".") -> str:
