@@ -3,14 +3,13 @@ file lacks, within its scope and period (R1: whole days of the export's zone).""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 
 from billing.store import ID_COLUMN, TABLES
 from billing.calendar import business_day_sql
 from billing.canonical import minutes_text
-from billing.load.results import ImportResult, MAX_REMOVALS_LISTED, Removal
+from billing.load.results import FileCounts, ImportResult, MAX_REMOVALS_LISTED, Removal
 
 
 def period_bounds(period: tuple[date, date], zone: str) -> tuple[datetime, datetime]:
@@ -53,6 +52,15 @@ def merge_table(con, table: str, filename: str, import_id: int, removal, policy,
     the stored rows of the period that the file lacks, within the scope. Returns the removed
     rows as "table id" keys."""
     counts = result.files[filename]
+    _upsert(con, table, import_id, counts)
+    if removal is None or table not in ("time_entries", "appointments") or removal[2].add_only:
+        return []
+    return _remove_lacking(con, table, import_id, removal, policy, result, counts, id_prefix)
+
+
+def _upsert(con, table: str, import_id: int, counts: FileCounts) -> None:
+    """Add the staged good rows that are new, replace the changed ones (their previous version
+    goes to ``<table>_history``), leave the unchanged ones; count each kind in ``counts``."""
     idc = ID_COLUMN[table]
     cols = content_columns(table)
     live_cols = ", ".join(cols + ["import_id"])
@@ -61,7 +69,7 @@ def merge_table(con, table: str, filename: str, import_id: int, removal, policy,
         # Nothing loaded yet (a first import): every good row is new, no comparison needed.
         con.execute(f"INSERT INTO {table} SELECT {', '.join(cols)}, ? FROM {good}", [import_id])
         counts.added = con.execute(f"SELECT count(*) FROM {good}").fetchone()[0]
-        return []
+        return
     same = " AND ".join(f"l.{c} IS NOT DISTINCT FROM n.{c}" for c in cols)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cmp_{table} AS
         SELECT n.{idc} AS id, l.{idc} IS NULL AS is_new, l.{idc} IS NOT NULL AND NOT ({same}) AS is_changed
@@ -78,8 +86,15 @@ def merge_table(con, table: str, filename: str, import_id: int, removal, policy,
                         FROM {good} n JOIN cmp_{table} c ON c.id = n.{idc} WHERE c.is_new OR c.is_changed""",
                     [import_id])
     con.execute(f"DROP TABLE cmp_{table}")
-    if removal is None or table not in ("time_entries", "appointments") or removal[2].add_only:
-        return []
+
+
+def _remove_lacking(con, table: str, import_id: int, removal, policy, result: ImportResult, counts: FileCounts,
+                    id_prefix: str | None) -> list[str]:
+    """Remove the stored rows of the period that the file lacks, within the scope (their
+    previous version goes to the history); list them in ``result.removals``; return them as
+    "table id" keys."""
+    idc = ID_COLUMN[table]
+    live_cols = ", ".join(content_columns(table) + ["import_id"])
     (first, last), (lo, hi), scope, spare = removal
     ts = "started_at" if table == "time_entries" else "scheduled_start"
     minutes = "minutes_us" if table == "time_entries" else "scheduled_us"

@@ -3,6 +3,7 @@ located (file, line, column, reason) and stored with the import."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -15,86 +16,106 @@ from billing.load.results import FileCounts, ImportError_, ImportResult, Reject
 from billing.load.specs import SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN, SPECS
 
 
-def stage_file(con, table: str, path: Path, header: list[str], result: ImportResult) -> FileCounts:
-    spec = SPECS[table]
-    aliases = [f"c{i}" for i in range(len(header))]
-    columns = "{" + ", ".join(f"'{a}': 'VARCHAR'" for a in aliases) + "}"
-    read = (f"read_csv(?, columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
-            "auto_detect = false, strict_mode = true, store_rejects = true, encoding = 'utf-8')")
-    in_memory = isinstance(path, TableSource)
-    if in_memory:
-        con.complete()  # register() refuses to run past a half-read result
+def _reader(con, table: str, path, aliases: list[str]) -> str:
+    """The SQL that reads a file's rows as text columns c0..cN (one parameter: the file path)."""
+    if isinstance(path, TableSource):
         import pyarrow as pa
 
+        con.complete()  # register() refuses to run past a half-read result
         # In batches, so that DuckDB scans them on every core (one batch is one thread).
-        batches = path.table.rename_columns(aliases).to_batches(max_chunksize=1 << 17)
-        con.register(f"memory_{table}", pa.Table.from_batches(batches, schema=path.table.rename_columns(aliases).schema))
-        read = f"(SELECT * FROM memory_{table} WHERE ? IS NOT NULL)"  # the same one parameter as read_csv
+        renamed = path.table.rename_columns(aliases)
+        con.register(f"memory_{table}", pa.Table.from_batches(renamed.to_batches(max_chunksize=1 << 17),
+                                                              schema=renamed.schema))
+        return f"(SELECT * FROM memory_{table} WHERE ? IS NOT NULL)"  # the same one parameter as read_csv
+    columns = "{" + ", ".join(f"'{a}': 'VARCHAR'" for a in aliases) + "}"
+    return (f"read_csv(?, columns = {columns}, header = true, delim = ',', quote = '\"', escape = '\"', "
+            "auto_detect = false, strict_mode = true, store_rejects = true, encoding = 'utf-8')")
 
-    name_of = dict(zip(aliases, header))
-    known = set(spec.required) | set(spec.optional)
-    col = {name: f"t_{a}" for a, name in name_of.items() if name in known}
-    trimmed = ", ".join(f"nullif(trim({a}), '') AS t_{a}" for a in aliases)
-    plan = plan_for(table, col)
-    # The first failing check, by number: each condition is evaluated once per row.
-    bad_check = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (_, c, _) in enumerate(plan.checks)) + " END"
-    bad_column = "CASE bad_check " + " ".join(f"WHEN {i} THEN '{n}'" for i, (n, _, _) in enumerate(plan.checks)) + " END"
-    bad_reason = "CASE bad_check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(plan.checks)) + " END"
-    extra_cols = [a for a, name in name_of.items()
-                  if name not in known and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
-    if extra_cols:
-        extra = "json_object(" + ", ".join(f"?, t_{a}" for a in extra_cols) + ")"
-        extra_params = [name_of[a] for a in extra_cols]
-    else:
-        extra, extra_params = "NULL", []
-    record = "json_object(" + ", ".join(f"?, {a}" for a in aliases) + ")"
-    src_file = next((f"t_{a}" for a, n in name_of.items() if n == SOURCE_FILE_COLUMN), "NULL")
-    src_line = next((f"try_cast(t_{a} AS BIGINT)" for a, n in name_of.items() if n == SOURCE_LINE_COLUMN), "NULL")
 
-    def select(items: dict) -> str:
-        return "".join(f", {expr} AS {name}" for name, expr in items.items())
+@dataclass
+class _StageSql:
+    """The SQL that validates one file's rows into ``stage_<table>`` (FORMATS.md checks, the
+    first failing check of a row its reason; good rows typed; extra columns as JSON)."""
+    table: str
+    header: list[str]
+    aliases: list[str]
 
-    def shape_errors_of(run) -> list[tuple]:
-        """Run a statement that reads the file; returns the records of the wrong shape."""
-        if in_memory:  # a table has no records of the wrong shape
-            run()
-            return []
-        con.execute("DROP TABLE IF EXISTS reject_errors")
-        con.execute("DROP TABLE IF EXISTS reject_scans")
-        try:
-            run()
-        except duckdb.InvalidInputException:
-            # DuckDB's strict reader stops (no reject row) on a carriage return inside an
-            # unquoted value: say where, as one sentence; the transaction loads nothing.
-            raise ImportError_(unreadable_csv(path)) from None
-        errors = con.execute(
-            # One row per bad record (DuckDB lists a record once per missing column).
-            "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
-            "GROUP BY line ORDER BY line").fetchall()
-        if any(e[1] == "INVALID ENCODING" for e in errors):
-            line = next(e[0] for e in errors if e[1] == "INVALID ENCODING")
-            raise ImportError_(f"{path.name}: the file is not UTF-8 text (first bad bytes in record {line}); "
-                               f"save it as UTF-8 and import again.")
-        return errors
+    def __post_init__(self) -> None:
+        spec = SPECS[self.table]
+        name_of = dict(zip(self.aliases, self.header))
+        known = set(spec.required) | set(spec.optional)
+        self.plan = plan_for(self.table, {name: f"t_{a}" for a, name in name_of.items() if name in known})
+        checks = self.plan.checks
+        self.bad_check = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (_, c, _) in enumerate(checks)) + " END"
+        self.bad_column = "CASE bad_check " + " ".join(f"WHEN {i} THEN '{n}'" for i, (n, _, _) in enumerate(checks)) + " END"
+        self.bad_reason = "CASE bad_check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(checks)) + " END"
+        extra_cols = [a for a, name in name_of.items()
+                      if name not in known and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
+        self.extra = "json_object(" + ", ".join(f"?, t_{a}" for a in extra_cols) + ")" if extra_cols else "NULL"
+        self.extra_params = [name_of[a] for a in extra_cols]
+        self.record = "json_object(" + ", ".join(f"?, {a}" for a in self.aliases) + ")"
+        self.src_file = next((f"t_{a}" for a, n in name_of.items() if n == SOURCE_FILE_COLUMN), "NULL")
+        self.src_line = next((f"try_cast(t_{a} AS BIGINT)" for a, n in name_of.items() if n == SOURCE_LINE_COLUMN),
+                             "NULL")
 
-    def build_stage(source: str, ordinal: str, params: list) -> None:
+    def build(self, con, source: str, ordinal: str, params: list) -> None:
         """Validate every row of ``source`` into stage_<table>."""
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE stage_{table} AS
-            WITH t AS (SELECT {ordinal} AS ordinal, *, {trimmed} FROM {source}),
-            p1 AS (SELECT *{select(plan.parsed)} FROM t),
-            p2 AS (SELECT *{select(plan.walls)} FROM p1),
-            checked AS (SELECT *, {bad_check} AS bad_check FROM p2)
-            SELECT ordinal, {src_file} AS src_file, {src_line} AS src_line,
-                   {bad_column} AS bad_column, {bad_reason} AS bad_reason,
-                   CASE WHEN bad_check IS NOT NULL THEN {record} END AS record
-                   {"".join(f", CASE WHEN bad_check IS NULL THEN {expr} END AS {name}" for name, expr in plan.typed.items())},
-                   CASE WHEN bad_check IS NULL THEN {extra} END AS extra
-            FROM checked""",
-            params + header + extra_params)
+        def select(items: dict) -> str:
+            return "".join(f", {expr} AS {name}" for name, expr in items.items())
 
+        trimmed = ", ".join(f"nullif(trim({a}), '') AS t_{a}" for a in self.aliases)
+        typed = "".join(f", CASE WHEN bad_check IS NULL THEN {expr} END AS {name}" for name, expr in self.plan.typed.items())
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE stage_{self.table} AS
+            WITH t AS (SELECT {ordinal} AS ordinal, *, {trimmed} FROM {source}),
+            p1 AS (SELECT *{select(self.plan.parsed)} FROM t),
+            p2 AS (SELECT *{select(self.plan.walls)} FROM p1),
+            checked AS (SELECT *, {self.bad_check} AS bad_check FROM p2)
+            SELECT ordinal, {self.src_file} AS src_file, {self.src_line} AS src_line,
+                   {self.bad_column} AS bad_column, {self.bad_reason} AS bad_reason,
+                   CASE WHEN bad_check IS NOT NULL THEN {self.record} END AS record{typed},
+                   CASE WHEN bad_check IS NULL THEN {self.extra} END AS extra
+            FROM checked""",
+            params + self.header + self.extra_params)
+
+
+def _shape_errors_of(con, path, run) -> list[tuple]:
+    """Run a statement that reads the file; returns the records of the wrong shape (line,
+    error type, message, the record as read). Raises ImportError_ for a file DuckDB's strict
+    reader cannot read or that is not UTF-8."""
+    if isinstance(path, TableSource):  # a table has no records of the wrong shape
+        run()
+        return []
+    con.execute("DROP TABLE IF EXISTS reject_errors")
+    con.execute("DROP TABLE IF EXISTS reject_scans")
+    try:
+        run()
+    except duckdb.InvalidInputException:
+        # DuckDB's strict reader stops (no reject row) on a carriage return inside an
+        # unquoted value: say where, as one sentence; the transaction loads nothing.
+        raise ImportError_(unreadable_csv(path)) from None
+    errors = con.execute(
+        # One row per bad record (DuckDB lists a record once per missing column).
+        "SELECT line, min(error_type), min(error_message), min(csv_line) FROM reject_errors "
+        "GROUP BY line ORDER BY line").fetchall()
+    if any(e[1] == "INVALID ENCODING" for e in errors):
+        line = next(e[0] for e in errors if e[1] == "INVALID ENCODING")
+        raise ImportError_(f"{path.name}: the file is not UTF-8 text (first bad bytes in record {line}); "
+                           f"save it as UTF-8 and import again.")
+    return errors
+
+
+def stage_file(con, table: str, path, header: list[str], result: ImportResult) -> FileCounts:
+    """Validate one canonical file (a path, or a TableSource held in memory) into the temporary
+    table ``stage_<table>``: per row its typed values, or the column and reason of its first
+    failing check (FORMATS.md). Rejects are located (line, column, reason, record), stored with
+    the import and added to ``result``. Returns the file's read and rejected counts. Raises
+    ImportError_ for a file that cannot be read at all."""
+    aliases = [f"c{i}" for i in range(len(header))]
+    read = _reader(con, table, path, aliases)
+    sql = _StageSql(table, header, aliases)
     # Straight from the file: no copy of the raw text is kept, rows carry no position.
-    shape_errors = shape_errors_of(lambda: build_stage(read, "CAST(NULL AS BIGINT)", [str(path)]))
+    shape_errors = _shape_errors_of(con, path, lambda: sql.build(con, read, "CAST(NULL AS BIGINT)", [str(path)]))
     # Inside one import the first good row with an id wins; later good rows with the same id
     # are rejected as duplicates (a rejected row does not claim its id). Checked with one
     # aggregate; only when there are duplicates is the file read again with row positions.
@@ -103,13 +124,12 @@ def stage_file(con, table: str, path: Path, header: list[str], result: ImportRes
                                  f"WHERE bad_reason IS NULL").fetchone()
     ordered = good != distinct
     if ordered:
-        shape_errors = shape_errors_of(lambda: con.execute(
+        shape_errors = _shape_errors_of(con, path, lambda: con.execute(
             f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {read}", [str(path)]))
-        build_stage(f"raw_{table}", "rowid", [])
-        raw_record = "json_object(" + ", ".join(f"?, {a}" for a in aliases) + ")"
+        sql.build(con, f"raw_{table}", "rowid", [])
         con.execute(f"""UPDATE stage_{table} AS s SET bad_column = '{idc}',
                 bad_reason = 'duplicate {idc} ' || s.{idc} || ' (an earlier line has it)', record = r.rec
-            FROM (SELECT rowid AS ordinal, {raw_record} AS rec FROM raw_{table}) AS r
+            FROM (SELECT rowid AS ordinal, {sql.record} AS rec FROM raw_{table}) AS r
             WHERE s.ordinal = r.ordinal AND s.ordinal IN (SELECT ordinal FROM (
                 SELECT ordinal, row_number() OVER (PARTITION BY {idc} ORDER BY ordinal) AS nth
                 FROM stage_{table} WHERE bad_reason IS NULL) WHERE nth > 1)""", header)
