@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from billing.canonical import COLUMNS, MICRO, format_fixed, format_wall, output_folder
-from billing.demo_purchases import HOURS_VALID_DAYS, daily_billable, plan_purchases
+from billing.demo_purchases import HOURS_VALID_DAYS, plan_purchases, planned_billable
 from billing.errors import HourbankError
 from billing.made_up import hours_before, minutes_choice, pick
 
@@ -345,7 +345,7 @@ def build_demo(today: dt.date | None = None, seed: int = 7) -> dict[str, pd.Data
     entries = entries.sort_values(["start_s", "customer_id", "staff", "micro"], kind="stable",
                                   ignore_index=True)
 
-    daily = daily_billable(entries, appts, today)
+    daily = planned_billable(entries, appts, today)
     by_customer = {cid: part.droplevel(0) for cid, part in daily.groupby(level=0)}
     purchase_rows = []
     for c in customers:

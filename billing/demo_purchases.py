@@ -20,9 +20,12 @@ def day_of(seconds) -> np.ndarray:
     return (np.asarray(seconds, dtype=np.int64) // 86_400).astype("datetime64[D]")
 
 
-def daily_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
-    """Billable millionths of a minute per (customer, day) by R2, R4, R5 and R6 under the
-    default policy, computed with the engine's rules (rules.round_daily, rules.fees)."""
+def planned_billable(entries: pd.DataFrame, appts: pd.DataFrame, today: dt.date) -> pd.Series:
+    """An approximation of billable millionths of a minute per (customer, day), for planning the
+    demo's purchases before anything is imported: R2, R5 and R6 with the engine's own rules
+    (rules.round_daily, rules.fees) under the default policy, but every session entry taken as
+    billed (no R4 hold: the demo's sessions are planned completed). The billed figures are
+    rules.daily_billable's, after import."""
     e = entries[(entries["tier"] == "one_on_one")].copy()                 # R2
     e["day"] = day_of(e["start_s"])
     adhoc = e[e["appt"] < 0].groupby(["customer_id", "day"])["micro"].sum()

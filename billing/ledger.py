@@ -190,8 +190,25 @@ def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy:
     out["remaining_us"] = np.where(expired, 0, left).astype("int64")
     out["status"] = np.where(left <= 0, STATUS_USED_UP, np.where(expired, STATUS_FORFEITED, STATUS_ACTIVE))
     out["days_left"] = (expires - pd.Timestamp(as_of)).dt.days.astype("int64")
-    out["expiring_soon"] = (out["status"] == STATUS_ACTIVE) & (out["days_left"] <= policy.expiring_window_days)
+    out["expiring_soon"] = (out["status"] == STATUS_ACTIVE) & expiring_soon(out["expires_on"], as_of, policy)
     return out
+
+
+def expiring_soon(expires_on: pd.Series, day: date, policy: Policy) -> pd.Series:
+    """R9: whether a block whose last day is ``expires_on`` (dates) counts as expiring soon on
+    ``day``: its last day is at most ``expiring_window_days`` after it. Boolean, like the input."""
+    days_left = (pd.to_datetime(expires_on) - pd.Timestamp(day)).dt.days
+    return days_left <= policy.expiring_window_days
+
+
+def usable_at_end_of(blocks: pd.DataFrame, left: pd.Series, day: date, as_of: date) -> pd.Series:
+    """R7/R9 at the end of ``day``, as known at T = ``as_of``: the blocks purchased by then that
+    still have minutes (``left``, µs, positionally like ``blocks``) and are not past their last
+    day; a block whose last day is ``day`` itself still counts when that day is T or later (its
+    forfeiture is not yet due). Boolean Series, positionally like ``blocks``."""
+    expires = blocks["expires_on"]
+    return ((blocks["purchased_on"] <= day) & (left > 0)
+            & ((expires > day) | ((expires == day) & (day >= as_of))))
 
 
 def drawing_key(block: dict) -> tuple:

@@ -187,7 +187,7 @@ def minutes_sql(us: str) -> str:
     return f"CASE WHEN {us} = 0 THEN '0.00' ELSE CAST(CAST(sign({us}) * {h} AS DECIMAL(18,0)) * 0.01 AS VARCHAR) END"
 
 
-def minutes_text(us) -> np.ndarray:
+def report_minutes_text(us) -> np.ndarray:
     """Integer µs → minutes as text, 2 decimals, half up (the same figures as minutes_sql),
     positionally like ``us``. Integer arithmetic, then numpy string ops (for the dashboard's
     small tables; whole reports are formatted in DuckDB)."""

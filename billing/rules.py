@@ -136,7 +136,7 @@ def round_daily(raw_us, increment_us: int):
     return -(-raw // increment_us) * increment_us
 
 
-def notice_us(start_utc: pd.Series, cancelled_utc: pd.Series) -> pd.Series:
+def notice_given_us(start_utc: pd.Series, cancelled_utc: pd.Series) -> pd.Series:
     """R6: real elapsed time between two instants, in µs (negative when after the start)."""
     delta = start_utc.astype("datetime64[us]") - cancelled_utc.astype("datetime64[us]")
     return delta.astype("int64").where(cancelled_utc.notna())
@@ -184,7 +184,7 @@ def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """R6: ``appts`` (status, cancelled_by, start_utc, cancelled_utc) with notice_us (Int64),
     fee_kind and fee_us added; a fee is dated on the start's business day by the caller."""
     df = appts.copy()
-    notice = notice_us(df["start_utc"], df["cancelled_utc"])
+    notice = notice_given_us(df["start_utc"], df["cancelled_utc"])
     df["notice_us"] = notice.astype("Int64")
     df["fee_kind"], df["fee_us"] = fees(df["status"], df["cancelled_by"], notice, policy)
     return df

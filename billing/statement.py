@@ -113,16 +113,14 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
     b["left_at_end"] = ledger.left_after(b, draws[draws["day"] <= last])
     lines = _ledger_lines(b, draws, days, period_from, last, as_of)
     ledger_frame, opening, closing = _ledger_frame(lines, b, period_from, last)
-    alive = b[(b["purchased_on"] <= last) & (b["left_at_end"] > 0)
-              & ((b["expires_on"] > last) | ((b["expires_on"] == last) & (last >= as_of)))]
+    alive = b[ledger.usable_at_end_of(b, b["left_at_end"], last, as_of)]
     if int(alive["left_at_end"].sum()) != closing:
         raise StatementError(
             f"statement of {customer} for {period_from}..{period_to}: the ledger does not balance (closing "
             f"balance {format_minutes(closing)}, blocks still usable {format_minutes(int(alive['left_at_end'].sum()))}); "
             "this is a bug in Hourbank, not in the data.")
     next_expiry = min(alive["expires_on"]) if len(alive) else None
-    soon = alive[pd.Series([(e - last).days <= policy.expiring_window_days for e in alive["expires_on"]],
-                           index=alive.index, dtype=bool)]
+    soon = alive[ledger.expiring_soon(alive["expires_on"], last, policy)]
     return Statement(
         customer_id=customer, customer_name=customer_names(con).get(customer, customer), period_from=period_from,
         period_to=period_to, as_of=as_of, policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),

@@ -1,12 +1,11 @@
 """Import: upload an export (or a tracker's CSV), see what would change, then load it; history and undo."""
 import hashlib
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import streamlit as st
 
-from billing import appdata, importing
+from billing import appdata, importing, ledger
 from billing.errors import HourbankError
 from billing.load import undo_import
 from billing.trackers import preset_names
@@ -239,7 +238,7 @@ with st.form("purchase", clear_on_submit=True):
             st.error(str(exc))
         else:
             done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours} h for {customer}, "
-                           f"usable through {day + timedelta(days=c.policy.hours_valid_days)} (R7).")
+                           f"usable through {ledger.expires_on(day, c.policy)} (R7).")
 
 st.subheader("Import history")
 imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c.version else (None, None)

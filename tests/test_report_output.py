@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from billing.policy import US_PER_MINUTE
-from billing.reports import as_table, minutes_sql, minutes_text, write_csv, write_table
+from billing.reports import as_table, minutes_sql, report_minutes_text, write_csv, write_table
 from billing.rules import sort_by_customer_day
 
 MIN = US_PER_MINUTE
@@ -46,7 +46,7 @@ def test_minutes_text_in_sql_and_numpy_match_decimal_at_the_edges():
     values = EDGES + [-v for v in EDGES]
     expected = [reference(v) for v in values]
     assert sql_text(values) == expected
-    assert list(minutes_text(values)) == expected
+    assert list(report_minutes_text(values)) == expected
     assert reference(-1) == "0.00" and reference(-300_000) == "-0.01"  # no "-0.00"
 
 
@@ -55,7 +55,7 @@ def test_minutes_text_in_sql_and_numpy_match_decimal_at_the_edges():
 def test_minutes_text_matches_decimal_for_any_sum(values):
     expected = [reference(v) for v in values]
     assert sql_text(values) == expected
-    assert list(minutes_text(values)) == expected
+    assert list(report_minutes_text(values)) == expected
 
 
 HOSTILE_IDS = ["plain", "with,comma", 'with "quote"', "line\nbreak", "carriage\rreturn", "=SUM(A1)", "  spaced  ",

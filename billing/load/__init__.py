@@ -33,7 +33,7 @@ from billing.load.checks import TS_FORMAT
 from billing.load.files import TableSource, find_files, read_header
 from billing.load.history import list_imports, undo_import
 from billing.calendar import business_day_sql
-from billing.load.merge import file_people, merge_table, new_customers, period_bounds
+from billing.load.merge import file_people, merge_table, new_customers
 from billing.load.results import (
     MAX_REMOVALS_LISTED, SCOPES, FileCounts, ImportError_, ImportResult, Reject, Removal, RemovalScope,
     decide_scope, reject_groups)
@@ -43,7 +43,7 @@ from billing.load.stage import stage_file, store_rejects
 __all__ = ["FileCounts", "FileSpec", "ImportError_", "ImportResult", "MAX_REMOVALS_LISTED", "Reject", "Removal",
            "RemovalScope", "SCOPES", "SOURCE_FILE_COLUMN", "SOURCE_LINE_COLUMN", "SPECS", "TS_FORMAT",
            "TableSource", "business_day_sql", "decide_scope", "find_files", "import_export", "list_imports",
-           "period_bounds", "reject_groups", "undo_import"]
+           "reject_groups", "undo_import"]
 
 
 def import_export(db_path, source, *, period: tuple[date, date] | None = None, policy=None,
@@ -140,7 +140,7 @@ def _run_import(con, files, headers, period, policy, dry_run, label, now, *, id_
             result.scope = decide_scope(scope, staff if scope_staff is None else scope_staff,
                                         customers if scope_customers is None else scope_customers, add_only)
             result.period_zone = zone
-            removal = (period, period_bounds(period, zone), result.scope, spare)
+            removal = (period, zone, result.scope, spare)
         result.new_customers = new_customers(con, files)
         _fault_point("staged")
         gone: list[str] = []

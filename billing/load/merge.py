@@ -2,25 +2,12 @@
 file lacks, within its scope and period (R1: whole days of the export's zone)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 
 from billing.store import ID_COLUMN, TABLES
 from billing.calendar import business_day_sql
 from billing.canonical import minutes_text
 from billing.load.results import FileCounts, ImportResult, MAX_REMOVALS_LISTED, Removal
-
-
-def period_bounds(period: tuple[date, date], zone: str) -> tuple[datetime, datetime]:
-    """[first day 00:00, last day + 1 00:00) in ``zone`` as naive UTC instants (R1: a midnight
-    that a change skips or repeats is its first occurrence, fold 0)."""
-    tz = ZoneInfo(zone)
-
-    def utc(day: date) -> datetime:
-        return datetime.combine(day, time(0)).replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
-
-    return utc(period[0]), utc(period[1] + timedelta(days=1))
 
 
 def file_people(con, files) -> tuple[list[str], list[str]]:
@@ -48,7 +35,7 @@ def content_columns(table: str) -> list[str]:
 
 def merge_table(con, table: str, filename: str, import_id: int, removal, policy, result: ImportResult,
            id_prefix: str | None = None) -> list[str]:
-    """Upsert the staged good rows; with ``removal`` = (period, its UTC bounds, scope), remove
+    """Upsert the staged good rows; with ``removal`` = (period, its zone, scope, spared keys), remove
     the stored rows of the period that the file lacks, within the scope. Returns the removed
     rows as "table id" keys."""
     counts = result.files[filename]
@@ -95,19 +82,17 @@ def _remove_lacking(con, table: str, import_id: int, removal, policy, result: Im
     "table id" keys."""
     idc = ID_COLUMN[table]
     live_cols = ", ".join(content_columns(table) + ["import_id"])
-    (first, last), (lo, hi), scope, spare = removal
+    (first, last), zone, scope, spare = removal
     ts = "started_at" if table == "time_entries" else "scheduled_start"
     minutes = "minutes_us" if table == "time_entries" else "scheduled_us"
-    instant = f"l.{ts} - to_seconds(l.{ts}_offset)"
-    # The period's days in the export's zone: an instant within [lo, hi); a wall time
-    # without an offset by its written date. A row whose new version was rejected keeps
-    # its old version (the reject is shown, nothing lost).
-    where = [f"""CASE WHEN l.{ts}_offset IS NULL THEN CAST(l.{ts} AS DATE) BETWEEN $first AND $last
-                      ELSE {instant} >= $lo AND {instant} < $hi END""",
+    # The period's days are business days (R1) of the export's zone: a row with an offset by
+    # its instant's date there, one without by its written date. A row whose new version was
+    # rejected keeps its old version (the reject is shown, nothing lost).
+    where = [f"{business_day_sql('l.' + ts, 'l.' + ts + '_offset').replace('?', '$zone')} BETWEEN $first AND $last",
              f"l.{idc} NOT IN (SELECT {idc} FROM stage_{table} WHERE bad_reason IS NULL)",
              f"""l.{idc} NOT IN (SELECT json_extract_string(record, '$.{idc}') FROM stage_{table}
                                 WHERE bad_reason IS NOT NULL AND json_extract_string(record, '$.{idc}') IS NOT NULL)"""]
-    params = {"first": first, "last": last, "lo": lo, "hi": hi}
+    params = {"first": first, "last": last, "zone": zone}
     if id_prefix is not None:
         where.append("starts_with(l.{idc}, $prefix)".format(idc=idc))
         params["prefix"] = id_prefix

@@ -10,7 +10,7 @@ import pandas as pd
 from billing import ledger
 from billing.pages.common import Filters, bucket_start, csv_bytes, in_period, of_customers
 from billing.policy import Policy
-from billing.reports import Books, minutes_text
+from billing.reports import Books, report_minutes_text
 
 PACE_WINDOW_DAYS = 30
 
@@ -119,11 +119,11 @@ def at_risk_csv(projection: pd.DataFrame) -> bytes:
     r = at_risk(projection)
     out = pd.DataFrame({
         "customer_id": r["customer_id"], "customer_name": r["customer_name"],
-        "remaining_minutes": minutes_text(r["remaining_us"]) if len(r) else [],
-        "pace_minutes_per_day": minutes_text(r["pace_per_day_us"]) if len(r) else [],
+        "remaining_minutes": report_minutes_text(r["remaining_us"]) if len(r) else [],
+        "pace_minutes_per_day": report_minutes_text(r["pace_per_day_us"]) if len(r) else [],
         "next_expiry": [d.isoformat() for d in r["next_expiry"]],
         "run_out": [d.isoformat() if d is not None and not pd.isna(d) else "" for d in r["run_out"]],
-        "projected_forfeited_minutes": minutes_text(r["projected_lost_us"]) if len(r) else [],
+        "projected_forfeited_minutes": report_minutes_text(r["projected_lost_us"]) if len(r) else [],
     })
     return csv_bytes(out)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from billing.pages.common import Filters, as_datetime, bucket_start, period_days, total
-from billing.reports import Books, minutes_text
+from billing.reports import Books, report_minutes_text
 
 
 def usage_over_time(books: Books, f: Filters, grain: str) -> pd.DataFrame:
@@ -67,5 +67,5 @@ def usage_table(over_time: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"period_start": [b.date().isoformat() for b in as_datetime(over_time["bucket"])]})
     for col in ["billable_us", "general_us", "adhoc_raw_us", "adhoc_billed_us", "rounding_us",
                 "session_us", "fee_us"]:
-        out[col.replace("_us", "_minutes")] = minutes_text(over_time[col]) if len(over_time) else []
+        out[col.replace("_us", "_minutes")] = report_minutes_text(over_time[col]) if len(over_time) else []
     return out
