@@ -34,7 +34,12 @@ PAGES = [
     ("pages/policy.py", "Policy", ":material/tune:"),
 ]
 
-st.set_page_config(page_title="Hourbank", page_icon=":material/schedule:", layout="wide")
+# The favicon is a file of the project: Streamlit inlines an SVG file as a data: URL, whereas a
+# ":material/...:" page icon makes the browser fetch it from fonts.gstatic.com (issue 11;
+# tests/browser/test_offline.py).
+FAVICON = ROOT / "static" / "favicon.svg"
+
+st.set_page_config(page_title="Hourbank", page_icon=str(FAVICON), layout="wide")
 # With sign-in configured (.streamlit/secrets.toml), nothing below runs for anyone but a
 # manager on the allow-list (pages/_auth.py, README.md "Deploying").
 require_manager()
