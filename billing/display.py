@@ -15,7 +15,9 @@ Exact values (minutes to 1/100, FORMATS.md) stay in the CSV/XLSX/JSON downloads,
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -76,6 +78,13 @@ def durations_text(values) -> list[str]:
     return [duration_text(v) for v in pd.Series(values, dtype="object")]
 
 
+def exact_minutes_us(text) -> int | None:
+    """Minutes written exactly ("48.12", FORMATS.md) → integer µs (Decimal: no float); missing → None."""
+    if is_missing(text):
+        return None
+    return int(Decimal(str(text)) * US_PER_MINUTE)
+
+
 def exact_minutes_text(us) -> str:
     """The exact figure for a tooltip: "exactly 174 h 5.25 min" (1/100 minute, half up)."""
     return MISSING if is_missing(us) else f"exactly {format_minutes(int(us))}"
@@ -98,6 +107,18 @@ def datetime_text(value) -> str:
     if isinstance(value, str):
         return value
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+_UNDER_A_MINUTE = re.compile(r"\((\d+\.\d+) min\)")
+
+
+def review_text(text) -> str:
+    """A review report's issue for people: an entry "under one minute (0.6833 min)" shows its
+    length in whole seconds, "(41 s)" (half up); the report's CSV keeps the exact minutes."""
+    if is_missing(text):
+        return MISSING
+    return _UNDER_A_MINUTE.sub(
+        lambda m: f"({int(Decimal(m.group(1)) * 60 + Decimal('0.5'))} s)", str(text))
 
 
 CODES = {

@@ -35,6 +35,7 @@ for col, name in [("session_us", "Sessions"), ("adhoc_billed_us", "Ad-hoc (round
     fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]),
                 hovertemplate=name + " %{x|%Y-%m-%d}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="stack")
+ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Billable vs free time per {grain}", GRAINS[grain], "Hours"), key="usage_time")
 
 fig = go.Figure()
@@ -43,6 +44,7 @@ fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Logged (raw)", m
 fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
                 mode="lines+markers", customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
+ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", GRAINS[grain], "Hours"),
          key="usage_rounding")
 
@@ -72,6 +74,8 @@ for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activ
 
 st.subheader("Figures")
 figures = usage.usage_table(over)
-st.dataframe(ui.hours_table(over.rename(columns={"bucket": grain})), hide_index=True)
+ui.table(over, {"bucket": f"{grain} from", "billable": "billable", "general": "general support (free)",
+                "adhoc_raw": "ad-hoc logged", "adhoc_billed": "ad-hoc billed", "session": "sessions",
+                "fee": "fees", "rounding": "rounding adds"})
 st.download_button("Download CSV (minutes)", csv_bytes(figures),
                    file_name=f"usage_{grain}_{f.start}_{f.end}.csv", mime="text/csv")

@@ -91,3 +91,15 @@ def test_people_table_leaves_nothing_raw():
         "import": [1, 2], "imported at": ["2026-11-27 14:05", "2026-11-28 09:00"], "day": ["2026-11-27", "—"],
         "undone at": ["—", "2026-11-29 10:11"], "status": ["used up", "active"], "fee charged": ["1 min", "—"],
         "line": [3, "—"], "bucket": ["2026-11-01", "2026-12-01"]}
+
+
+def test_exact_minutes_text_to_us():
+    assert d.exact_minutes_us("48.12") == 48 * MIN + 7_200_000   # 0.12 min = 7.2 s
+    assert d.exact_minutes_us("") is None
+
+
+def test_review_text_gives_a_short_entry_in_seconds():
+    # 0.6833 min = 40.998 s -> 41 s; 0.0083 min = 0.498 s -> 0 s
+    assert d.review_text("entry under one minute (0.6833 min)") == "entry under one minute (41 s)"
+    assert d.review_text("entry under one minute (0.0083 min)") == "entry under one minute (0 s)"
+    assert d.review_text("session with no time logged") == "session with no time logged"

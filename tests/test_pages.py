@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from billing import appdata
 from billing.policy import US_PER_MINUTE, Policy
 from billing.reports import compute_books, report
-from billing.statement_model import format_minutes
+from billing.display import duration_text as format_minutes  # what people read
 from billing.store import open_db
 from tests.apptest_live import as_on_a_live_server
 from tests.builders import Ledger, entry

@@ -9,7 +9,7 @@ from billing.pages.common import Filters, of_customers, period_days
 from billing.pages.usage import usage_totals
 from billing.policy import US_PER_MINUTE, Policy
 from billing.reports import Books
-from billing.statement_model import format_minutes
+from billing.display import code_text, duration_text as format_minutes
 
 
 def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
@@ -50,12 +50,20 @@ SETTING_LABELS = {
     "no_show_minutes": "No-show fee (minutes)",
     "session_billing": "Session billing",
     "expiring_window_days": "'Expiring soon' window (days)",
+    "rollover_days": "Rollover: extra days a block's leftover stays usable (R13)",
+    "rollover_max_minutes": "Rollover: most minutes moved per block (R13)",
+    "overage": "Uncovered time: reported, or carried to the next purchase (R14)",
 }
 
 
 def policy_settings(policy: Policy) -> pd.DataFrame:
-    """The policy's settings for display: setting, meaning, value (as text)."""
-    return pd.DataFrame([{"setting": k, "meaning": SETTING_LABELS.get(k, k), "value": str(v)}
+    """The policy's settings for display: setting (the key in the policy file), meaning, value
+    (in words: "at least the booked length", "no cap" for a missing maximum)."""
+    def value(k, v):
+        if v is None:
+            return "no cap" if k == "rollover_max_minutes" else "none"
+        return code_text(v) if isinstance(v, str) and k != "timezone" else str(v)
+    return pd.DataFrame([{"setting": k, "meaning": SETTING_LABELS.get(k, k), "value": value(k, v)}
                          for k, v in policy.as_dict().items()])
 
 
