@@ -101,11 +101,13 @@ def date_text(value) -> str:
 
 def datetime_text(value) -> str:
     """An instant for people, to the minute as written (seconds dropped, not rounded: 14:05:59
-    was still 14:05): "2026-11-27 14:05"; missing → ``MISSING``."""
+    was still 14:05): "2026-11-27 14:05"; one written with its offset keeps it
+    ("2026-03-08T09:15:00-05:00" → "2026-03-08 09:15 -05:00"); missing → ``MISSING``."""
     if is_missing(value):
         return MISSING
     if isinstance(value, str):
-        return value
+        m = _WRITTEN.match(value.strip())
+        return f"{m['day']} {m['hm']}" + (f" {m['offset']}" if m["offset"] else "") if m else value
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
@@ -119,6 +121,14 @@ def review_text(text) -> str:
         return MISSING
     return _UNDER_A_MINUTE.sub(
         lambda m: f"({int(Decimal(m.group(1)) * 60 + Decimal('0.5'))} s)", str(text))
+
+
+_WRITTEN = re.compile(r"^(?P<day>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(:\d{2}(\.\d+)?)?\s*(?P<offset>Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _is_written_instants(col: pd.Series) -> bool:
+    present = [v for v in col if not is_missing(v)]
+    return len(present) > 0 and all(isinstance(v, str) and _WRITTEN.match(v.strip()) for v in present[:50])
 
 
 CODES = {
@@ -190,6 +200,8 @@ def people_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFram
             ts = pd.to_datetime(values)
             all_midnight = bool((ts.dropna() == ts.dropna().dt.normalize()).all())
             shown = [date_text(v) if all_midnight else datetime_text(v) for v in values]
+        elif pd.api.types.is_string_dtype(values) and _is_written_instants(values):
+            shown = [datetime_text(v) for v in values]
         elif col in CODE_COLUMNS:
             shown = [code_text(v) for v in values]
         elif values.isna().any() or (values.dtype == object and values.map(is_missing).any()):

@@ -103,3 +103,11 @@ def test_review_text_gives_a_short_entry_in_seconds():
     assert d.review_text("entry under one minute (0.6833 min)") == "entry under one minute (41 s)"
     assert d.review_text("entry under one minute (0.0083 min)") == "entry under one minute (0 s)"
     assert d.review_text("session with no time logged") == "session with no time logged"
+
+
+def test_instants_written_as_text_lose_their_seconds_not_their_offset():
+    assert d.datetime_text("2026-08-19T08:01:00") == "2026-08-19 08:01"
+    assert d.datetime_text("2026-03-08T09:15:59-05:00") == "2026-03-08 09:15 -05:00"
+    assert d.datetime_text("2026-03-08T09:15:00Z") == "2026-03-08 09:15 Z"
+    frame = pd.DataFrame({"started_at": ["2026-08-19T08:01:00", None]})
+    assert d.people_table(frame)["started"].tolist() == ["2026-08-19 08:01", "—"]
