@@ -44,15 +44,16 @@ def exact(us: int, help: str = "") -> str:
     return f"{help}{'; ' if help else ''}{exact_minutes_text(us)}."
 
 
-cols = st.columns(5)
+cols = st.columns(3)   # two rows of three: a long-lived customer's "2436 h 13 min" fits at 1,400 px
 cols[0].metric("Opening balance", duration_text(st_.opening_remaining_us),
                help=exact(st_.opening_remaining_us, "Prepaid time left at the end of the day before the period"))
 cols[1].metric("Billable", duration_text(st_.totals["billable_us"]), help=exact(st_.totals["billable_us"]))
 cols[2].metric("Paid from prepaid hours", duration_text(st_.totals["covered_us"]),
                help=exact(st_.totals["covered_us"]))
-cols[3].metric("Not covered", duration_text(st_.totals["uncovered_us"]),
+cols = st.columns(3)
+cols[0].metric("Not covered", duration_text(st_.totals["uncovered_us"]),
                help=exact(st_.totals["uncovered_us"], "Invoiced separately (R8)"))
-cols[4].metric("Closing balance", duration_text(st_.closing_remaining_us),
+cols[1].metric("Closing balance", duration_text(st_.closing_remaining_us),
                help=exact(st_.closing_remaining_us, "Next last day of a block: "
                           + (date_text(st_.next_expiry) if st_.next_expiry else "none")))
 

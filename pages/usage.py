@@ -20,12 +20,16 @@ if over.empty:
     st.info(f"No work in the period {f.start} – {f.end} for these customers. Widen the period or the filters.")
     st.stop()
 
-cols = st.columns(4)
+# Two rows of three: a figure of a busy year ("2436 h 13 min") fits its column at 1,400 px.
+cols = st.columns(3)
 cols[0].metric("Billable", hours_text(totals["billable_us"]), help="Sessions + rounded ad-hoc + fees.")
-cols[1].metric("General support (free)", hours_text(totals["general_us"]), help="Never billable (R2).")
-cols[2].metric("Ad-hoc logged → billed", f"{hours_text(totals['adhoc_raw_us'])} → "
-               f"{hours_text(totals['adhoc_billed_us'])}", help="R5: each customer-day rounded up once.")
-cols[3].metric("Rounding adds", hours_text(totals["rounding_us"]),
+cols[1].metric("Sessions and fees", hours_text(totals["session_us"] + totals["fee_us"]),
+               help="Session work as logged (R4) and cancellation fees (R6): never rounded.")
+cols[2].metric("General support (free)", hours_text(totals["general_us"]), help="Never billable (R2).")
+cols = st.columns(3)
+cols[0].metric("Ad-hoc logged", hours_text(totals["adhoc_raw_us"]), help="1-on-1 work outside sessions, as logged.")
+cols[1].metric("Ad-hoc billed", hours_text(totals["adhoc_billed_us"]), help="R5: each customer-day rounded up once.")
+cols[2].metric("Rounding adds", hours_text(totals["rounding_us"]),
                help="Billed minus logged ad-hoc time: the cost of the daily rounding.")
 
 x = over["bucket"]
