@@ -204,7 +204,8 @@ def people_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFram
             shown = [datetime_text(v) for v in values]
         elif col in CODE_COLUMNS:
             shown = [code_text(v) for v in values]
-        elif values.isna().any() or (values.dtype == object and values.map(is_missing).any()):
+        elif values.isna().any() or ((values.dtype == object or pd.api.types.is_string_dtype(values))
+                                     and values.map(is_missing).any()):
             # a column with a gap is floats in pandas: line 3 stays "3", not "3.0"
             shown = [MISSING if is_missing(v) else int(v) if isinstance(v, float) and v.is_integer() else v
                      for v in values]

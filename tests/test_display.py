@@ -111,3 +111,9 @@ def test_instants_written_as_text_lose_their_seconds_not_their_offset():
     assert d.datetime_text("2026-03-08T09:15:00Z") == "2026-03-08 09:15 Z"
     frame = pd.DataFrame({"started_at": ["2026-08-19T08:01:00", None]})
     assert d.people_table(frame)["started"].tolist() == ["2026-08-19 08:01", "—"]
+
+
+def test_an_empty_text_is_a_dash_too():
+    # a no-show has no canceller: "" in a text column (pandas' str dtype) shows a dash
+    frame = pd.DataFrame({"cancelled_by": pd.Series(["customer", ""], dtype="str")})
+    assert d.people_table(frame)["by"].tolist() == ["customer", "—"]
