@@ -322,11 +322,16 @@ def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFr
 
 
 @cached
-def statement(path: Path, version: int, policy: Policy, customer: str, first: date, last: date, as_of: date):
-    """billing.statement.build_statement of one customer and period as of T."""
-    from billing.statement import build_statement
+def statement(path: Path, version: int, policy: Policy, customer: str, first: date, last: date, as_of: date,
+              for_people: bool = False):
+    """billing.statement.build_statement of one customer and period as of T; ``for_people``:
+    its explanations in whole minutes (billing.display) for the page, else exact (the files)."""
+    from billing.display import duration_text
+    from billing.statement import build_statement, format_minutes
 
-    return _read(path, version, lambda con: build_statement(con, policy, customer, first, last, as_of))
+    text = duration_text if for_people else format_minutes
+    return _read(path, version, lambda con: build_statement(con, policy, customer, first, last, as_of,
+                                                            minutes_text=text))
 
 
 @cached

@@ -210,15 +210,23 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _formatted(frame: pd.DataFrame, columns: list[str]) -> tuple[list[tuple[str, str, bool]], pa.Table]:
+def _formatted(frame: pd.DataFrame, columns: list[str],
+               for_people: bool = False) -> tuple[list[tuple[str, str, bool]], pa.Table]:
     """(SQL expression, column, free text?) triples that write ``columns`` as FORMATS.md text
     (``x_minutes`` from ``x_us``: 2 decimals; dates YYYY-MM-DD; NULL where missing or empty),
-    and the Arrow table they read. Only free text (ids, names) can need CSV quoting."""
+    and the Arrow table they read. Only free text (ids, names) can need CSV quoting.
+    ``for_people``: times as hours and whole minutes (billing.display.duration_sql) and a
+    block's status in words ("used up"), for ``write_table``."""
+    from billing.display import duration_sql
+
     exprs = []
     for col in columns:
         quoted = _ident(col)
         if col.endswith("_minutes") and col.replace("_minutes", "_us") in frame:
-            exprs.append((minutes_sql(_ident(col.replace("_minutes", "_us"))), col, False))
+            us = _ident(col.replace("_minutes", "_us"))
+            exprs.append((duration_sql(us) if for_people else minutes_sql(us), col, False))
+        elif for_people and col == "status":
+            exprs.append((f"replace(CAST({quoted} AS VARCHAR), '_', ' ')", col, False))
         elif pd.api.types.is_datetime64_any_dtype(frame[col]):
             exprs.append((f"strftime({quoted}, '%Y-%m-%d')", col, False))
         elif frame[col].dtype == object and _holds_dates(frame[col]):
@@ -253,10 +261,10 @@ def scratch(source: pa.Table):
         cur.close()
 
 
-def as_table(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
+def as_table(frame: pd.DataFrame, columns: list[str], for_people: bool = False) -> pa.Table:
     """The report as an Arrow table of text ('' where missing), formatted by DuckDB over the
-    frame (vectorised, multi-threaded, no Python per row)."""
-    exprs, source = _formatted(frame, columns)
+    frame (vectorised, multi-threaded, no Python per row); ``for_people``: see ``_formatted``."""
+    exprs, source = _formatted(frame, columns, for_people)
     with scratch(source) as cur:
         select = ", ".join(f"coalesce({e}, '') AS {_ident(c)}" for e, c, _ in exprs)
         return cur.sql(f"SELECT {select} FROM report_frame").to_arrow_table()
@@ -315,25 +323,34 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
 
 
 def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
-    """The report as a text table for people into a binary file object: columns padded to
-    their widest value (minutes to the right), a rule under the header, a row count.
+    """The report as a text table for people into a binary file object: columns named in words
+    (billing.display.column_text: "customer", "billable"), times as hours and whole minutes
+    ("174 h 5 min", rounded half up: billing.display), a block's status in words, a dash where
+    a value is missing; columns padded to their widest value (times to the right), a rule
+    under the header, a row count. The exact minutes are ``--format csv``'s.
 
     Padded and joined by DuckDB, like write_csv: a million rows take seconds, not minutes."""
-    text = as_table(frame, columns)
+    from billing.display import MISSING, column_text, review_text
+
+    if "issue" in columns:
+        frame = frame.assign(issue=[review_text(v) for v in frame["issue"]])
+    text = as_table(frame, columns, for_people=True)
     if text.num_rows == 0:
         sink.write(b"(no rows)\n")
         return
+    names = [column_text(c[:-len("_minutes")] if c.endswith("_minutes") else c) for c in columns]
     with scratch(text) as cur:
-        widths = cur.sql("SELECT " + ", ".join(f"max(length({_ident(c)}))" for c in columns)
+        cells = [f"CASE WHEN {_ident(c)} = '' THEN '{MISSING}' ELSE {_ident(c)} END" for c in columns]
+        widths = cur.sql("SELECT " + ", ".join(f"max(length({e}))" for e in cells)
                          + " FROM report_frame").fetchall()[0]
-        widths = [max(len(c), w or 0) for c, w in zip(columns, widths)]
+        widths = [max(len(n), w or 0) for n, w in zip(names, widths)]
         pad = [("lpad" if c.endswith("_minutes") else "rpad", w) for c, w in zip(columns, widths)]
-        head = "  ".join(c.rjust(w) if f == "lpad" else c.ljust(w) for c, (f, w) in zip(columns, pad)).rstrip()
+        head = "  ".join(n.rjust(w) if f == "lpad" else n.ljust(w) for n, (f, w) in zip(names, pad)).rstrip()
         sink.write(f"{head}\n{'  '.join('-' * w for w in widths)}\n".encode())
-        line = "concat(rtrim(concat(" + ", '  ', ".join(f"{f}({_ident(c)}, {w}, ' ')" for c, (f, w) in zip(columns, pad)) \
+        line = "concat(rtrim(concat(" + ", '  ', ".join(f"{f}({e}, {w}, ' ')" for e, (f, w) in zip(cells, pad)) \
             + ")), chr(10))"
         _stream_lines(cur, line, sink)
-    sink.write(f"({text.num_rows} rows; minutes)\n".encode())
+    sink.write(f"({text.num_rows} rows; times to the minute, exact in --format csv)\n".encode())
 
 
 REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,

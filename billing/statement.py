@@ -51,7 +51,8 @@ def statement_entries(con, policy: Policy, as_of: date, customer: str, first: da
     return df
 
 
-def _explain_day(day_row, entries: pd.DataFrame, fees: pd.DataFrame, policy: Policy) -> str:
+def _explain_day(day_row, entries: pd.DataFrame, fees: pd.DataFrame, policy: Policy,
+                 format_minutes=format_minutes) -> str:
     parts = []
     adhoc = entries[entries["kind"] == "adhoc"]
     if len(adhoc):
@@ -73,7 +74,7 @@ def _explain_day(day_row, entries: pd.DataFrame, fees: pd.DataFrame, policy: Pol
     return "; ".join(parts)
 
 
-def _paid_by(draws: pd.DataFrame, uncovered_us: int) -> str:
+def _paid_by(draws: pd.DataFrame, uncovered_us: int, format_minutes=format_minutes) -> str:
     parts = [f"{r.purchase_id} {format_minutes(int(r.drawn_us))}" for r in draws.itertuples()]
     text = ", ".join(parts) if parts else "no prepaid block"
     if uncovered_us:
@@ -82,11 +83,13 @@ def _paid_by(draws: pd.DataFrame, uncovered_us: int) -> str:
 
 
 def build_statement(con, policy: Policy, customer: str, period_from: date, period_to: date,
-                    as_of: date, generated_at: datetime | None = None) -> Statement:
+                    as_of: date, generated_at: datetime | None = None, minutes_text=format_minutes) -> Statement:
     """One customer's statement of ``period_from``..``period_to`` as of T (nothing after T
     counts, R1), from one read of ``con``: days explained (R4-R6) and paid (R8), the ledger
     of purchases, draws, uncovered minutes and forfeitures (R7-R9) with opening and closing
-    balances. Raises HourbankError when the period is reversed or the customer has nothing
+    balances. ``minutes_text`` writes the times in the explanations and the ledger's
+    descriptions: exact (format_minutes, the files) by default; the page passes
+    billing.display.duration_text (whole minutes). The figures are the same. Raises HourbankError when the period is reversed or the customer has nothing
     dated on or before T, StatementError when the ledger would not balance (a bug)."""
     if period_from > period_to:
         raise HourbankError(f"statement period {period_from}..{period_to}: the first day is after the last day.")
@@ -104,14 +107,15 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
     fee_rows = appts[(appts["fee_us"] > 0) & (appts["day"] >= period_from) & (appts["day"] <= last)]
 
     days["explanation"] = [
-        _explain_day(r, entries[entries["day"] == r.day], fee_rows[fee_rows["day"] == r.day], policy)
+        _explain_day(r, entries[entries["day"] == r.day], fee_rows[fee_rows["day"] == r.day], policy,
+                     minutes_text)
         for r in days.itertuples()]
-    days["paid_by"] = [_paid_by(draws[draws["day"] == r.day], int(r.uncovered_us)) for r in days.itertuples()]
+    days["paid_by"] = [_paid_by(draws[draws["day"] == r.day], int(r.uncovered_us), minutes_text) for r in days.itertuples()]
 
     b = blocks.copy()
     b["left_at_start"] = ledger.left_after(b, draws[draws["day"] < period_from])
     b["left_at_end"] = ledger.left_after(b, draws[draws["day"] <= last])
-    lines = _ledger_lines(b, draws, days, period_from, last, as_of)
+    lines = _ledger_lines(b, draws, days, period_from, last, as_of, minutes_text)
     ledger_frame, opening, closing = _ledger_frame(lines, b, period_from, last)
     alive = b[ledger.usable_at_end_of(b, b["left_at_end"], last, as_of)]
     if int(alive["left_at_end"].sum()) != closing:
@@ -138,7 +142,7 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
 
 
 def _ledger_lines(b: pd.DataFrame, draws: pd.DataFrame, days: pd.DataFrame, period_from: date, last: date,
-                  as_of: date) -> list[tuple]:
+                  as_of: date, format_minutes=format_minutes) -> list[tuple]:
     """The period's ledger events, sorted: (date, order, kind, description, purchase_id, minutes_us).
     ``b``: the blocks with left_at_end (ledger.left_after through the period's last day)."""
     lines = []
@@ -274,6 +278,17 @@ def issued_with_checks(con, customer: str) -> pd.DataFrame:
                                        "status", "differences"])
 
 
+def _then_and_now(then_us: int, now_us: int) -> str:
+    """"issued 4 h 27 min, now 4 h 57 min" for people (billing.display: whole minutes); exact
+    when the change is under a minute, so the two never read the same."""
+    from billing.display import duration_text
+
+    then, now = duration_text(then_us), duration_text(now_us)
+    if then == now:
+        then, now = format_minutes(then_us), format_minutes(now_us)
+    return f"issued {then}, now {now}"
+
+
 def recheck_issued(con, row) -> list[str]:
     """What differs between an issued statement and the same statement computed today.
 
@@ -292,12 +307,11 @@ def recheck_issued(con, row) -> list[str]:
     diffs = []
     for key in ("opening_remaining_us", "closing_remaining_us"):
         if then[key] != today[key]:
-            diffs.append(f"{key.replace('_us', '').replace('_', ' ')}: issued {format_minutes(then[key])}, "
-                         f"now {format_minutes(today[key])}")
+            diffs.append(f"{key.replace('_us', '').replace('_', ' ')}: {_then_and_now(then[key], today[key])}")
     for key, value in then["totals"].items():
         if today["totals"].get(key) != value:
-            diffs.append(f"{key.replace('_us', '')}: issued {format_minutes(value)}, "
-                         f"now {format_minutes(today['totals'].get(key, 0))}")
+            diffs.append(f"{key.replace('_us', '').replace('_', ' ')}: "
+                         f"{_then_and_now(value, today['totals'].get(key, 0))}")
     changed_days = sorted(set(then["days"]) ^ set(today["days"])
                           | {d for d in set(then["days"]) & set(today["days"]) if then["days"][d] != today["days"][d]})
     if changed_days:

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from billing import appdata
+from billing.display import people_table
 from billing.pages.common import Filters, hours_text
 from billing.pages.overview import Kpi
 from billing.errors import HourbankError
@@ -95,21 +96,14 @@ def compute(fn: Callable, *args, **kwargs):
 
 
 def metric(column, kpi: Kpi, inverse: bool = False) -> None:
-    column.metric(kpi.label, kpi.text, kpi.delta_text, help=kpi.help,
+    column.metric(kpi.label, kpi.text, kpi.delta_text, help=kpi.help_text,
                   delta_color="inverse" if inverse else "normal")
 
 
 def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame:
-    """A frame for display: every *_us column as people's hours ("1 h 30 min"), dates as text."""
-    out = pd.DataFrame(index=frame.index)
-    for col in frame.columns:
-        if col.endswith("_us"):
-            out[col[:-3]] = hours_text(frame[col].fillna(0).astype("int64")) if len(frame) else []
-        else:
-            out[col] = frame[col]
-    if rename:
-        out = out.rename(columns=rename)
-    return out.reset_index(drop=True)
+    """A frame for people (billing.display.people_table): *_us columns as hours and whole
+    minutes, dates as dates, codes and column names in words, a dash where nothing is."""
+    return people_table(frame, rename)
 
 
 def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
@@ -123,6 +117,19 @@ def hover_hours(us) -> list[str]:
 def style(fig, title: str, x: str, y: str):
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, legend_title_text="",
                       margin=dict(l=10, r=10, t=50, b=10), height=360)
+    return fig
+
+
+DATE_TICKS = {"day": "%-d %b %Y", "week": "%-d %b %Y", "month": "%b %Y"}
+
+
+def date_axis(fig, grain: str, buckets=None, axis: str = "xaxis"):
+    """A date axis labelled as dates ("3 Nov 2026") or months ("Nov 2026"), never with a time of
+    day; a month axis gets one tick per month (when there are few enough to read)."""
+    settings = dict(type="date", tickformat=DATE_TICKS[grain])
+    if grain == "month" and (buckets is None or len(pd.unique(pd.Series(buckets))) <= 18):
+        settings["dtick"] = "M1"
+    fig.update_layout({axis: settings})
     return fig
 
 

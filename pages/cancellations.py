@@ -33,6 +33,7 @@ for kind in rules.FEE_KINDS:
     fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]),
                 hovertemplate="%{x|%b %Y}: %{y} (fee %{customdata})<extra>" + kind + "</extra>")
 fig.update_layout(barmode="stack")
+ui.date_axis(fig, "month", month["month"])
 with left:
     ui.chart(ui.style(fig, "Fees by month", "Month", "Appointments"), key="fees_month")
 hist = fees.notice_histogram(canc)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from billing import appdata
+from billing.display import review_text
 from billing.pages import data_quality as dq
 from pages import _ui as ui
 
@@ -21,26 +22,24 @@ else:
     cols = st.columns(max(1, min(4, len(counts))))
     for i, row in enumerate(counts.itertuples(index=False)):
         cols[i % len(cols)].metric(row.issue, int(row.count))
-    st.dataframe(review.rename(columns={"customer_id": "customer", "what_to_do": "what to do"}), hide_index=True)
+    ui.table(review.assign(issue=[review_text(v) for v in review["issue"]]))
 
 st.subheader("Recent imports")
 if imports.empty:
     st.info("No imports yet: load an export with `python -m billing import EXPORT_DIR`.")
 else:
-    st.dataframe(imports[["import_id", "imported_at", "source", "added", "replaced", "removed", "unchanged",
-                          "rejected", "undone_at"]], hide_index=True)
+    ui.table(imports[["import_id", "imported_at", "source", "added", "replaced", "removed", "unchanged",
+                      "rejected", "undone_at"]], {"undone_at": "undone at"})
     st.subheader("Rejected rows")
     if rejects.empty:
         st.success("The recent imports rejected no rows.")
     else:
         st.caption("These rows were not loaded (and not lost): correct them in the export at the file and "
                    "line shown and import it again.")
-        st.dataframe(dq.rejects_with_action(rejects).rename(
-            columns={"import_id": "import", "what_to_do": "what to do"}), hide_index=True)
+        ui.table(dq.rejects_with_action(rejects))
 
 unmapped = dq.unmapped_clients(imports) if not imports.empty else None
 if unmapped is not None and not unmapped.empty:
     st.subheader("Tracker clients without a customer id")
     st.caption("Loaded under the client's own name: each became a customer id as written in the tracker.")
-    st.dataframe(unmapped.rename(columns={"customer_id": "loaded as customer", "import_id": "import",
-                                          "what_to_do": "what to do"}), hide_index=True)
+    ui.table(unmapped, {"customer_id": "loaded as customer"})

@@ -2,6 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+from billing.display import date_text
 from billing.pages import expiring
 from billing.pages.common import hours_float, hours_text
 from pages import _ui as ui
@@ -31,10 +32,11 @@ else:
     fig.add_bar(base=shown["start"], x=(shown["end"] - shown["start"]).dt.total_seconds() * 1000,
                 y=shown["label"], orientation="h",
                 marker_color=["#b45309" if s else "#64748b" for s in shown["expiring_soon"]],
-                customdata=list(zip(ui.hover_hours(shown["remaining_us"]), shown["expires_on"].astype(str))),
+                customdata=list(zip(ui.hover_hours(shown["remaining_us"]), map(date_text, shown["expires_on"]))),
                 hovertemplate="%{y}: %{customdata[0]} left, last day %{customdata[1]}<extra></extra>")
     fig.update_layout(xaxis_type="date", yaxis=dict(autorange="reversed"), showlegend=False,
                       height=max(300, 22 * len(shown) + 120))
+    ui.date_axis(fig, "day")
     ui.style(fig, "Active blocks from today to their last day (amber: expiring soon)", "Date", "Customer · block")
     fig.update_layout(height=max(300, 22 * len(shown) + 120))
     ui.chart(fig, key="expiring_timeline")
@@ -64,5 +66,6 @@ else:
     fig = go.Figure()
     fig.add_bar(x=lost["month"], y=hours_float(lost["forfeited_us"]),
                 customdata=ui.hover_hours(lost["forfeited_us"]), hovertemplate="%{x|%b %Y}: %{customdata}")
+    ui.date_axis(fig, "month", lost["month"])
     ui.chart(ui.style(fig, "Hours forfeited, by the month the block expired (R9)", "Month", "Hours"),
              key="expiring_forfeited")

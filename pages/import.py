@@ -3,9 +3,11 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from billing import appdata, importing, ledger
+from billing.display import exact_minutes_us
 from billing.errors import HourbankError
 from billing.load import undo_import
 from billing.trackers import preset_names
@@ -73,8 +75,8 @@ def show_result(result, title: str) -> None:
     if result.nothing_read:
         st.error(f"{title}: no row could be read, so nothing would be imported; the {result.rejected} rejected "
                  "row(s) are listed below" + (" (importing records them in the history)." if result.dry_run else "."))
-        st.dataframe([{"rejected": n, "column": col, "reason": reason} for col, reason, n in reject_groups(result.rejects)],
-                     hide_index=True)
+        ui.table(pd.DataFrame([{"rejected": n, "column": col, "reason": reason}
+                               for col, reason, n in reject_groups(result.rejects)]))
         for hint in result.hints:
             st.markdown(f"- To change: {hint}")
     cols = st.columns(5)
@@ -84,7 +86,7 @@ def show_result(result, title: str) -> None:
         col.metric(label, value)
     per_file = [{"file": name, "read": n.read, "added": n.added, "replaced": n.replaced, "removed": n.removed,
                  "unchanged": n.unchanged, "rejected": n.rejected} for name, n in result.files.items()]
-    st.dataframe(per_file, hide_index=True)
+    ui.table(pd.DataFrame(per_file))
     if result.period:
         st.caption(f"Period {result.period[0]}..{result.period[1]}, whole days of {result.period_zone}.")
     if result.scope is not None:
@@ -99,14 +101,14 @@ def show_result(result, title: str) -> None:
     if result.removed:
         st.markdown(f"**{'Will be removed' if result.dry_run else 'Removed'}: {result.removed} row(s)**"
                     + ("" if len(result.removals) == result.removed else f" (the first {len(result.removals)} listed)"))
-        st.dataframe([{"what": r.table.replace("_", " "), "id": r.id, "day": r.day, "staff": r.staff,
-                       "customer": r.customer_id, "minutes": r.minutes} for r in result.removals[:1000]],
-                     hide_index=True, key=f"removals_{title}")
+        ui.table(pd.DataFrame([{"what": r.table.replace("_", " "), "id": r.id, "day": r.day, "staff": r.staff,
+                                "customer": r.customer_id, "time_us": exact_minutes_us(r.minutes)}
+                               for r in result.removals[:1000]]), key=f"removals_{title}")
     if result.rejects:
         st.warning(f"{title}: {len(result.rejects)} row(s) are rejected: they are not loaded (and not lost); "
                    "correct them at the file and line shown and import again.")
-        st.dataframe([{"file": r.file, "line": r.line, "column": r.column, "reason": r.reason, "record": r.record}
-                      for r in result.rejects[:500]], hide_index=True)
+        ui.table(pd.DataFrame([{"file": r.file, "line": r.line, "column": r.column, "reason": r.reason,
+                                "record": r.record} for r in result.rejects[:500]]))
 
 
 st.subheader("Upload")
@@ -175,7 +177,10 @@ if uploads:
             mapping = importing.tracker_mapping(preset, meaning, customers, billable_yes=yes, billable_no=no)
             if conv is not None:
                 st.caption(f"Mapped rows (first 50 of {conv.entries}):")
-                st.dataframe(conv.preview_head(50), hide_index=True)
+                head = conv.preview_head(50)
+                head.insert(list(head.columns).index("minutes"), "minutes_us",
+                            [exact_minutes_us(m) for m in head["minutes"]])
+                ui.table(head.drop(columns=["minutes"]), {"line": "line in the file", "minutes": "time"})
             st.download_button("Save this mapping (TOML)", mapping.to_toml().encode(), f"{preset}-mapping.toml",
                                "application/toml", key="save_mapping",
                                help="Use it again: python -m billing import FILE --from MAPPING.toml")
@@ -249,7 +254,7 @@ else:
                      "removed", "unchanged", "rejected", "undone_at"]].copy()
     for column in ("period_from", "period_to"):   # days, not midnights
         shown[column] = shown[column].dt.date
-    st.dataframe(shown, hide_index=True)
+    ui.table(shown, {"period_from": "period from", "period_to": "period to"})
     live = [int(i) for i, u in zip(imports["import_id"], imports["undone_at"]) if str(u) in ("NaT", "None", "nan")]
     if live:
         a, b = st.columns([1, 3])

@@ -34,6 +34,7 @@ fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This p
 fig.add_scatter(x=trend["bucket"], y=hours_float(trend["previous_us"]), name="Previous period",
                 mode="lines+markers", customdata=ui.hover_hours(trend["previous_us"]),
                 hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
+ui.date_axis(fig, grain, trend["bucket"])
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),
          key="overview_trend")
 

@@ -3,6 +3,7 @@ import streamlit as st
 
 from billing import appdata
 from billing.pages import policy as pol
+from billing.display import code_text
 from billing.errors import HourbankError
 from pages import _ui as ui
 
@@ -14,7 +15,7 @@ left, right = st.columns([2, 3])
 with left:
     st.subheader("Active settings")
     st.caption(f"From {appdata.policy_path()} (fingerprint {p.fingerprint()}).")
-    st.dataframe(pol.policy_settings(p), hide_index=True)
+    ui.table(pol.policy_settings(p), {"setting": "key in the policy file"})
 with right:
     st.subheader("The rules")
     for rule, text in pol.rule_explanations(p):
@@ -23,7 +24,7 @@ with right:
 st.subheader("What if")
 cols = st.columns(4)
 increment = cols[0].number_input("Rounding increment (min)", 1, 240, p.rounding_increment_minutes, key="wi_inc")
-session = cols[1].selectbox("Session billing", ["logged", "at_least_booked"],
+session = cols[1].selectbox("Session billing", ["logged", "at_least_booked"], format_func=code_text,
                             index=["logged", "at_least_booked"].index(p.session_billing), key="wi_session")
 late = cols[2].number_input("Late cancellation fee (min)", 0.0, 600.0, float(p.late_cancellation_minutes),
                             step=5.0, key="wi_late")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from billing import appdata
 from billing import statement as stm
-from billing.statement_model import format_minutes
+from billing.display import date_text, duration_text, exact_minutes_text
 from pages import _ui as ui
 
 
@@ -37,16 +37,25 @@ redact = right.toggle("Customer copy", value=True, key="stmt_redact",
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
 
 args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
-st_ = ui.compute(appdata.statement, *args)
+st_ = ui.compute(appdata.statement, *args, True)
 
-cols = st.columns(5)
-cols[0].metric("Opening balance", format_minutes(st_.opening_remaining_us), help="Prepaid time left at the "
-               "end of the day before the period")
-cols[1].metric("Billable", format_minutes(st_.totals["billable_us"]))
-cols[2].metric("Paid from prepaid hours", format_minutes(st_.totals["covered_us"]))
-cols[3].metric("Not covered", format_minutes(st_.totals["uncovered_us"]), help="Invoiced separately (R8)")
-cols[4].metric("Closing balance", format_minutes(st_.closing_remaining_us),
-               help=f"Next expiry: {st_.next_expiry or 'none'}")
+
+def exact(us: int, help: str = "") -> str:
+    return f"{help}{'; ' if help else ''}{exact_minutes_text(us)}."
+
+
+cols = st.columns(3)   # two rows of three: a long-lived customer's "2436 h 13 min" fits at 1,400 px
+cols[0].metric("Opening balance", duration_text(st_.opening_remaining_us),
+               help=exact(st_.opening_remaining_us, "Prepaid time left at the end of the day before the period"))
+cols[1].metric("Billable", duration_text(st_.totals["billable_us"]), help=exact(st_.totals["billable_us"]))
+cols[2].metric("Paid from prepaid hours", duration_text(st_.totals["covered_us"]),
+               help=exact(st_.totals["covered_us"]))
+cols = st.columns(3)
+cols[0].metric("Not covered", duration_text(st_.totals["uncovered_us"]),
+               help=exact(st_.totals["uncovered_us"], "Invoiced separately (R8)"))
+cols[1].metric("Closing balance", duration_text(st_.closing_remaining_us),
+               help=exact(st_.closing_remaining_us, "Next last day of a block: "
+                          + (date_text(st_.next_expiry) if st_.next_expiry else "none")))
 
 files = ui.compute(appdata.statement_files, *args, redact)
 stem = f"statement_{customer}_{first}_{last}".replace("/", "_")
@@ -71,7 +80,7 @@ else:
              {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
 
 st.subheader("Prepaid hours: purchases, draws and forfeitures")
-ui.table(st_.ledger, {"minutes": "minutes", "balance": "balance after", "purchase_id": "block"})
+ui.table(st_.ledger, {"minutes": "time", "balance": "balance after"})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
     entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
@@ -87,7 +96,7 @@ issued = ui.compute(appdata.issued_statements, c.db, c.version.number, customer)
 if issued.empty:
     st.caption(f"No statement issued to {customer} yet.")
 else:
-    st.dataframe(issued, hide_index=True)
+    ui.table(issued)
     changed = issued[issued["status"] != "unchanged"]
     if len(changed):
         st.warning(f"{len(changed)} issued statement(s) no longer match today's data: see 'differences'.")

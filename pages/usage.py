@@ -20,12 +20,16 @@ if over.empty:
     st.info(f"No work in the period {f.start} – {f.end} for these customers. Widen the period or the filters.")
     st.stop()
 
-cols = st.columns(4)
+# Two rows of three: a figure of a busy year ("2436 h 13 min") fits its column at 1,400 px.
+cols = st.columns(3)
 cols[0].metric("Billable", hours_text(totals["billable_us"]), help="Sessions + rounded ad-hoc + fees.")
-cols[1].metric("General support (free)", hours_text(totals["general_us"]), help="Never billable (R2).")
-cols[2].metric("Ad-hoc logged → billed", f"{hours_text(totals['adhoc_raw_us'])} → "
-               f"{hours_text(totals['adhoc_billed_us'])}", help="R5: each customer-day rounded up once.")
-cols[3].metric("Rounding adds", hours_text(totals["rounding_us"]),
+cols[1].metric("Sessions and fees", hours_text(totals["session_us"] + totals["fee_us"]),
+               help="Session work as logged (R4) and cancellation fees (R6): never rounded.")
+cols[2].metric("General support (free)", hours_text(totals["general_us"]), help="Never billable (R2).")
+cols = st.columns(3)
+cols[0].metric("Ad-hoc logged", hours_text(totals["adhoc_raw_us"]), help="1-on-1 work outside sessions, as logged.")
+cols[1].metric("Ad-hoc billed", hours_text(totals["adhoc_billed_us"]), help="R5: each customer-day rounded up once.")
+cols[2].metric("Rounding adds", hours_text(totals["rounding_us"]),
                help="Billed minus logged ad-hoc time: the cost of the daily rounding.")
 
 x = over["bucket"]
@@ -35,6 +39,7 @@ for col, name in [("session_us", "Sessions"), ("adhoc_billed_us", "Ad-hoc (round
     fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]),
                 hovertemplate=name + " %{x|%Y-%m-%d}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="stack")
+ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Billable vs free time per {grain}", GRAINS[grain], "Hours"), key="usage_time")
 
 fig = go.Figure()
@@ -43,6 +48,7 @@ fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Logged (raw)", m
 fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
                 mode="lines+markers", customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
+ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", GRAINS[grain], "Hours"),
          key="usage_rounding")
 
@@ -72,6 +78,8 @@ for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activ
 
 st.subheader("Figures")
 figures = usage.usage_table(over)
-st.dataframe(ui.hours_table(over.rename(columns={"bucket": grain})), hide_index=True)
+ui.table(over, {"bucket": f"{grain} from", "billable": "billable", "general": "general support (free)",
+                "adhoc_raw": "ad-hoc logged", "adhoc_billed": "ad-hoc billed", "session": "sessions",
+                "fee": "fees", "rounding": "rounding adds"})
 st.download_button("Download CSV (minutes)", csv_bytes(figures),
                    file_name=f"usage_{grain}_{f.start}_{f.end}.csv", mime="text/csv")

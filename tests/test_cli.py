@@ -61,7 +61,7 @@ def test_report_csv_is_exactly_formats_md(tmp_path, export):
     summary = json.loads(cli("report", "summary", "--db", db, "--as-of", "2026-04-30", "--format", "json").stdout)
     assert summary[0]["uncovered_minutes"] == 15.0 and summary[0]["next_expiry"] == "2026-05-02"
     table = cli("report", "summary", "--db", db, "--as-of", "2026-04-30", "--customer", "acme").stdout
-    assert "acme" in table and "165.00" in table
+    assert "acme" in table and "2 h 45 min" in table and "165.00" not in table  # people read hours
 
 
 def test_imports_and_undo(tmp_path, export):

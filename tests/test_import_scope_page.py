@@ -55,9 +55,9 @@ def test_the_preview_lists_what_will_be_removed_with_the_scope_and_add_only_remo
     at.button(key="preview_btn").click().run()
     assert metrics(at)["removed"] == "1" and metrics(at)["added"] == "2"
     assert any(m.value == "**Will be removed: 1 row(s)**" for m in at.markdown)
-    removals = next(d.value for d in at.dataframe if "minutes" in d.value.columns and "id" in d.value.columns)
-    assert [(r["id"], str(r["day"]), r["staff"], r["customer"], r["minutes"]) for _, r in removals.iterrows()] == [
-        (tue, "2026-03-03", "Ann Lee", "Globex", "15")]
+    removals = next(d.value for d in at.dataframe if "time" in d.value.columns and "id" in d.value.columns)
+    assert [(r["id"], str(r["day"]), r["staff"], r["customer"], r["time"]) for _, r in removals.iterrows()] == [
+        (tue, "2026-03-03", "Ann Lee", "Globex", "15 min")]
     assert any("this file has one staff member, Ann Lee: treated as Ann Lee's own export" in i.value
                and "the scope 'Whole team'" in i.value for i in at.info)
     assert any("new customer id(s), not in the database yet: Initech" in w.value for w in at.warning)

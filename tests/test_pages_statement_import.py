@@ -9,7 +9,7 @@ import pytest
 
 from billing.policy import Policy
 from billing.statement import build_statement
-from billing.statement_model import format_minutes
+from billing.display import duration_text as format_minutes  # what people read
 from billing.store import open_db
 from tests.builders import ENTRY_COLUMNS, Ledger
 from tests.test_pages import metrics, on_a_live_server, on_page, start  # noqa: F401 (fixture)

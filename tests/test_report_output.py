@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
+from billing.display import duration_text
 from hypothesis import given, settings, strategies as st
 
 from billing.policy import US_PER_MINUTE
@@ -144,19 +146,21 @@ def test_a_header_that_needs_quoting_is_quoted(value):
 
 
 def reference_table(frame: pd.DataFrame) -> str:
-    """The text table, one Python string at a time (the command line's first implementation)."""
-    text = as_table(frame, COLUMNS).to_pylist()
-    if not text:
+    """The text table, one Python string at a time: billing.display's Python functions (times in
+    whole minutes, names in words, a dash for nothing) where write_table uses their SQL twins."""
+    if frame.empty:
         return "(no rows)\n"
-    cells = [[r[c] for c in COLUMNS] for r in text]
-    width = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(COLUMNS)]
+    cells = [[r.customer_id or "—", r.day.date().isoformat(), duration_text(r.billable_us), r.note or "—"]
+             for r in frame.itertuples()]
+    names = ["customer", "day", "billable", "note"]
+    width = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(names)]
     numeric = [c.endswith("_minutes") for c in COLUMNS]
 
     def row(values):
         return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, width, numeric)).rstrip()
 
-    lines = [row(COLUMNS), "  ".join("-" * w for w in width)] + [row(r) for r in cells]
-    return "\n".join(lines) + f"\n({len(cells)} rows; minutes)\n"
+    lines = [row(names), "  ".join("-" * w for w in width)] + [row(r) for r in cells]
+    return "\n".join(lines) + f"\n({len(cells)} rows; times to the minute, exact in --format csv)\n"
 
 
 @pytest.mark.parametrize("ids", [["a", "bb"], ["Łódź ünïcode", "x" * 40, "short", ""], []],

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from billing import rules
+from billing.display import MISSING, duration_text, is_missing
 from billing.pages.common import Filters, as_datetime, bucket_start, in_period, of_customers
-from billing.policy import US_PER_HOUR, US_PER_MINUTE
+from billing.policy import US_PER_HOUR
 from billing.reports import Books
 
 
@@ -70,15 +71,12 @@ def notice_histogram(c: pd.DataFrame) -> pd.DataFrame:
 
 
 def notice_text(us) -> str:
-    """Notice in µs as "H h MM min" (rounded to the minute), "… after the start" when
-    negative, "" when missing."""
-    if us is None or pd.isna(us):
-        return ""
+    """Notice in µs as people's hours (billing.display.duration_text: whole minutes, half up),
+    "… after the start" when negative, a dash when missing (a no-show gives no notice)."""
+    if is_missing(us):
+        return MISSING
     us = int(us)
-    sign = "-" if us < 0 else ""
-    total_min = (abs(us) + US_PER_MINUTE // 2) // US_PER_MINUTE
-    h, m = divmod(total_min, 60)
-    return f"{sign}{h} h {m:02d} min" + (" after the start" if us < 0 else "")
+    return f"{duration_text(abs(us))} after the start" if us < 0 else duration_text(us)
 
 
 def cancellation_counts(c: pd.DataFrame) -> dict[str, int]:

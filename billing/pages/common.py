@@ -6,7 +6,7 @@ staff (empty = all). The staff filter applies to entry-level figures (logged min
 staff and activity, appointments by staff); billable minutes are a customer's (R5 rounds
 a customer's whole day, across all staff), so those figures are not split by staff.
 Minutes stay integer microseconds (``*_us``); hours become numbers only for chart axes
-(``hours_float``) and text only through ``billing.statement_model.format_minutes``.
+(``hours_float``) and text only through ``billing.display`` (whole minutes, half up).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pandas as pd
 from billing.policy import US_PER_HOUR
 from billing.reports import Books
 from billing.safe import safe_frame
-from billing.statement_model import format_minutes
+from billing.display import duration_text
 
 # --------------------------------------------------------------------------- filters
 PERIODS = {
@@ -95,10 +95,11 @@ def hours_float(us) -> np.ndarray | float:
 
 
 def hours_text(us) -> list[str] | str:
-    """The app's one style for hours ("1 h 30 min"), for a figure or a column."""
+    """The app's one style for hours ("1 h 30 min", whole minutes: billing.display.duration_text),
+    for a figure or a column."""
     if np.isscalar(us):
-        return format_minutes(int(us))
-    return [format_minutes(int(v)) for v in np.asarray(us, dtype="int64")]
+        return duration_text(int(us))
+    return [duration_text(int(v)) for v in np.asarray(us, dtype="int64")]
 
 
 def as_datetime(values) -> pd.Series:

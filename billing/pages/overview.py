@@ -11,7 +11,7 @@ import pandas as pd
 from billing import ledger
 from billing.pages.common import Filters, as_datetime, bucket_start, in_period, of_customers, period_days, total
 from billing.reports import Books
-from billing.statement_model import format_minutes
+from billing.display import duration_text, exact_minutes_text, signed_duration_text
 
 FORFEITED_LOOKBACK_DAYS = 90
 URGENT_BLOCKS = 5
@@ -30,14 +30,18 @@ class Kpi:
 
     @property
     def text(self) -> str:
-        return format_minutes(self.value_us)
+        return duration_text(self.value_us)
 
     @property
     def delta_text(self) -> str | None:
         if self.delta_us is None:
             return None
-        sign = "+" if self.delta_us > 0 else ""
-        return f"{sign}{format_minutes(self.delta_us)} vs previous period"
+        return f"{signed_duration_text(self.delta_us)} vs previous period"
+
+    @property
+    def help_text(self) -> str:
+        """The help, with the exact figure (the headline is rounded to the minute)."""
+        return f"{self.help} Shown to the minute; {exact_minutes_text(self.value_us)}."
 
 
 @dataclass

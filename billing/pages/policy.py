@@ -9,7 +9,7 @@ from billing.pages.common import Filters, of_customers, period_days
 from billing.pages.usage import usage_totals
 from billing.policy import US_PER_MINUTE, Policy
 from billing.reports import Books
-from billing.statement_model import format_minutes
+from billing.display import code_text, duration_text
 
 
 def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
@@ -28,9 +28,9 @@ def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
                "Until its appointment is completed, such work is held and counts toward nothing."),
         ("R5", f"All other 1-on-1 work of a customer on one day is added up and rounded up once to the next "
                f"{inc} minutes (e.g. 5 + 30 min = 35 min, billed "
-               f"{format_minutes(int(rules.round_daily(35 * US_PER_MINUTE, policy.increment_us)))})."),
+               f"{duration_text(int(rules.round_daily(35 * US_PER_MINUTE, policy.increment_us)))})."),
         ("R6", f"A customer who cancels less than {notice:g} hours before the start is billed "
-               f"{format_minutes(policy.late_fee_us)}; a no-show is billed {format_minutes(policy.no_show_fee_us)}; "
+               f"{duration_text(policy.late_fee_us)}; a no-show is billed {duration_text(policy.no_show_fee_us)}; "
                "a cancellation by staff is free."),
         ("R7", f"Each purchase is a block of prepaid hours usable from its purchase day for "
                f"{policy.hours_valid_days} days, the last day included; hours are non-refundable."),
@@ -50,12 +50,21 @@ SETTING_LABELS = {
     "no_show_minutes": "No-show fee (minutes)",
     "session_billing": "Session billing",
     "expiring_window_days": "'Expiring soon' window (days)",
+    "rollover_days": "Rollover: extra days a block's leftover stays usable (R13)",
+    "rollover_max_minutes": "Rollover: most minutes moved per block (R13)",
+    "overage": "Uncovered time: reported, or carried to the next purchase (R14)",
 }
 
 
 def policy_settings(policy: Policy) -> pd.DataFrame:
-    """The policy's settings for display: setting, meaning, value (as text)."""
-    return pd.DataFrame([{"setting": k, "meaning": SETTING_LABELS.get(k, k), "value": str(v)}
+    """The policy's settings for display: meaning, value, setting (the key in the policy file)
+    (in words: "at least the booked length", "no cap" for a missing maximum); the meaning and
+    value first, so the narrow column shows them."""
+    def value(k, v):
+        if v is None:
+            return "no cap" if k == "rollover_max_minutes" else "none"
+        return code_text(v) if isinstance(v, str) and k != "timezone" else str(v)
+    return pd.DataFrame([{"meaning": SETTING_LABELS.get(k, k), "value": value(k, v), "setting": k}
                          for k, v in policy.as_dict().items()])
 
 

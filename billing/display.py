@@ -1,0 +1,228 @@
+"""Values for people: the one place that turns a figure, a date, a code or a column name
+into what the dashboard and ``--format table`` show (no Streamlit here).
+
+One function per kind of value:
+
+- a time (integer µs) → ``duration_text``: hours and whole minutes ("174 h 5 min",
+  "45 min", "0 min", "2 h"), rounded once, half up, to the whole minute;
+- a date → ``date_text`` ("2026-11-27"); an instant → ``datetime_text`` ("2026-11-27 14:05");
+- a code (``used_up``, ``no_show``, ``one_on_one``) → ``code_text`` ("used up", "no-show", "1-on-1");
+- a column name (``import_id``, ``undone_at``) → ``column_text`` ("import", "undone on");
+- anything missing (None, NaN, NaT, "") → ``MISSING``, a dash.
+
+Exact values (minutes to 1/100, FORMATS.md) stay in the CSV/XLSX/JSON downloads, in
+``--format csv`` and in tooltips (``exact_minutes_text``); these are for reading.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from billing.policy import US_PER_MINUTE
+from billing.statement_model import format_minutes
+
+MISSING = "—"
+HALF_MINUTE_US = US_PER_MINUTE // 2
+
+
+def is_missing(value) -> bool:
+    """None, NaN, NaT, pd.NA or an empty/blank string."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array: not one missing value
+        return False
+
+
+def whole_minutes(us: int) -> int:
+    """µs → whole minutes, rounded half up (away from zero for a negative figure, so that
+    -x shows as the negative of x): 29.999 s → 0, 30 s → 1, 59 min 30 s → 60."""
+    us = int(us)
+    m = (abs(us) + HALF_MINUTE_US) // US_PER_MINUTE
+    return -m if us < 0 else m
+
+
+def duration_text(us) -> str:
+    """A time for people: hours and whole minutes, "174 h 5 min", "45 min", "0 min", "2 h".
+
+    Rounded once, from the exact µs, half up to the whole minute (``whole_minutes``): 29.999 s
+    shows "0 min", 30 s "1 min", 59 min 30 s "1 h". A negative time gets a leading minus
+    ("-1 h 15 min"); a missing one is ``MISSING``."""
+    if is_missing(us):
+        return MISSING
+    m = whole_minutes(us)
+    sign = "-" if m < 0 else ""
+    hours, minutes = divmod(abs(m), 60)
+    if hours == 0:
+        return f"{sign}{minutes} min"
+    if minutes == 0:
+        return f"{sign}{hours} h"
+    return f"{sign}{hours} h {minutes} min"
+
+
+def signed_duration_text(us) -> str:
+    """A difference for people: "+1 h 5 min", "-45 min", "0 min" (``duration_text`` with a plus)."""
+    text = duration_text(us)
+    return text if text.startswith("-") or text in ("0 min", MISSING) else f"+{text}"
+
+
+def durations_text(values) -> list[str]:
+    """``duration_text`` of each value of a column (missing values become ``MISSING``)."""
+    return [duration_text(v) for v in pd.Series(values, dtype="object")]
+
+
+def exact_minutes_us(text) -> int | None:
+    """Minutes written exactly ("48.12", FORMATS.md) → integer µs (Decimal: no float); missing → None."""
+    if is_missing(text):
+        return None
+    return int(Decimal(str(text)) * US_PER_MINUTE)
+
+
+def exact_minutes_text(us) -> str:
+    """The exact figure for a tooltip: "exactly 174 h 5.25 min" (1/100 minute, half up)."""
+    return MISSING if is_missing(us) else f"exactly {format_minutes(int(us))}"
+
+
+def date_text(value) -> str:
+    """A day for people: "2026-11-27" (never "2026-11-27 00:00:00"); missing → ``MISSING``."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, str):
+        return value
+    return pd.Timestamp(value).date().isoformat()
+
+
+def datetime_text(value) -> str:
+    """An instant for people, to the minute as written (seconds dropped, not rounded: 14:05:59
+    was still 14:05): "2026-11-27 14:05"; one written with its offset keeps it
+    ("2026-03-08T09:15:00-05:00" → "2026-03-08 09:15 -05:00"); missing → ``MISSING``."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, str):
+        m = _WRITTEN.match(value.strip())
+        return f"{m['day']} {m['hm']}" + (f" {m['offset']}" if m["offset"] else "") if m else value
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+_UNDER_A_MINUTE = re.compile(r"\((\d+\.\d+) min\)")
+
+
+def review_text(text) -> str:
+    """A review report's issue for people: an entry "under one minute (0.6833 min)" shows its
+    length in whole seconds, "(41 s)" (half up); the report's CSV keeps the exact minutes."""
+    if is_missing(text):
+        return MISSING
+    return _UNDER_A_MINUTE.sub(
+        lambda m: f"({int(Decimal(m.group(1)) * 60 + Decimal('0.5'))} s)", str(text))
+
+
+_WRITTEN = re.compile(r"^(?P<day>\d{4}-\d{2}-\d{2})[T ](?P<hm>\d{2}:\d{2})(:\d{2}(\.\d+)?)?\s*(?P<offset>Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _is_written_instants(col: pd.Series) -> bool:
+    present = [v for v in col if not is_missing(v)]
+    return len(present) > 0 and all(isinstance(v, str) and _WRITTEN.match(v.strip()) for v in present[:50])
+
+
+CODES = {
+    "used_up": "used up", "no_show": "no-show", "one_on_one": "1-on-1", "general": "General Support",
+    "rolled_over": "rolled over", "at_least_booked": "at least the booked length", "logged": "as logged",
+    "adhoc": "ad-hoc", "last_30_days": "last 30 days",
+}
+
+
+def code_text(code) -> str:
+    """A stored code in words: "used_up" → "used up", "no_show" → "no-show", "one_on_one" →
+    "1-on-1"; any other code with underscores in spaces; missing → ``MISSING``."""
+    if is_missing(code):
+        return MISSING
+    text = str(code)
+    return CODES.get(text, text.replace("_", " "))
+
+
+COLUMNS = {
+    "customer_id": "customer", "purchase_id": "block", "appointment_id": "appointment", "entry_id": "entry",
+    "import_id": "import", "statement_id": "statement", "undone_at": "undone at", "imported_at": "imported at",
+    "adhoc_raw": "ad-hoc logged", "adhoc_billed": "ad-hoc billed", "what_to_do": "what to do",
+    "purchased_on": "bought", "expires_on": "last day", "days_left": "days left", "cancelled_by": "by",
+    "customer_requested": "asked for by the customer", "started_at": "started",
+}
+
+
+def column_text(name: str) -> str:
+    """A column name in words: known names from ``COLUMNS``, else without ``_us``/``_id`` and
+    with spaces for underscores ("fee_us" → "fee", "scheduled_start" → "scheduled start")."""
+    name = str(name)
+    if name.endswith("_us"):
+        name = name[:-3]
+    if name in COLUMNS:
+        return COLUMNS[name]
+    if name.endswith("_id"):
+        name = name[:-3]
+    return name.replace("_", " ")
+
+
+CODE_COLUMNS = {"status", "tier", "kind", "session_billing"}
+
+
+def _is_dates(col: pd.Series) -> bool:
+    present = col.dropna()
+    return len(present) > 0 and all(isinstance(v, date) and not isinstance(v, datetime) for v in present[:50])
+
+
+def _is_instants(col: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return True
+    present = col.dropna()
+    return len(present) > 0 and all(isinstance(v, datetime | pd.Timestamp) for v in present[:50])
+
+
+def people_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame:
+    """A frame for people: ``*_us`` columns as ``duration_text``, dates as ``date_text``
+    (datetime columns that are all midnights too), instants as ``datetime_text``, codes
+    (status, tier, kind) as ``code_text``, a missing value as ``MISSING``, and the columns
+    named in words (``rename`` by the name without ``_us``, else ``column_text``)."""
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        if col.endswith("_us"):
+            shown = durations_text(values)
+        elif _is_dates(values):
+            shown = [date_text(v) for v in values]
+        elif _is_instants(values):
+            ts = pd.to_datetime(values)
+            all_midnight = bool((ts.dropna() == ts.dropna().dt.normalize()).all())
+            shown = [date_text(v) if all_midnight else datetime_text(v) for v in values]
+        elif pd.api.types.is_string_dtype(values) and _is_written_instants(values):
+            shown = [datetime_text(v) for v in values]
+        elif col in CODE_COLUMNS:
+            shown = [code_text(v) for v in values]
+        elif values.isna().any() or ((values.dtype == object or pd.api.types.is_string_dtype(values))
+                                     and values.map(is_missing).any()):
+            # a column with a gap is floats in pandas: line 3 stays "3", not "3.0"
+            shown = [MISSING if is_missing(v) else int(v) if isinstance(v, float) and v.is_integer() else v
+                     for v in values]
+        else:
+            shown = values
+        key = col[:-3] if col.endswith("_us") else col
+        out[(rename or {}).get(key, (rename or {}).get(col, column_text(col)))] = \
+            pd.Series(shown, index=frame.index, dtype="object") if not isinstance(shown, pd.Series) else shown
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- SQL twin (write_table)
+def duration_sql(us: str) -> str:
+    """SQL twin of ``duration_text`` for ``--format table`` (DuckDB formats a whole report)."""
+    m = f"((abs({us}) + {HALF_MINUTE_US}) // {US_PER_MINUTE})"
+    sign = f"CASE WHEN {us} < 0 AND {m} > 0 THEN '-' ELSE '' END"
+    return (f"CASE WHEN {us} IS NULL THEN NULL "
+            f"WHEN {m} < 60 THEN {sign} || CAST({m} AS VARCHAR) || ' min' "
+            f"WHEN {m} % 60 = 0 THEN {sign} || CAST({m} // 60 AS VARCHAR) || ' h' "
+            f"ELSE {sign} || CAST({m} // 60 AS VARCHAR) || ' h ' || CAST({m} % 60 AS VARCHAR) || ' min' END")
