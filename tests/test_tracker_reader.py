@@ -136,3 +136,11 @@ def test_a_damaged_spreadsheet_is_one_sentence(tmp_path):
     path.write_bytes(b"PK\x03\x04 this is not a real zip")
     with pytest.raises(TrackerError, match="broken.xlsx: the spreadsheet cannot be read"):
         read_table(path)
+
+
+def test_a_bare_cr_in_the_header_is_one_sentence_naming_line_1(tmp_path):
+    # Found by the hostile-input fuzzer: the delimiter sniffing stopped with csv.Error.
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"User,Client,Start\rdate,Duration\nAnn,Acme,2026-03-02,0:30\n")
+    with pytest.raises(TrackerError, match=r"cr.csv: line 1: the header row cannot be read"):
+        read_table(path)

@@ -88,7 +88,10 @@ def sniff_delimiter(header_line: str) -> str:
     """The delimiter that splits the header row into the most columns."""
     best, best_count = ",", 0
     for delimiter in DELIMITERS:
-        count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        try:
+            count = len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:  # a bare CR inside the line: count the marks instead
+            count = header_line.count(delimiter) + 1
         if count > best_count:
             best, best_count = delimiter, count
     return best
