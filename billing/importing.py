@@ -220,9 +220,6 @@ def tracker_mapping(preset: str | None, meaning: dict[str, list[str]] | None = N
 def tracker_preview(staged: Staged, mapping, timezone_name: str | None, date_order: str | None):
     """Convert the tracker file as it would be imported: its mapped rows, rejects and the
     clients that no customer-map entry names (they become customers under their own name)."""
-    import tempfile
-
     from billing.trackers import convert
 
-    with tempfile.TemporaryDirectory(prefix="hourbank-preview-") as tmp:
-        return convert(staged.tracker_file, mapping, timezone_name, tmp, date_order=date_order)
+    return convert(staged.tracker_file, mapping, timezone_name, date_order=date_order)

@@ -13,7 +13,8 @@ from billing.trackers import (
     TrackerError, convert, detect_preset, import_tracker_file, load_mapping)
 from billing.trackers.mapping import mapping_from_dict
 from billing.trackers.values import (
-    parse_bool, parse_date, parse_duration, parse_number, parse_time, minutes_text)
+    parse_bool, parse_date, parse_duration, parse_number, parse_time)
+from billing.canonical import minutes_text
 from billing.policy import US_PER_MINUTE, Policy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trackers"

@@ -9,14 +9,13 @@ theirs, so per-person and per-client exports add up.
 
     detect_preset(path) -> str | None
     load_mapping(name_or_path) -> Mapping
-    convert(path, mapping, timezone, out_dir, date_order=None) -> Conversion
+    convert(path, mapping, timezone, out_dir=None, date_order=None) -> Conversion
     import_tracker_file(db_path, path, preset_or_mapping, timezone=None, dry_run=False,
                         customer_map=None, *, date_order=None, policy=None, period=None,
                         scope="auto", add_only=False, expect_removals=None) -> TrackerImport
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,28 +105,11 @@ def match_clients(clients, ids: set[str], by_name: dict[str, set[str]]) -> tuple
     return matched, ambiguous
 
 
-def _people(conversion: Conversion) -> tuple[list[str], list[str]]:
-    """The converted entries' distinct staff and customer ids: the converter's when it says
-    them, else read from the time_entries.csv it wrote."""
-    staff, customers = getattr(conversion, "staff", None), getattr(conversion, "customers", None)
-    if staff is not None and customers is not None:
-        return sorted(staff), sorted(customers)
-    import csv
-
-    path = Path(conversion.out_dir) / "time_entries.csv"
-    found_staff, found_customers = set(), set()
-    if path.exists():
-        with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                found_staff.add((row.get("staff") or "").strip())
-                found_customers.add((row.get("customer_id") or "").strip())
-    return sorted(found_staff - {""}), sorted(found_customers - {""})
-
 
 def no_row_hints(conversion: Conversion, tracker: str, *, cli: bool = True) -> list[str]:
     """What to change when no row of a tracker file converts: the converter's own hints
     first, then the presets and the date order."""
-    hints = list(getattr(conversion, "hints", None) or [])
+    hints = list(conversion.hints)
     others = ", ".join(n for n in preset_names() if n != tracker)
     if cli:
         hints.append(f"check that the file is a {tracker} export; if it is another tracker's, give --from with "
@@ -176,26 +158,25 @@ def import_tracker_file(db_path, path, preset_or_mapping, timezone: str | None =
     if customer_map:
         mapping = mapping.copy()
         mapping.customers.update(customer_map)
-    with tempfile.TemporaryDirectory(prefix="hourbank-tracker-") as tmp:
-        # Converted before the database is opened: a file that cannot be read touches nothing.
-        conversion = convert(path, mapping, timezone, tmp, date_order=date_order, write=False)
-        if conversion.needs_date_order:
-            examples = ", ".join(dict.fromkeys(conversion.ambiguous_dates))
-            raise TrackerError(
-                f"{path.name}: dates such as {examples} could be day/month or month/day and no row "
-                f"decides it; give the date order: --date-order dmy or mdy on the command line, "
-                f"Date order on the Import page.")
-        if conversion.entries == 0 and not conversion.rejects:
-            return TrackerImport(conversion=conversion)  # a header and no row: nothing to import
-        options = dict(timezone=timezone, date_order=date_order, policy=policy, period=period, scope=scope,
-                       add_only=add_only, expect_removals=expect_removals, dry_run=dry_run, cli=cli)
-        if con is not None:
-            return _import_converted(con, db_path, path, mapping, conversion, tmp, **options)
-        with open_db(db_path) as con:
-            return _import_converted(con, db_path, path, mapping, conversion, tmp, **options)
+    # Converted before the database is opened: a file that cannot be read touches nothing.
+    conversion = convert(path, mapping, timezone, date_order=date_order)
+    if conversion.needs_date_order:
+        examples = ", ".join(dict.fromkeys(conversion.ambiguous_dates))
+        raise TrackerError(
+            f"{path.name}: dates such as {examples} could be day/month or month/day and no row "
+            f"decides it; give the date order: --date-order dmy or mdy on the command line, "
+            f"Date order on the Import page.")
+    if conversion.entries == 0 and not conversion.rejects:
+        return TrackerImport(conversion=conversion)  # a header and no row: nothing to import
+    options = dict(timezone=timezone, date_order=date_order, policy=policy, period=period, scope=scope,
+                   add_only=add_only, expect_removals=expect_removals, dry_run=dry_run, cli=cli)
+    if con is not None:
+        return _import_converted(con, db_path, path, mapping, conversion, **options)
+    with open_db(db_path) as con:
+        return _import_converted(con, db_path, path, mapping, conversion, **options)
 
 
-def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Conversion, tmp: str, *,
+def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Conversion, *,
                       timezone, date_order, policy, period, scope, add_only, expect_removals, dry_run,
                       cli) -> TrackerImport:
     from billing.load import Reject, TableSource, import_export
@@ -204,7 +185,7 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
     if matched:  # convert again with them, so ids and sessions use the right customer
         mapping = mapping.copy()
         mapping.customers.update(matched)
-        conversion = convert(path, mapping, timezone, tmp, date_order=date_order, write=False)
+        conversion = convert(path, mapping, timezone, date_order=date_order)
     rejects = [Reject(file=f, line=line, column=col, reason=reason, record=raw)
                for f, line, col, reason, raw in conversion.rejects]
     done = TrackerImport(conversion=conversion, rejects=rejects, matched_customers=matched,
@@ -214,7 +195,6 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
     notices += [f"client '{client}' was not matched by name: customers {' and '.join(ids)} all have that "
                 f"name; it becomes customer '{client}' unless the customer map says which."
                 for client, ids in ambiguous.items()]
-    staff, customers = _people(conversion)
     zone = conversion.timezone or policy.timezone
     used = conversion.period
     if conversion.entries == 0:
@@ -234,7 +214,7 @@ def _import_converted(con, db_path, path: Path, mapping: Mapping, conversion: Co
     done.result = import_export(
         db_path, source, period=used, policy=policy, dry_run=dry_run, label=f"{mapping.name}: {path.name}",
         id_prefix=f"{mapping.name}-", scope=scope, add_only=add_only, timezone=zone,
-        scope_staff=staff, scope_customers=customers, expect_removals=expect_removals,
+        scope_staff=conversion.staff, scope_customers=conversion.customers, expect_removals=expect_removals,
         extra_rejects=rejects, notices=notices, spare=conversion.reject_keys, con=con,
         notes={"unmapped_clients": [c for c in conversion.unmapped_clients if c not in matched],
                "matched_customers": matched, "ambiguous_clients": ambiguous,

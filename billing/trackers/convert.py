@@ -1,6 +1,6 @@
 """Converting a tracker export into a canonical export folder (FORMATS.md) for the engine.
 
-    convert(path, mapping, timezone, out_dir, date_order=None) -> Conversion
+    convert(path, mapping, timezone, out_dir=None, date_order=None) -> Conversion
 
 The steps are modules of their own: columns (which cells feed which field), stamps (dates,
 times and durations), meaning (tier, sessions, activity), rows (rejects, empty and totals
@@ -41,7 +41,8 @@ from billing.trackers.rows import (
 from billing.trackers.stamps import (
     EPOCH, MAX_ENTRY_US, US_PER_DAY, US_PER_SECOND, Stamp, backwards_reasons, decide_date_order,
     duration_precision_us, duration_unit, instant_us, read_stamp, utc_offsets, zone_info)
-from billing.trackers.values import DATE_ORDERS, decide_decimal, minutes_text, parse_duration
+from billing.canonical import minutes_text
+from billing.trackers.values import DATE_ORDERS, decide_decimal, parse_duration
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Conversion:
     to change when rows were rejected; ``needs_date_order``: nothing was written because
     the dates are day/month ambiguous (``ambiguous_dates`` shows some).
     """
-    out_dir: Path
+    out_dir: Path | None   # where the files were written (None: held in ``tables`` only)
     period: tuple[date, date] | None
     rejects: list[Reject]
     unmapped_clients: list[str]
@@ -98,8 +99,8 @@ class Conversion:
 
 
 
-def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: str | Path,
-            date_order: str | None = None, *, write: bool = True) -> Conversion:
+def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: str | Path | None = None,
+            date_order: str | None = None) -> Conversion:
     """Convert one tracker file into ``out_dir`` (time_entries.csv, maybe appointments.csv).
 
     ``timezone`` is the zone of the file's wall times (None: the mapping's, else written
@@ -108,12 +109,12 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     order is needed but cannot be decided, nothing is written and ``needs_date_order`` is
     set so the caller can ask. Where a row gives a duration, that is what was worked; its
     start and end only date it. The canonical tables are also returned as Arrow tables
-    (``Conversion.tables``); ``write=False`` writes no files. Raises TrackerError for a file
+    (``Conversion.tables``); without ``out_dir`` no file is written. Raises TrackerError for a file
     that cannot be read at all (unreadable, no column for a field every row needs, dates in
     mixed day/month orders), a time zone zoneinfo does not know, or a date order not in
     DATE_ORDERS.
     """
-    path, out_dir = Path(path), Path(out_dir)
+    path, out_dir = Path(path), (Path(out_dir) if out_dir is not None else None)
     if date_order is not None and date_order not in DATE_ORDERS:
         raise TrackerError(f"date order {date_order!r} must be one of {', '.join(DATE_ORDERS)}.")
     delimiter = None if mapping.format["delimiter"] == "auto" else mapping.format["delimiter"]
@@ -140,7 +141,7 @@ def convert(path: str | Path, mapping: Mapping, timezone: str | None, out_dir: s
     rejected = collect_rejects(ctx, errors, totals, staff, client, start.day, path.name)
     entries = build_entries(ctx, np.flatnonzero(errors.ok), staff, client, meant, start, us, zone_start, path.name)
     conversion = _assemble(ctx, entries, rejected, out_dir, path.name, zone_name, notes, totals.count)
-    if write:
+    if out_dir is not None:
         write_tables(out_dir, conversion.tables)
     conversion.hints = hints_for(conversion, mapping, table)
     return conversion

@@ -21,7 +21,7 @@ from billing import canonical
 from billing.trackers.columns import Context, codes_of, factorize, texts_of
 from billing.trackers.meaning import Meanings
 from billing.trackers.stamps import EPOCH, Stamp, format_offset, instant_us
-from billing.trackers.values import minutes_text
+from billing.canonical import minutes_text
 
 # The canonical files' columns (billing.canonical), plus what the tracker said that FORMATS.md
 # keeps as extra columns, and where each row came from (so a reject points at the user's file).

@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
-from billing.canonical import minutes_text  # noqa: F401  (the one exact minutes text; readers here use it)
 from billing.policy import US_PER_HOUR, US_PER_MINUTE
 
 US_PER_SECOND = 1_000_000
