@@ -81,3 +81,14 @@ class Ledger:
         row = df[(df["customer_id"] == customer) & (df["day"] == day)]
         assert len(row) == 1, f"no daily row for {customer} {day}: {df}"
         return row.iloc[0].to_dict()
+
+
+def demo_database(folder: Path, today: date, seed: int = 7) -> Path:
+    """The realistic demo export (billing.demo) of ``today`` written into ``folder`` and imported
+    under the default policy; returns the database's path."""
+    from billing.demo import write_demo
+
+    write_demo(folder / "export", today=today, seed=seed)
+    db = folder / "demo.duckdb"
+    import_export(db, folder / "export", policy=Policy())
+    return db

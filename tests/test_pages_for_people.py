@@ -11,9 +11,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from billing.demo import write_demo
-from billing.load import import_export
-from billing.policy import Policy
+from tests.builders import demo_database
 from tests.apptest_live import as_on_a_live_server
 from tests.test_pages import ROOT
 
@@ -35,11 +33,7 @@ def on_a_live_server(monkeypatch):
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("people")
-    write_demo(folder / "export", today=TODAY, seed=7)
-    db = folder / "demo.duckdb"
-    import_export(db, folder / "export", policy=Policy())
-    return db
+    return demo_database(tmp_path_factory.mktemp("people"), TODAY)
 
 
 def shown_text(at: AppTest) -> list[str]:

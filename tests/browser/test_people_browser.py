@@ -4,7 +4,6 @@ fractional minutes, None/NaN, clock times of seconds or raw codes. (Table cells 
 a canvas: tests/test_pages_for_people.py checks them through AppTest.)"""
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,9 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from billing.demo import write_demo
-from billing.load import import_export
-from billing.policy import Policy
+from tests.builders import demo_database
 from tests.test_pages_for_people import FORBIDDEN, INSTRUCTION, RAW
 
 pytestmark = pytest.mark.browser
@@ -32,9 +29,7 @@ CUT_OFF = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]'
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("people_browser")
-    write_demo(folder / "export", today=TODAY, seed=7)
-    db = folder / "demo.duckdb"
-    import_export(db, folder / "export", policy=Policy())
+    db = demo_database(folder, TODAY)
     policy = folder / "policy.toml"
     policy.write_text('timezone = "UTC"\n')
     return db, policy
