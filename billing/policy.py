@@ -82,11 +82,18 @@ _NUMBERS = ("cancellation_notice_hours", "late_cancellation_minutes", "no_show_m
 _SESSION_MODES = ("logged", "at_least_booked")
 
 
+# Tables of the policy file that are not billing settings of R1–R9: each is read and
+# validated by its own module from ``read_policy_file`` (``[team]``: the statement's sender,
+# ``[alerts]``: who hears of expiring hours, ``[[change]]``: dated changes, R11).
+SECTIONS = ("team", "alerts", "change")
+
+
 def validate_policy(settings: dict, source: str = "policy") -> Policy:
     """``settings`` (key → value, e.g. read from TOML) as a Policy; missing keys take their
-    defaults. Raises PolicyError naming the key for an unknown key or a bad value (``source``
-    names the file in the message)."""
+    defaults; the tables named in SECTIONS are left to their own modules. Raises PolicyError
+    naming the key for an unknown key or a bad value (``source`` names the file in the message)."""
     known = {f for f in Policy.__dataclass_fields__}
+    settings = {k: v for k, v in settings.items() if k not in SECTIONS}
     for key in settings:
         if key not in known:
             raise PolicyError(f"{source}: unknown setting '{key}' (known: {', '.join(sorted(known))}).")
@@ -116,7 +123,15 @@ def validate_policy(settings: dict, source: str = "policy") -> Policy:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """Read a policy file; ``None`` reads the project's ``billing.toml``."""
+    """Read a policy file; ``None`` reads the project's ``billing.toml``. Raises PolicyError."""
+    path = Path(path) if path is not None else DEFAULT_POLICY_PATH
+    return validate_policy(read_policy_file(path), source=str(path))
+
+
+def read_policy_file(path: str | Path | None = None) -> dict:
+    """The policy file as a TOML dict (top-level settings and the SECTIONS tables), not yet
+    validated; ``None`` reads the project's ``billing.toml``. Raises PolicyError naming the
+    file when it is missing, unreadable, not UTF-8 or not TOML."""
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
     try:
         raw = path.read_bytes()
@@ -130,8 +145,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"{path}: the policy file is not UTF-8 text.")
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML ({exc}).")
-    return validate_policy(settings, source=str(path))
+    return settings
 
 
-__all__ = ["Policy", "PolicyError", "load_policy", "validate_policy", "replace",
+__all__ = ["Policy", "PolicyError", "load_policy", "read_policy_file", "validate_policy", "SECTIONS", "replace",
            "US_PER_MINUTE", "US_PER_HOUR", "DEFAULT_POLICY_PATH"]
