@@ -1,0 +1,345 @@
+"""R10 adjustments, the recording side (billing/adjustments.py): storage, every refusal, which
+are in force as of T at the edges, nothing half-written, the command line and the page.
+
+The data is tests/billing_pages/fixture.py's (RULES.md's worked example for acme, and beta),
+plus one appointment still scheduled. Expected values are worked out by hand in comments.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from billing import adjustments as adj
+from billing.__main__ import main
+from billing.policy import US_PER_MINUTE, Policy
+from billing.store import data_version, open_db
+from tests.billing_pages.fixture import load_fixture
+from tests.builders import Ledger, appointment
+
+ROOT = Path(__file__).resolve().parents[1]
+POLICY = Policy(timezone="UTC")
+NOW = datetime(2026, 5, 3, 14, 5, 9, tzinfo=timezone.utc)
+D = date.fromisoformat
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """The fixture database, built once; each test gets a copy (``led``)."""
+    led = load_fixture(Ledger(tmp_path_factory.mktemp("adjust"), POLICY))
+    led.load(appointments=[appointment("F1", "2026-06-01T10:00:00", 60, "scheduled", staff="Ann")])
+    return led.db
+
+
+@pytest.fixture
+def db(base, tmp_path):
+    copy = tmp_path / "books.duckdb"
+    copy.write_bytes(base.read_bytes())
+    return copy
+
+
+def rec(db, kind, target, on="2026-05-01", by="ann", reason="goodwill", **kw):
+    return adj.record(db, kind, target, on=on, by=by, reason=reason, policy=POLICY, now=NOW, **kw)
+
+
+def rows(db) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'adjustments'").fetchone()[0]:
+            return []
+        return con.execute("SELECT * FROM adjustments ORDER BY adjustment_id").fetchall()
+
+
+def version(db) -> int:
+    with open_db(db, read_only=True) as con:
+        return data_version(con)
+
+
+def forced(db, as_of, customer=None):
+    with open_db(db, read_only=True) as con:
+        return adj.in_force(con, as_of, customer)
+
+
+# --------------------------------------------------------------------------- storage
+def test_a_credit_is_stored_with_every_field_exact(db):
+    before = version(db)
+    assert rec(db, "credit", "acme", minutes="12.5", reason="  outage on 2026-04-20 ", by="Ana") == 1
+    # 12.5 min × 60,000,000 µs = 750,000,000 µs; the reason trimmed; recorded_at naive UTC.
+    assert rows(db) == [(1, "credit", "acme", "acme", D("2026-05-01"), None, 750_000_000, "outage on 2026-04-20",
+                         "Ana", datetime(2026, 5, 3, 14, 5, 9))]
+    assert version(db) == before + 1   # caches refresh
+
+
+def test_ids_count_up_and_the_customer_comes_from_the_target(db):
+    assert rec(db, "waive", "C1") == 1                       # C1 is acme's late cancellation
+    assert rec(db, "extend", "P3", to_day=D("2026-07-31")) == 2   # P3 is beta's block
+    assert rec(db, "exclude", "b1") == 3                     # b1 is beta's entry
+    assert rec(db, "charge", "beta", minutes=30) == 4
+    assert adj.void(db, 2, on="2026-05-02", by="ann", reason="wrong block", policy=POLICY, now=NOW) == 5
+    got = [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in rows(db)]
+    assert got == [(1, "waive", "C1", "acme", None, None),
+                   (2, "extend", "P3", "beta", D("2026-07-31"), None),
+                   (3, "exclude", "b1", "beta", None, None),
+                   (4, "charge", "beta", "beta", None, 30 * US_PER_MINUTE),
+                   (5, "void", "2", "beta", None, None)]       # a void: the voided one's customer
+
+
+def test_the_date_defaults_to_today_in_the_policy_zone(db):
+    # UTC+14 and UTC-12 are 26 hours apart: their todays always differ, so the zone decides.
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        policy = Policy(timezone=zone)
+        number = adj.record(db, "credit", "acme", by="ann", reason="r", minutes=1, policy=policy)
+        assert rows(db)[number - 1][4] == datetime.now(ZoneInfo(zone)).date()
+
+
+@pytest.mark.parametrize("given, us", [
+    ("12.5", 750_000_000), (" 7 ", 420_000_000), (90, 5_400_000_000), (12.5, 750_000_000),
+    (Decimal("0.0000001"), 6), ("0.1", 6_000_000), (".5", 30_000_000), ("0.00000005", 3), ("60000000", 60_000_000 * US_PER_MINUTE)])
+def test_minutes_are_exact_microseconds(given, us):
+    assert adj.minutes_to_us(given) == us
+
+
+def test_minutes_as_listed_are_what_was_recorded():
+    assert [adj.minutes_text(adj.minutes_to_us(m)) for m in ("12.5", "90", "0.0000001", "1.005")] == \
+        ["12.50", "90.00", "0.0000001", "1.005"]
+
+
+# --------------------------------------------------------------------------- refusals
+@pytest.mark.parametrize("minutes, words", [
+    ("abc", "'abc' is not a number"), ("NaN", "'NaN' is not a number"), ("inf", "'inf' is not a number"),
+    ("1e3", "'1e3' is not a number"), ("12,5", "'12,5' is not a number"), (float("nan"), "not a number"),
+    (True, "not a number"), ("0", "minutes 0: must be more than 0"), ("-5", "minutes -5: must be more than 0"),
+    (0, "must be more than 0"), ("0.000000001", "finer than a microsecond"),
+    ("60000000.5", "more than 60,000,000 minutes"), ("0.1000000000000000000000000000000001", "finer than a microsecond"), ("", "credit needs the minutes"), (None, "credit needs the minutes"),
+])
+def test_bad_minutes_are_refused_and_nothing_is_written(db, minutes, words):
+    with pytest.raises(adj.AdjustmentError, match=words.replace("(", r"\(")):
+        rec(db, "credit", "acme", minutes=minutes)
+    assert rows(db) == []
+
+
+@pytest.mark.parametrize("kind, target, words", [
+    ("extend", "P9", "there is no block 'P9' in the data"),
+    ("waive", "X1", "there is no appointment 'X1' in the data"),
+    ("exclude", "e99", "there is no entry 'e99' in the data"),
+    ("credit", "gamma", "there is no customer 'gamma' in the data"),
+    ("charge", "ACME", "there is no customer 'ACME' in the data"),   # ids are exact, case-sensitive
+    ("void", "7", "there is no adjustment 7 on record"),
+    ("void", "seven", "'seven' is not an adjustment number"),
+    ("extend", "adj-1", "there is no credit block 'adj-1': adjustment 1 is not on record"),
+    ("waive", "  ", "which appointment"),
+])
+def test_an_unknown_target_is_refused_naming_it(db, kind, target, words):
+    extra = {"to_day": D("2026-12-31")} if kind == "extend" else {"minutes": "5"} if kind in ("credit", "charge") else {}
+    with pytest.raises(adj.AdjustmentError, match=words):
+        rec(db, kind, target, **extra)
+    assert rows(db) == []
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_a_reason_is_required(db, reason):
+    with pytest.raises(adj.AdjustmentError, match="a reason is required"):
+        rec(db, "waive", "C1", reason=reason)
+    with pytest.raises(adj.AdjustmentError, match="a reason is required"):
+        adj.void(db, 1, by="ann", reason=reason, policy=POLICY)
+    assert rows(db) == []
+
+
+def test_who_records_it_is_required(db):
+    with pytest.raises(adj.AdjustmentError, match="who records the adjustment is required"):
+        rec(db, "waive", "C1", by=" ")
+
+
+@pytest.mark.parametrize("kind, target, kw, words", [
+    ("extend", "P1", {}, "extend needs the block's new last day"),
+    ("waive", "C1", {"to_day": D("2026-12-31")}, "a new last day belongs to extend only"),
+    ("extend", "P1", {"to_day": D("2026-12-31"), "minutes": 5}, "minutes belong to credit and charge only"),
+    ("exclude", "e1", {"minutes": 5}, "minutes belong to credit and charge only"),
+    ("refund", "acme", {}, "unknown kind of adjustment 'refund'"),
+    ("waive", "C1", {"on": "2026-13-01"}, "is not a date"),
+    ("void", "1", {"minutes": 5}, "a void takes no new last day and no minutes"),
+])
+def test_what_does_not_belong_to_a_kind_is_refused(db, kind, target, kw, words):
+    with pytest.raises(adj.AdjustmentError, match=words):
+        rec(db, kind, target, **kw)
+
+
+def test_extend_must_move_the_last_day_later(db):
+    # R7: P1 bought 2026-01-10, valid 90 days: its last day is 2026-04-10.
+    for day in ("2026-04-10", "2026-03-01"):
+        with pytest.raises(adj.AdjustmentError, match=f"extend P1 to {day}: that is not later than its last day "
+                                                      "2026-04-10 "):
+            rec(db, "extend", "P1", to_day=D(day))
+    assert rec(db, "extend", "P1", to_day=D("2026-04-11"), on="2026-05-01") == 1
+    # As of 2026-05-01 and later the last day is 2026-04-11 now: the same day again goes nowhere.
+    with pytest.raises(adj.AdjustmentError, match="not later than its last day 2026-04-11 \\(as of 2026-05-02\\)"):
+        rec(db, "extend", "P1", to_day=D("2026-04-11"), on="2026-05-02")
+    # An extend dated before the first one is measured against R7's day alone.
+    assert rec(db, "extend", "P1", to_day=D("2026-04-11"), on="2026-04-30") == 2
+    # Voiding the first (from 2026-05-01) brings back R7's day for later extends.
+    adj.void(db, 1, on="2026-05-01", by="ann", reason="wrong", policy=POLICY)
+    adj.void(db, 2, on="2026-05-01", by="ann", reason="wrong", policy=POLICY)
+    assert rec(db, "extend", "P1", to_day=D("2026-04-11"), on="2026-05-03") == 5
+
+
+def test_a_credit_block_can_be_extended_by_its_name(db):
+    rec(db, "credit", "beta", minutes=60, on="2026-05-01")        # block adj-1, last day 2026-05-01 + 90
+    with pytest.raises(adj.AdjustmentError, match="not later than its last day 2026-07-30"):
+        rec(db, "extend", "adj-1", to_day=D("2026-07-30"), on="2026-05-02")
+    assert rec(db, "extend", "adj-1", to_day=D("2026-08-31"), on="2026-05-02") == 2
+    assert rows(db)[1][2:4] == ("adj-1", "beta")
+    with pytest.raises(adj.AdjustmentError, match="adjustment 2 is of kind extend, not a credit"):
+        rec(db, "extend", "adj-2", to_day=D("2026-12-31"))
+    adj.void(db, 1, on="2026-05-03", by="ann", reason="wrong customer", policy=POLICY)
+    with pytest.raises(adj.AdjustmentError, match="credit block adj-1 was voided by adjustment 3"):
+        rec(db, "extend", "adj-1", to_day=D("2026-12-31"))
+
+
+@pytest.mark.parametrize("appointment_id, why", [
+    ("S1", "it is a completed session"),
+    ("A3", "it was cancelled by staff"),
+    ("A5", "it was cancelled in time"),        # exactly 24 h notice: free (R6)
+    ("F1", "it is still scheduled"),
+])
+def test_waiving_an_appointment_that_bills_no_fee_is_refused(db, appointment_id, why):
+    with pytest.raises(adj.AdjustmentError, match=f"appointment {appointment_id} bills no fee to waive: {why}"):
+        rec(db, "waive", appointment_id)
+    assert rows(db) == []
+
+
+def test_the_fee_to_waive_follows_the_policy(db):
+    # A5 was cancelled exactly 24 h ahead: free under the default notice, a fee with 48 h.
+    assert adj.record(db, "waive", "A5", on="2026-05-01", by="ann", reason="r",
+                      policy=Policy(cancellation_notice_hours=48)) == 1
+
+
+def test_a_second_waive_or_exclude_is_refused_until_the_first_is_voided(db):
+    rec(db, "waive", "A4")                     # beta's no-show
+    rec(db, "exclude", "e5")
+    with pytest.raises(adj.AdjustmentError, match="appointment A4's fee is already waived by adjustment 1 "
+                                                  r"\(from 2026-05-01\)"):
+        rec(db, "waive", "A4", on="2026-06-01")
+    with pytest.raises(adj.AdjustmentError, match="entry e5 is already excluded by adjustment 2"):
+        rec(db, "exclude", "e5")
+    adj.void(db, 1, on="2026-05-10", by="ann", reason="fee stands", policy=POLICY)
+    assert rec(db, "waive", "A4", on="2026-06-01") == 4
+
+
+def test_a_void_of_a_void_or_of_a_voided_adjustment_is_refused(db):
+    rec(db, "waive", "C1")
+    adj.void(db, "adj-1", on="2026-06-01", by="ann", reason="r", policy=POLICY)     # 2 voids 1
+    with pytest.raises(adj.AdjustmentError, match="adjustment 2 is itself a void"):
+        adj.void(db, 2, by="ann", reason="r", policy=POLICY)
+    # Already voided, even by a void dated later than the new one would be.
+    with pytest.raises(adj.AdjustmentError, match=r"adjustment 1 is already voided by adjustment 2 \(from 2026-06-01\)"):
+        adj.void(db, 1, on="2026-05-15", by="ann", reason="r", policy=POLICY)
+    with pytest.raises(adj.AdjustmentError, match="adjustment 2 is itself a void"):
+        rec(db, "void", "2")
+    assert len(rows(db)) == 2
+
+
+def test_a_missing_database_is_refused_and_not_created(tmp_path):
+    path = tmp_path / "nothing.duckdb"
+    with pytest.raises(adj.AdjustmentError, match="no such database"):
+        rec(path, "credit", "acme", minutes=5)
+    assert not path.exists()
+
+
+# --------------------------------------------------------------------------- nothing half-written
+def test_a_failure_after_the_insert_leaves_nothing(db, monkeypatch):
+    rec(db, "waive", "C1")
+    before_rows, before_version = rows(db), version(db)
+
+    def broken(con):
+        raise duckdb.IOException("disk full")
+    monkeypatch.setattr("billing.store.bump_data_version", broken)
+    with pytest.raises(duckdb.IOException):
+        rec(db, "credit", "acme", minutes=5)
+    assert rows(db) == before_rows and version(db) == before_version
+
+
+def test_a_refused_adjustment_leaves_the_table_and_version_unchanged(db):
+    rec(db, "credit", "acme", minutes=5)
+    before_rows, before_version = rows(db), version(db)
+    for kind, target, kw in [("waive", "S1", {}), ("extend", "P1", {"to_day": D("2026-01-01")}),
+                             ("void", "9", {}), ("credit", "acme", {"minutes": "x"})]:
+        with pytest.raises(adj.AdjustmentError):
+            rec(db, kind, target, **kw)
+    assert rows(db) == before_rows and version(db) == before_version
+
+
+def test_an_open_connection_is_used_in_one_transaction(db):
+    with open_db(db) as con:
+        assert adj.record(con, "charge", "acme", on="2026-05-01", by="ann", reason="r", minutes=15,
+                          policy=POLICY) == 1
+        with pytest.raises(adj.AdjustmentError):
+            adj.record(con, "charge", "nobody", on="2026-05-01", by="ann", reason="r", minutes=15, policy=POLICY)
+        assert con.execute("SELECT count(*) FROM adjustments").fetchone()[0] == 1   # rolled back, usable
+    assert len(rows(db)) == 1
+
+
+# --------------------------------------------------------------------------- in force as of T
+def test_in_force_at_the_edges(db):
+    rec(db, "waive", "C1", on="2026-05-01")                                   # 1
+    rec(db, "credit", "beta", minutes="30", on="2026-05-03")                  # 2
+    adj.void(db, 1, on="2026-05-02", by="ann", reason="r", policy=POLICY)     # 3: voids 1 from 05-02
+    ids = lambda t, c=None: list(forced(db, D(t), c)["adjustment_id"])       # noqa: E731
+    assert ids("2026-04-30") == []            # dated after T: not yet
+    assert ids("2026-05-01") == [1]           # dated T: applies; its void is dated after T: still applies
+    assert ids("2026-05-02") == []            # void dated T: removed
+    assert ids("2026-05-03") == [2]
+    assert ids("2026-05-03", "acme") == [] and ids("2026-05-03", "beta") == [2]
+
+
+def test_in_force_columns_types_and_order(db):
+    rec(db, "extend", "P2", to_day=D("2026-06-01"), on="2026-05-05")           # 1
+    rec(db, "extend", "P2", to_day=D("2026-07-01"), on="2026-05-04")           # 2
+    rec(db, "charge", "acme", minutes="12.5", on="2026-05-04", reason="prep")  # 3
+    f = forced(db, D("2026-05-05"))
+    assert list(f.columns) == adj.IN_FORCE_COLUMNS
+    assert str(f["adjustment_id"].dtype) == "int64" and str(f["minutes_us"].dtype) == "Int64"
+    # By date, then number; both extends of P2 are listed (the engine uses the latest to_day).
+    assert list(f["adjustment_id"]) == [2, 3, 1]
+    assert list(f["on_day"]) == [D("2026-05-04"), D("2026-05-04"), D("2026-05-05")]
+    assert list(f["to_day"]) == [D("2026-07-01"), None, D("2026-06-01")]
+    assert f["minutes_us"].tolist() == [pd_na(), 750_000_000, pd_na()]
+    assert list(f["reason"]) == ["goodwill", "prep", "goodwill"]
+
+
+def pd_na():
+    import pandas as pd
+    return pd.NA
+
+
+def test_a_database_made_before_the_table_reads_as_no_adjustments(db):
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE adjustments")
+    with open_db(db, read_only=True) as con:                # read-only: cannot create it
+        f, h = adj.in_force(con, D("2026-05-01")), adj.history(con)
+    assert f.empty and list(f.columns) == adj.IN_FORCE_COLUMNS
+    assert h.empty and list(h.columns) == adj.HISTORY_COLUMNS
+    assert rec(db, "waive", "C1") == 1                      # recording creates it
+
+
+def test_history_says_which_void_voided_each(db):
+    rec(db, "waive", "C1")
+    rec(db, "exclude", "e1")
+    adj.void(db, 2, on="2026-06-01", by="bob", reason="counted after all", policy=POLICY, now=NOW)
+    with open_db(db, read_only=True) as con:
+        h = adj.history(con)
+        beta = adj.history(con, "beta")
+    assert list(h.columns) == adj.HISTORY_COLUMNS
+    assert list(h["adjustment_id"]) == [1, 2, 3]
+    assert h["voided_by"].tolist() == [pd_na(), 3, pd_na()]
+    assert list(h["voided_on"]) == [None, D("2026-06-01"), None]
+    assert list(h["recorded_by"]) == ["ann", "ann", "bob"]
+    assert beta.empty
