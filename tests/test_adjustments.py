@@ -327,6 +327,7 @@ def test_a_database_made_before_the_table_reads_as_no_adjustments(db):
         f, h = adj.in_force(con, D("2026-05-01")), adj.history(con)
     assert f.empty and list(f.columns) == adj.IN_FORCE_COLUMNS
     assert h.empty and list(h.columns) == adj.HISTORY_COLUMNS
+    assert main(["adjustments", "--db", str(db), "--format", "csv"]) == 0
     assert rec(db, "waive", "C1") == 1                      # recording creates it
 
 
@@ -343,3 +344,112 @@ def test_history_says_which_void_voided_each(db):
     assert list(h["voided_on"]) == [None, D("2026-06-01"), None]
     assert list(h["recorded_by"]) == ["ann", "ann", "bob"]
     assert beta.empty
+
+
+# --------------------------------------------------------------------------- command line
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_records_each_kind_and_prints_its_number(db, capsys, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('timezone = "UTC"\n')
+    common = ["--db", str(db), "--policy", str(policy), "--by", "ann", "--on", "2026-05-01"]
+    cases = [
+        (["extend", "P2", "--to", "2026-06-30", "--reason", "holiday"],
+         "adjustment 1 recorded: extend block P2 to 2026-06-30 for acme (Acme Ltd), dated 2026-05-01."),
+        (["waive", "C1", "--reason", "goodwill"],
+         "adjustment 2 recorded: waive the fee of appointment C1 for acme (Acme Ltd), dated 2026-05-01."),
+        (["exclude", "b2", "--reason", "duplicate"],
+         "adjustment 3 recorded: exclude entry b2 for beta (Beta GmbH), dated 2026-05-01."),
+        (["credit", "beta", "--minutes", "90", "--reason", "outage"],
+         "adjustment 4 recorded: credit 1 h 30 min for beta (Beta GmbH), dated 2026-05-01."),
+        (["charge", "acme", "--minutes", "12.5", "--reason", "report"],
+         "adjustment 5 recorded: charge 13 min for acme (Acme Ltd), dated 2026-05-01."),
+        (["void", "2", "--reason", "fee stands"],
+         "adjustment 6 recorded: void adjustment 2 for acme (Acme Ltd), dated 2026-05-01."),
+    ]
+    for args, said in cases:
+        assert run_cli(capsys, "adjust", *args, *common) == (0, said + "\n", "")
+    assert rows(db)[4][6] == 750_000_000          # the charge's 12.5 min, exact
+
+
+def test_cli_by_defaults_to_the_user_name_and_on_to_today(db, capsys):
+    import getpass
+
+    assert run_cli(capsys, "adjust", "credit", "acme", "--minutes", "5", "--reason", "r", "--db", str(db))[0] == 0
+    row = rows(db)[0]
+    assert row[8] == getpass.getuser()
+    # billing.toml's zone decides today.
+    from billing.policy import load_policy
+    assert row[4] == datetime.now(ZoneInfo(load_policy().timezone)).date()
+
+
+@pytest.mark.parametrize("args, said", [
+    (["waive", "X1", "--reason", "r"], "error: there is no appointment 'X1' in the data.\n"),
+    (["waive", "C1", "--reason", " "], "error: a reason is required"),
+    (["credit", "acme", "--minutes", "abc", "--reason", "r"], "error: minutes 'abc' is not a number"),
+    (["extend", "P1", "--to", "2026-04-10", "--reason", "r"], "error: extend P1 to 2026-04-10: that is not later"),
+    (["void", "1", "--reason", "r"], "error: there is no adjustment 1 on record"),
+])
+def test_cli_errors_are_one_sentence_and_write_nothing(db, capsys, args, said):
+    code, out, err = run_cli(capsys, "adjust", *args, "--db", str(db), "--by", "ann")
+    assert code == 1 and out == "" and err.startswith(said) and err.count("\n") == 1
+    assert rows(db) == []
+
+
+def test_cli_reason_is_a_required_option(db, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["adjust", "waive", "C1", "--db", str(db)])
+    assert stop.value.code == 2 and "--reason" in capsys.readouterr().err
+
+
+def listed(capsys, db, *extra) -> str:
+    code, out, err = run_cli(capsys, "adjustments", "--db", str(db), *extra)
+    assert code == 0 and err == ""
+    return out
+
+
+def test_cli_lists_them_as_csv_json_and_a_table(db, capsys):
+    rec(db, "waive", "C1", reason="goodwill, first time")
+    rec(db, "credit", "beta", minutes="90", on="2026-05-02", reason="outage", by="Ana")
+    rec(db, "charge", "beta", minutes="12.5", on="2026-05-02", reason="report")
+    adj.void(db, 1, on="2026-05-04", by="bob", reason="fee stands", policy=POLICY, now=NOW)
+
+    got = list(csv.DictReader(io.StringIO(listed(capsys, db, "--format", "csv"))))
+    assert list(got[0]) == adj.LISTING_COLUMNS
+    assert [tuple(r.values()) for r in got] == [
+        ("1", "waive", "C1", "acme", "2026-05-01", "", "", "goodwill, first time", "ann", "2026-05-03T14:05:09Z",
+         "4", "2026-05-04"),
+        ("2", "credit", "beta", "beta", "2026-05-02", "", "90.00", "outage", "Ana", "2026-05-03T14:05:09Z", "", ""),
+        ("3", "charge", "beta", "beta", "2026-05-02", "", "12.50", "report", "ann", "2026-05-03T14:05:09Z", "", ""),
+        ("4", "void", "1", "acme", "2026-05-04", "", "", "fee stands", "bob", "2026-05-03T14:05:09Z", "", ""),
+    ]
+    beta = json.loads(listed(capsys, db, "--format", "json", "--customer", "beta"))
+    assert [(r["adjustment_id"], r["minutes"], r["to_day"], r["voided_by"]) for r in beta] == \
+        [(2, 90.0, None, None), (3, 12.5, None, None)]
+
+    table = listed(capsys, db).splitlines()
+    assert table[0].split() == ["no.", "dated", "what", "customer", "reason", "by", "recorded", "(UTC)", "voided"]
+    assert "credit 1 h 30 min" in table[3] and "beta · Beta GmbH" in table[3]
+    assert "charge 13 min" in table[4]                   # whole minutes for people, half up
+    assert "acme · Acme Ltd" in table[2] and "by 4 from 2026-05-04" in table[2]
+    assert "2026-05-03 14:05" in table[2] and "14:05:09" not in table[2]
+    assert table[-1].startswith("(4 rows")
+
+
+def test_cli_listing_of_an_unknown_customer_is_an_error_naming_it(db, capsys):
+    assert run_cli(capsys, "adjustments", "--db", str(db), "--customer", "gamma") == \
+        (1, "", "error: there is no customer 'gamma' in the data.\n")
+    assert listed(capsys, db, "--customer", "beta") == "(no rows)\n"   # known, nothing recorded
+
+
+def test_the_command_runs_as_a_process(db):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "billing", "adjust", "waive", "A4", "--reason", "first no-show",
+                           "--by", "ann", "--on", "2026-05-01", "--db", str(db)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "adjustment 1 recorded: waive the fee of appointment A4 for beta (Beta GmbH), dated 2026-05-01.\n"
