@@ -229,7 +229,8 @@ def history(con, customer: str | None = None) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Target:
     """What an adjustment is about, as found in the data: ``target`` as stored, the customer
-    concerned, a description in words, and for a block its last day as of the adjustment's date."""
+    concerned, a description in words without the customer ("block P2, last day 2026-04-10"),
+    and for a block its last day as of the adjustment's date."""
     kind: str
     target: str
     customer_id: str
@@ -296,7 +297,7 @@ def _block(con, target: str, on: date, policy: Policy) -> Target:
     extended = extended[(extended["kind"] == "extend") & (extended["target"] == target)]
     if len(extended):
         last = max(last, max(extended["to_day"]))
-    return Target("extend", target, customer, f"{what} of {customer}, last day {last.isoformat()}", last)
+    return Target("extend", target, customer, f"{what}, last day {last.isoformat()}", last)
 
 
 def _fee(con, target: str, policy: Policy) -> Target:
@@ -321,7 +322,7 @@ def _fee(con, target: str, policy: Policy) -> Target:
                      else "it was cancelled in time" if status == "cancelled"
                      else f"its status is {status}")
         raise AdjustmentError(f"appointment {target} bills no fee to waive: {why} (R6).")
-    return Target("waive", target, customer, f"the fee of appointment {target} of {customer}")
+    return Target("waive", target, customer, f"the fee of appointment {target}")
 
 
 def _entry(con, target: str) -> Target:
@@ -332,7 +333,7 @@ def _entry(con, target: str) -> Target:
     if standing is not None:
         raise AdjustmentError(f"entry {target} is already excluded by adjustment {standing[0]} (from {standing[1]}); "
                               f"void that one first to record another.")
-    return Target("exclude", target, row[0], f"entry {target} of {row[0]}")
+    return Target("exclude", target, row[0], f"entry {target}")
 
 
 def _customer(con, kind: str, target: str) -> Target:
@@ -358,7 +359,7 @@ def _voidable(con, target) -> Target:
     if voided is not None:
         raise AdjustmentError(f"adjustment {number} is already voided by adjustment {voided[0]} "
                               f"(from {voided[1]}).")
-    return Target("void", str(number), customer, f"adjustment {number} ({kind} {voided_target}) of {customer}")
+    return Target("void", str(number), customer, f"adjustment {number} ({kind} {voided_target})")
 
 
 def resolve(con, kind: str, target, policy: Policy, on: date | None = None) -> Target:
@@ -546,16 +547,18 @@ def people_frame(frame: pd.DataFrame, names: dict[str, str] | None = None, as_of
         "what": [what_text(k, t, d, m, duration_text)
                  for k, t, d, m in zip(frame["kind"], frame["target"], frame["to_day"], frame["minutes_us"])],
         "customer": [customer(c) for c in frame["customer_id"]],
+    }
+    if as_of is not None:
+        out[f"as of {as_of.isoformat()}"] = [
+            state_text(k, d, v, vd, as_of)
+            for k, d, v, vd in zip(frame["kind"], frame["on_day"], frame["voided_by"], frame["voided_on"])]
+    out |= {
         "reason": list(frame["reason"]),
         "by": list(frame["recorded_by"]),
         "recorded (UTC)": [datetime_text(v) for v in frame["recorded_at"]],
         "voided": [MISSING if pd.isna(v) else f"by {int(v)} from {date_text(d)}"
                    for v, d in zip(frame["voided_by"], frame["voided_on"])],
     }
-    if as_of is not None:
-        out[f"as of {as_of.isoformat()}"] = [
-            state_text(k, d, v, vd, as_of)
-            for k, d, v, vd in zip(frame["kind"], frame["on_day"], frame["voided_by"], frame["voided_on"])]
     return pd.DataFrame(out, dtype="object")
 
 

@@ -453,3 +453,187 @@ def test_the_command_runs_as_a_process(db):
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == "adjustment 1 recorded: waive the fee of appointment A4 for beta (Beta GmbH), dated 2026-05-01.\n"
+
+
+# --------------------------------------------------------------------------- the page
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.apptest_live import as_on_a_live_server  # noqa: E402
+
+PAGE = "pages/adjustments.py"
+
+
+@pytest.fixture
+def page_env(db, monkeypatch, tmp_path):
+    as_on_a_live_server(monkeypatch)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('timezone = "UTC"\n')
+    monkeypatch.setenv("HOURBANK_DB", str(db))
+    monkeypatch.setenv("HOURBANK_POLICY", str(policy))
+    from billing import appdata
+    appdata.clear_caches()
+    yield db
+    appdata.clear_caches()
+
+
+def open_page(link: dict | None = None, user: dict | None = None, secrets: dict | None = None) -> AppTest:
+    """The Adjustments page as of 2026-04-30 (sidebar), opened through a link's query parameters."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    if user is not None:
+        at.user = dict(user)
+    if secrets is not None:
+        at.secrets.update(secrets)
+    at.run()
+    at.date_input(key="asof").set_value(D("2026-04-30"))
+    at.selectbox(key="period").set_value("this_year")
+    at.switch_page(PAGE)
+    for key, value in (link or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Adjustments"]
+    return at
+
+
+def submit(at: AppTest, label: str) -> AppTest:
+    [button] = [b for b in at.button if b.label == label]
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_prefilled_from_a_link_records_a_waive(page_env):
+    at = open_page({"kind": "waive", "target": "C1"})
+    assert at.selectbox(key="adj_kind").value == "waive"
+    assert at.selectbox(key="adj_target_0").value == "C1"
+    # The fees dated ≤ T are offered, by name: C1 (acme, 2026-01-14) and beta's no-show A4.
+    assert at.selectbox(key="adj_target_0").options == [
+        "A4 · beta · Beta GmbH · 2026-04-23 · no-show, fee 30 min",
+        "C1 · acme · Acme Ltd · 2026-01-14 · late cancellation, fee 30 min"]
+    assert "The fee of appointment C1, of acme · Acme Ltd." in [c.value for c in at.caption]
+    assert dict(at.query_params) == {}          # the link's kind and target went from the address
+    at.date_input(key="adj_on_0").set_value(D("2026-05-01"))
+    at.text_area(key="adj_reason_0").input("goodwill: first late cancellation")
+    at.text_input(key="adj_by").input("Ana")
+    submit(at, "Record adjustment")
+    assert [s.value for s in at.success] == [
+        "Adjustment 1 recorded: waive the fee of appointment C1 for acme · Acme Ltd, dated 2026-05-01; reports as "
+        "of that day or later apply it."]
+    assert rows(page_env)[0][:8] == (1, "waive", "C1", "acme", D("2026-05-01"), None, None,
+                                     "goodwill: first late cancellation")
+    assert rows(page_env)[0][8] == "Ana"
+    # A new, empty form; the list shows it, not applying as of T = 2026-04-30 (dated later).
+    assert at.text_area(key="adj_reason_1").value == "" and at.selectbox(key="adj_target_1").value is None
+    [listed] = at.dataframe
+    row = listed.value.iloc[0].to_dict()
+    assert row["what"] == "waive the fee of appointment C1" and row["customer"] == "acme · Acme Ltd"
+    assert row["as of 2026-04-30"] == "not yet (dated later)" and row["by"] == "Ana"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_page_refuses_an_adjustment_without_a_reason(page_env, reason):
+    at = open_page({"kind": "credit", "target": "beta"})
+    at.text_input(key="adj_minutes_0").input("90")
+    at.text_area(key="adj_reason_0").input(reason)
+    at.text_input(key="adj_by").input("Ana")
+    submit(at, "Record adjustment")
+    assert [e.value for e in at.error] == [
+        "A reason is required: say why the adjustment is made (it is kept with it and shown on statements)."]
+    assert rows(page_env) == []
+
+
+def test_page_says_what_is_wrong_with_a_target_before_recording(page_env):
+    at = open_page({"kind": "waive", "target": "S1"})
+    assert [w.value for w in at.warning] == [
+        "Appointment S1 bills no fee to waive: it is a completed session (to stop billing its time, exclude its "
+        "entries) (R6)."]
+    at = open_page({"kind": "extend", "target": "P1"})
+    assert "Block P1, last day 2026-04-10, of acme · Acme Ltd." in [c.value for c in at.caption]
+    assert at.date_input(key="adj_to_0").value == D("2026-05-10")      # its last day + 30 days
+
+
+def test_page_records_a_credit_with_exact_minutes(page_env):
+    at = open_page({"kind": "credit", "target": "beta"})
+    at.text_input(key="adj_minutes_0").input("12.5")
+    at.date_input(key="adj_on_0").set_value(D("2026-04-20"))
+    at.text_area(key="adj_reason_0").input("outage")
+    at.text_input(key="adj_by").input("Ana")
+    submit(at, "Record adjustment")
+    assert rows(page_env)[0][:7] == (1, "credit", "beta", "beta", D("2026-04-20"), None, 750_000_000)
+    assert [m.value for m in at.metric] == ["1", "13 min", "0 min"]        # applying as of T, whole minutes
+
+
+def test_page_voids_with_a_reason(page_env):
+    rec(page_env, "waive", "C1", on="2026-04-01")
+    rec(page_env, "exclude", "e5", on="2026-04-02")
+    at = open_page()
+    assert at.selectbox(key="void_0").options == [
+        "2 · exclude entry e5 · acme · Acme Ltd · dated 2026-04-02 · goodwill",
+        "1 · waive the fee of appointment C1 · acme · Acme Ltd · dated 2026-04-01 · goodwill"]
+    at.selectbox(key="void_0").set_value(1)
+    at.date_input(key="void_on_0").set_value(D("2026-04-15"))
+    at.text_input(key="void_by").input("Bob")
+    submit(at, "Void adjustment")
+    assert [e.value for e in at.error] == [
+        "A reason is required: say why the adjustment is made (it is kept with it and shown on statements)."]
+    at.text_area(key="void_reason_0").input("the fee stands after all")
+    submit(at, "Void adjustment")
+    assert rows(page_env)[2][:5] == (3, "void", "1", "acme", D("2026-04-15"))
+    assert rows(page_env)[2][7:9] == ("the fee stands after all", "Bob")
+    shown = at.dataframe[0].value.set_index("no.")
+    assert shown.loc["1", "voided"] == "by 3 from 2026-04-15" and shown.loc["1", "as of 2026-04-30"] == "voided"
+    assert shown.loc["3", "as of 2026-04-30"] == "a void" and shown.loc["2", "as of 2026-04-30"] == "applies"
+    assert at.selectbox(key="void_1").options == [
+        "2 · exclude entry e5 · acme · Acme Ltd · dated 2026-04-02 · goodwill"]   # voided ones and voids go
+
+
+def test_page_records_the_signed_in_manager(page_env, monkeypatch, tmp_path):
+    from streamlit import config
+    from streamlit.runtime.secrets import secrets_singleton
+
+    from tests.test_access import ANA, configured
+
+    path = tmp_path / "secrets.toml"        # none of the developer's own secrets
+    get_option = config.get_option
+    monkeypatch.setattr(config, "get_option", lambda name: [str(path)] if name == "secrets.files" else get_option(name))
+    monkeypatch.setattr(secrets_singleton, "_secrets", None)
+    at = open_page({"kind": "exclude", "target": "e2"}, user=ANA, secrets=configured())
+    assert not [t for t in at.text_input if t.label.startswith("Recorded by")]
+    assert "Recorded by ana@example.com (signed in)." in [c.value for c in at.caption]
+    at.text_area(key="adj_reason_0").input("Bob's timer ran on by mistake")
+    submit(at, "Record adjustment")
+    assert rows(page_env)[0][1:4] == ("exclude", "e2", "acme") and rows(page_env)[0][8] == "ana@example.com"
+
+
+def test_the_page_shows_people_words_hours_and_dates_on_the_demo(tmp_path, monkeypatch):
+    """Issue 11's check for people (tests/test_pages_for_people.py) with adjustments of every
+    kind on record: no fractional minutes, None/NaN, seconds, raw codes or column names."""
+    from tests.builders import demo_database
+    from tests.test_pages_for_people import FORBIDDEN, RAW, TODAY, shown_text
+
+    db = demo_database(tmp_path, TODAY)
+    with open_db(db, read_only=True) as con:
+        purchase, customer = con.execute("SELECT purchase_id, customer_id FROM purchases LIMIT 1").fetchone()
+        entry = con.execute("SELECT entry_id FROM time_entries LIMIT 1").fetchone()[0]
+        fee = con.execute("SELECT appointment_id FROM appointments WHERE status = 'no_show' LIMIT 1").fetchone()[0]
+    policy = Policy()
+    for kind, target, kw in [("credit", customer, {"minutes": "12.345"}), ("charge", customer, {"minutes": "0.5"}),
+                             ("extend", purchase, {"to_day": D("2027-12-31")}), ("exclude", entry, {}),
+                             ("waive", fee, {})]:
+        adj.record(db, kind, target, on=TODAY, by="ann", reason=f"{kind} for the check", policy=policy, **kw)
+    adj.void(db, 1, on=TODAY, by="ann", reason="undo the credit", policy=policy)
+    as_on_a_live_server(monkeypatch)
+    monkeypatch.setenv("HOURBANK_DB", str(db))
+    monkeypatch.delenv("HOURBANK_POLICY", raising=False)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.run()
+    at.date_input(key="asof").set_value(TODAY)
+    at.switch_page(PAGE)
+    at.query_params["kind"] = "extend"
+    at.query_params["target"] = purchase
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = shown_text(at)
+    assert "credit 12 min" in " ".join(texts) and "charge 1 min" in " ".join(texts)   # half up, whole minutes
+    bad = sorted({m.group(0) + " in: " + t[:120] for t in texts for m in [FORBIDDEN.search(t) or RAW.search(t)] if m})
+    assert not bad, bad
