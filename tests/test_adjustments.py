@@ -605,6 +605,31 @@ def test_page_records_the_signed_in_manager(page_env, monkeypatch, tmp_path):
     assert rows(page_env)[0][1:4] == ("exclude", "e2", "acme") and rows(page_env)[0][8] == "ana@example.com"
 
 
+def linked(at: AppTest) -> list:
+    """The tables of the page that have a column of links to this page."""
+    return [d.value for d in at.dataframe if "adjust" in d.value.columns]
+
+
+def test_pages_link_beside_fees_blocks_and_entries(page_env):
+    """Cancellation fees, Expiring hours and Data quality offer the link beside what they list."""
+    at = open_page()
+    at.switch_page("pages/cancellations.py").run()
+    [fees] = linked(at)
+    links = dict(zip(fees["appointment"], fees["adjust"]))
+    # C1 and A4 bill a fee; A5 was cancelled in time: no link.
+    assert links == {"C1": "adjustments?kind=waive&target=C1", "A4": "adjustments?kind=waive&target=A4",
+                     "A5": ""}
+    at.switch_page("pages/expiring.py").run()
+    [blocks] = linked(at)
+    assert dict(zip(blocks["block"], blocks["adjust"])) == {
+        "P2": "adjustments?kind=extend&target=P2", "P3": "adjustments?kind=extend&target=P3"}
+    at.switch_page("pages/data_quality.py").run()
+    [review] = linked(at)
+    entry_links = {i: a for i, a, item in zip(review["id"], review["adjust"], review["item"]) if item == "entry"}
+    assert entry_links == {"b3": "adjustments?kind=exclude&target=b3"}      # beta's 0.5 min entry
+    assert not at.exception
+
+
 def test_the_page_shows_people_words_hours_and_dates_on_the_demo(tmp_path, monkeypatch):
     """Issue 11's check for people (tests/test_pages_for_people.py) with adjustments of every
     kind on record: no fractional minutes, None/NaN, seconds, raw codes or column names."""
