@@ -611,7 +611,8 @@ def linked(at: AppTest) -> list:
 
 
 def test_pages_link_beside_fees_blocks_and_entries(page_env):
-    """Cancellation fees, Expiring hours and Data quality offer the link beside what they list."""
+    """Cancellation fees, Expiring hours, Overview, Statement and Data quality offer the link beside
+    the fees, blocks and entries they list."""
     at = open_page()
     at.switch_page("pages/cancellations.py").run()
     [fees] = linked(at)
@@ -623,6 +624,15 @@ def test_pages_link_beside_fees_blocks_and_entries(page_env):
     [blocks] = linked(at)
     assert dict(zip(blocks["block"], blocks["adjust"])) == {
         "P2": "adjustments?kind=extend&target=P2", "P3": "adjustments?kind=extend&target=P3"}
+    at.switch_page("pages/overview.py").run()
+    [urgent] = linked(at)
+    assert list(urgent["adjust"]) == [f"adjustments?kind=extend&target={b}" for b in urgent["block"]]
+    assert set(urgent["block"]) == {"P2", "P3"}
+    at.switch_page("pages/statement.py").run()          # acme, 2026-01-01 – 2026-04-30
+    entries, fees = linked(at)
+    assert dict(zip(entries["entry"], entries["adjust"])) == {
+        e: f"adjustments?kind=exclude&target={e}" for e in ("e1", "e2", "e3", "e4", "e5")}
+    assert dict(zip(fees["appointment"], fees["adjust"])) == {"C1": "adjustments?kind=waive&target=C1"}
     at.switch_page("pages/data_quality.py").run()
     [review] = linked(at)
     entry_links = {i: a for i, a, item in zip(review["id"], review["adjust"], review["item"]) if item == "entry"}
