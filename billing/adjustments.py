@@ -560,7 +560,7 @@ def people_frame(frame: pd.DataFrame, names: dict[str, str] | None = None, as_of
             state_text(k, d, v, vd, as_of)
             for k, d, v, vd in zip(frame["kind"], frame["on_day"], frame["voided_by"], frame["voided_on"])]
     out |= {
-        "reason": list(frame["reason"]),
+        "reason": [" ".join(str(r).split()) for r in frame["reason"]],   # a line break would break a table row
         "by": list(frame["recorded_by"]),
         "recorded (UTC)": [datetime_text(v) for v in frame["recorded_at"]],
         "voided": [MISSING if pd.isna(v) else f"by {int(v)} from {date_text(d)}"

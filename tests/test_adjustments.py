@@ -672,3 +672,12 @@ def test_the_page_shows_people_words_hours_and_dates_on_the_demo(tmp_path, monke
     assert "credit 12 min" in " ".join(texts) and "charge 1 min" in " ".join(texts)   # half up, whole minutes
     bad = sorted({m.group(0) + " in: " + t[:120] for t in texts for m in [FORBIDDEN.search(t) or RAW.search(t)] if m})
     assert not bad, bad
+
+
+def test_a_reason_of_several_lines_is_kept_and_listed_on_one(db, capsys):
+    rec(db, "waive", "C1", reason="goodwill:\nfirst late cancellation,\r\n\"VIP\"")
+    assert rows(db)[0][7] == "goodwill:\nfirst late cancellation,\r\n\"VIP\""        # kept as written
+    [row] = list(csv.DictReader(io.StringIO(listed(capsys, db, "--format", "csv"))))
+    assert row["reason"] == "goodwill:\nfirst late cancellation,\r\n\"VIP\""         # CSV quotes it
+    table = listed(capsys, db).splitlines()
+    assert len(table) == 4 and 'goodwill: first late cancellation, "VIP"' in table[2]
