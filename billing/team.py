@@ -53,9 +53,8 @@ class Team:
     logo_path: str | None = None
 
     def contact_lines(self) -> list[str]:
-        """The address lines, then e-mail and phone, as printed under the name."""
-        contact = " · ".join(x for x in (self.email, self.phone) if x)
-        return [*self.address, *([contact] if contact else [])]
+        """The address lines, then the e-mail and the phone, one a line, as printed under the name."""
+        return [*self.address, *(x for x in (self.email, self.phone) if x)]
 
     def key(self) -> tuple:
         """A small cache key (billing.appdata): the texts and the logo's digest."""

@@ -564,7 +564,7 @@ def test_letterhead_names_the_team_and_draws_its_logo(st):
     reader = PdfReader(io.BytesIO(data))
     first = " ".join(reader.pages[0].extract_text().split())
     assert "Northwind Tech Support" in first and "12 Harbour Street" in first
-    assert "support@northwind.example · +1 207 555 0142" in first
+    assert "support@northwind.example +1 207 555 0142" in first
     assert reader.metadata.author == "Northwind Tech Support"
     # The SVG logo is drawn as vector paths: its navy fill (#1e3a5f) is in page 1's drawing.
     navy = "0.1176 0.2275 0.3725 rg"
@@ -627,6 +627,10 @@ def test_pdf_table_cells_never_break_a_word(st):
             assert pieces, long_id
             for piece in pieces:
                 assert piece == long_id or piece.endswith("-") or long_id.endswith(piece), (internal, piece)
+        # A long name leaves the footer's page number in place.
+        pages = _pdf_pages(statement_pdf(long, internal=internal))
+        for number, text in enumerate(pages, start=1):
+            assert f"Page {number} of {len(pages)}" in " ".join(text.split()), (internal, number)
 
 
 def test_empty_tables_render(st):

@@ -31,7 +31,7 @@ def test_the_projects_billing_toml_names_the_demo_team_with_its_logo():
     team = load_team()
     assert team.name == "Northwind Tech Support"
     assert team.address == ("12 Harbour Street", "Portland, ME 04101", "United States")
-    assert team.contact_lines()[-1] == "support@northwind.example · +1 207 555 0142"
+    assert team.contact_lines()[-2:] == ["support@northwind.example", "+1 207 555 0142"]
     assert team.logo_kind == "svg" and team.logo == (DEFAULT_POLICY_PATH.parent / "static" /
                                                      "demo-team-logo.svg").read_bytes()
     load_policy()   # the billing settings still load beside [team]

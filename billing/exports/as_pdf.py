@@ -29,6 +29,7 @@ from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, PDF_TITLE, ExportErr
 from billing.exports.pdf_fit import fit_text
 from billing.statement_model import Statement
 
+NBSP = "\u00a0"
 MIN_CELL_PT = 6.0           # a cell's font shrinks no further (then a long id is split)
 RED = (185, 28, 28)
 INK = (30, 41, 59)
@@ -85,10 +86,12 @@ def statement_pdf(st: Statement, *, internal: bool = False, team=None) -> bytes:
             self.set_y(-12)
             self.set_font("DejaVu", "B" if internal else "", 7.5)
             self.set_text_color(*(RED if internal else GREY))
-            text = f"{doc['footer']}  ·  Page {self.page_no()} of {{nb}}"
-            if internal:
-                text = f"{INTERNAL_MARK}  ·  {text}"
-            self.cell(0, 6, _clip(self, text, self.epw), align="C")
+            # The page number and the internal mark always fit; the customer's name and the
+            # period take what is left (cut at a word).
+            page = f"  ·  Page {self.page_no()} of {{nb}}"
+            mark = f"{INTERNAL_MARK}  ·  " if internal else ""
+            room = self.epw - self.get_string_width(mark + page.replace("{nb}", "999"))
+            self.cell(0, 6, mark + _clip(self, doc["footer"], room) + page, align="C")
 
     pdf = _StatementPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(15, 15, 15)
@@ -181,7 +184,7 @@ class _Layout:
                    ("LEFT", "LEFT", "RIGHT", "RIGHT"))
         self.heading(f"Prepaid blocks at the end of {d['through']}")
         self.table(("Block", "Bought on", "Last day", "Size", "Left at start", "Used", "Forfeited", "Left at end",
-                    "Status"), d["blocks"], (24, 20, 20, 18, 20, 19, 19, 20, 20),
+                    "Status"), d["blocks"], (24, 20, 20, 16, 20, 20, 20, 20, 20),
                    ("LEFT", "LEFT", "LEFT") + ("RIGHT",) * 5 + ("LEFT",), total=d["blocks_total"])
         self.heading("Totals for the period")
         self.table(("Figure", "Time"), d["totals"], (130, 50), ("LEFT", "RIGHT"), size=8.5)
@@ -322,7 +325,9 @@ class _Layout:
 
 
 def _dt(us) -> str:
-    return duration_text(int(us))
+    """A time for a table cell: hours and whole minutes, its spaces non-breaking so that
+    "14 h 15 min" never wraps inside a narrow column (the cell's font shrinks instead)."""
+    return duration_text(int(us)).replace(" ", NBSP)
 
 
 def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
@@ -347,7 +352,7 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
         expiry = [("Next expiry", st.next_expiry.isoformat(), False),
                   ("Left in the blocks ending then", _dt(st.next_expiry_us), False)]
     else:
-        expiry = [("Next expiry", "none (no prepaid hours left)", False)]
+        expiry = [("Next expiry", "none", False)]
     box_right = [*expiry, ("Billed in the period", _dt(t["billable_us"]), False),
                  ("Not covered (invoiced separately)", _dt(t["uncovered_us"]), False)]
     shown = [figures[i][1] for i in range(5)] + [st.next_expiry_us, t["billable_us"], t["uncovered_us"]]
@@ -395,7 +400,7 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
         kind = words.kind_text(text_value(r["kind"]), internal) or ""
         if flag_value(r["customer_requested"]):
             kind += ", asked for by the customer" + rule("R3")
-        start = started_text(r["day"], r["started_at"]) or ""
+        start = (started_text(r["day"], r["started_at"]) or "").replace(" ", NBSP)   # "11:00 Z" on one line
         if internal:
             entries.append((_day(r["day"]), start, text_value(r["entry_id"]) or "", text_value(r["staff"]) or "",
                             activity_text(r["activity"]) or "", kind, _dt(r["minutes_us"]),
@@ -405,7 +410,7 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
                             _dt(r["minutes_us"])))
     if internal:
         entry_header = ("Day", "Start", "Entry", "Who", "Activity", "Kind", "Time", "Notes")
-        entry_widths, entry_align = (18, 13, 22, 22, 24, 24, 15, 42), ("LEFT",) * 6 + ("RIGHT", "LEFT")
+        entry_widths, entry_align = (18, 12, 21, 22, 24, 23, 19, 41), ("LEFT",) * 6 + ("RIGHT", "LEFT")
         day_header = ("Day", "How it was reached", "Billed", "Paid by")
         fee_header = ("Day", "Appointment", "What", "Notice given", "Fee")
     else:

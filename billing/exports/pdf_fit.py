@@ -19,12 +19,13 @@ import math
 from typing import Callable
 
 Measure = Callable[[str, float], float]
-SEPARATORS = frozenset("-_/.:@,;+|\\)]}&=")
+SEPARATORS = frozenset("-_/.:@,;+|\\)]}&=\u00a0")
 
 
 def fit_text(text: str, width: float, size: float, min_size: float, measure: Measure) -> tuple[str, float]:
     """(``text`` to draw, font size) so that no word of ``text`` is wider than ``width``.
-    Lines of ``text`` (``\\n``) stay lines; words are what lies between spaces."""
+    Lines of ``text`` (``\\n``) stay lines; words are what lies between spaces (a
+    non-breaking space joins two into one: "14 h 15 min" shrinks rather than wraps)."""
     words = [w for line in text.split("\n") for w in line.split(" ") if w]
     if not words or width <= 0:
         return text, size
