@@ -87,7 +87,7 @@ else:
              {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
 
 st.subheader("Prepaid hours: purchases, draws and forfeitures")
-ui.table(st_.ledger, {"minutes": "time", "balance": "balance after"})
+ui.table(st_.ledger.drop(columns=["customer_description"]), {"minutes": "time", "balance": "balance after"})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
     entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
