@@ -386,8 +386,8 @@ def cmd_alerts(args) -> int:
         print(plan_text(make_plan(args.db, policy, settings, as_of)), end="")
         print("dry run: nothing sent or recorded; --send sends these messages.")
         return 0
-    plan, outcomes = run_alerts(args.db, policy, settings, as_of, progress=show)
-    print(summary_line(plan))
+    plan, outcomes = run_alerts(args.db, policy, settings, as_of, progress=show,
+                                on_plan=lambda plan: print(summary_line(plan), flush=True))
     failed = sum(not o.ok for o in outcomes)
     if outcomes:
         print(f"{len(outcomes) - failed} sent, {failed} failed"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from billing.alerts import journal
@@ -217,13 +217,17 @@ def send_messages(db: str | Path, settings: AlertSettings, messages: list[Messag
     return outcomes
 
 
-def run_alerts(db: str | Path, policy: Policy, settings: AlertSettings, as_of: date, progress=None) -> tuple[Plan, list[Outcome]]:
-    """Plan and send (under the sending lock): the plan and each message's outcome."""
+def run_alerts(db: str | Path, policy: Policy, settings: AlertSettings, as_of: date, progress=None,
+               on_plan=None) -> tuple[Plan, list[Outcome]]:
+    """Plan and send (under the sending lock): the plan and each message's outcome.
+    ``on_plan(plan)`` is called before the first message goes out, ``progress(outcome)`` after each."""
     if not settings.channels:
         raise HourbankError("no channel to send alerts over: add [alerts.smtp] (with managers or "
                             "notify_customers) or [alerts.webhook] to the policy file.")
     with sending_lock(db):
         plan = make_plan(db, policy, settings, as_of)
+        if on_plan is not None:
+            on_plan(plan)
         return plan, send_messages(db, settings, plan.messages, as_of, progress=progress)
 
 
