@@ -284,3 +284,34 @@ def test_the_command_exits_3_when_a_message_failed(tmp_path):
     assert done.returncode == 3, done.stderr
     assert "0 sent, 3 failed (recorded; the next run sends them again)." in done.stdout
     assert done.stderr.count("FAILED: webhook") == 3
+
+
+def test_two_runs_at_once_cannot_both_send(tmp_path, capsys):
+    import fcntl
+    import os
+
+    led = build(tmp_path)
+    with smtp_server() as (mail, port):
+        policy = policy_file(tmp_path, port, None)
+        fd = os.open(str(led.db) + ".alerts.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)          # as a run that is sending right now
+            assert alerts(led, policy, "--send") == 1
+            assert "another alerts run is sending right now" in capsys.readouterr().err
+            assert mail.mails == [] and recorded(led) == []
+        finally:
+            os.close(fd)
+        assert alerts(led, policy, "--send") == 0 and len(mail.mails) == 9
+
+
+def test_the_readmes_example_is_valid_settings():
+    import re
+    import tomllib
+
+    from billing.alerts.settings import validate_alerts
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Alerts"):]
+    example = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    s = validate_alerts(tomllib.loads(example)["alerts"], source="README")
+    assert s.smtp.security == "starttls" and s.managers == ("lead@example.com",) and s.digest == "daily"
