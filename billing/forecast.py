@@ -99,17 +99,17 @@ def active_with_time_left(books: Books, customers: tuple[str, ...] = ()) -> pd.D
 
 
 def block_projection(books: Books, customers: tuple[str, ...] = (), window: int = PACE_WINDOW_DAYS) -> pd.DataFrame:
-    """Per active block with time left: purchase_id, customer_id, expires_on, days_left,
-    remaining_us, pace_per_day_us (the customer's), projected_lost_us (this block's share of
-    the customer's projected forfeiture), in drawing order."""
+    """Per active block with time left: purchase_id, customer_id, purchased_on, purchased_us,
+    expires_on, days_left, remaining_us, pace_per_day_us (the customer's), projected_lost_us
+    (this block's share of the customer's projected forfeiture), in drawing order."""
     order = active_with_time_left(books, customers)
-    cols = ["purchase_id", "customer_id", "expires_on", "days_left", "remaining_us", "pace_per_day_us",
-            "projected_lost_us"]
+    cols = ["purchase_id", "customer_id", "purchased_on", "purchased_us", "expires_on", "days_left", "remaining_us",
+            "pace_per_day_us", "projected_lost_us"]
     if order.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
     paces = pace(books, customers, window)
     per_block, _ = project_blocks(order, paces, books.as_of)
-    out = order[["purchase_id", "customer_id", "expires_on", "days_left", "remaining_us"]].reset_index(drop=True)
+    out = order[cols[:-2]].reset_index(drop=True)
     out["pace_per_day_us"] = paces.reindex(out["customer_id"], fill_value=0).astype("int64").to_numpy()
     out["projected_lost_us"] = per_block["projected_lost_us"].to_numpy()
     return out

@@ -76,13 +76,12 @@ def expiring(books: Books, settings: AlertSettings, names: dict) -> list[Alert]:
     out = []
     for b in near.sort_values(["expires_on", "customer_id", "purchase_id"], kind="stable").itertuples(index=False):
         threshold = min(n for n in settings.expiring_days if b.days_left <= n)
-        full = books.blocks[books.blocks["purchase_id"] == b.purchase_id].iloc[0]
         out.append(Alert("expiring", b.customer_id, names.get(b.customer_id, ""), b.purchase_id,
                          f"{threshold} days", books.as_of, {
                              "expires_on": b.expires_on, "days_left": int(b.days_left),
                              "remaining_us": int(b.remaining_us), "projected_lost_us": int(b.projected_lost_us),
-                             "pace_per_day_us": int(b.pace_per_day_us), "purchased_on": full["purchased_on"],
-                             "purchased_us": int(full["purchased_us"]),
+                             "pace_per_day_us": int(b.pace_per_day_us), "purchased_on": b.purchased_on,
+                             "purchased_us": int(b.purchased_us),
                              "pace_window_days": forecast.PACE_WINDOW_DAYS}))
     return out
 
