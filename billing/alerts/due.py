@@ -128,24 +128,29 @@ def overage(books: Books, settings: AlertSettings, names: dict) -> list[Alert]:
     if not settings.overage:
         return []
     d = books.days
-    d = d[d["uncovered_us"].to_numpy() > 0]
+    d = d.loc[d["uncovered_us"].to_numpy() > 0, ["customer_id", "day", "uncovered_us"]]
     if d.empty:
         return []
-    days = pd.to_datetime(pd.Series(d["day"]).reset_index(drop=True))
-    d = d.reset_index(drop=True).assign(_day=days)
+    d = d.assign(_day=pd.to_datetime(pd.Series(d["day"])).to_numpy())
     last = _last_purchases(books.blocks)
-    recent_from = pd.Timestamp(books.as_of - timedelta(days=OVERAGE_WINDOW_DAYS - 1))
+    if len(last):
+        since = pd.DataFrame({"customer_id": last.index, "_since": pd.to_datetime(pd.Series(last["purchased_on"]))
+                              .to_numpy(), "_block": last["purchase_id"].astype(str).to_numpy(),
+                              "_bought": last["purchased_on"].to_numpy()})
+        d = d.merge(since, on="customer_id", how="left")
+        d = d[d["_since"].isna() | (d["_day"] >= d["_since"])]   # from the last purchase day on
+    else:
+        d = d.assign(_block=None, _bought=None)
+    g = d.groupby("customer_id", sort=True).agg(uncovered_us=("uncovered_us", "sum"), first_day=("_day", "min"),
+                                                last_day=("_day", "max"), block=("_block", "first"),
+                                                bought=("_bought", "first"))
+    g = g[g["last_day"] >= pd.Timestamp(books.as_of - timedelta(days=OVERAGE_WINDOW_DAYS - 1))]
     out = []
-    for customer, rows in d.groupby("customer_id", sort=True):
-        since = pd.Timestamp(last.loc[customer, "purchased_on"]) if customer in last.index else None
-        episode = rows if since is None else rows[rows["_day"] >= since]
-        if episode.empty or episode["_day"].max() < recent_from:
-            continue
-        block = str(last.loc[customer, "purchase_id"]) if since is not None else ""
+    for customer, row in zip(g.index, g.itertuples(index=False)):
+        block = row.block if isinstance(row.block, str) else ""
         out.append(Alert("overage", customer, names.get(customer, ""), block, "", books.as_of, {
-            "uncovered_us": int(episode["uncovered_us"].sum()),
-            "first_day": episode["_day"].min().date(), "last_day": episode["_day"].max().date(),
-            "last_purchase_on": last.loc[customer, "purchased_on"] if since is not None else None}))
+            "uncovered_us": int(row.uncovered_us), "first_day": row.first_day.date(), "last_day": row.last_day.date(),
+            "last_purchase_on": row.bought if block else None}))
     return out
 
 
