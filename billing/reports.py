@@ -15,15 +15,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from billing import ledger, rules
+from billing import adjusting, ledger, rules
 from billing.calendar import business_day_expr, to_utc
 from billing.policy import US_PER_MINUTE, Policy
 from billing.store import data_version
 
+# FORMATS.md; the last columns of daily and blocks are "Over time" (R10, R12, R13).
 DAILY_COLUMNS = ["customer_id", "day", "adhoc_raw_minutes", "adhoc_billed_minutes", "session_minutes",
-                 "fee_minutes", "billable_minutes", "covered_minutes", "uncovered_minutes"]
+                 "fee_minutes", "billable_minutes", "covered_minutes", "uncovered_minutes",
+                 "charged_minutes", "late_for"]
 BLOCKS_COLUMNS = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_minutes",
-                  "used_minutes", "forfeited_minutes", "remaining_minutes", "status"]
+                  "used_minutes", "forfeited_minutes", "remaining_minutes", "status", "rolled_over_minutes"]
 SUMMARY_COLUMNS = ["customer_id", "purchased_minutes", "billable_minutes", "covered_minutes",
                    "uncovered_minutes", "forfeited_minutes", "remaining_minutes", "fee_minutes",
                    "nonbillable_minutes", "next_expiry", "expiring_minutes"]
@@ -38,9 +40,10 @@ class Books:
     days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days,
                                 # sorted by customer_id (code point order), then day
     appointments: pd.DataFrame  # appointments dated ≤ T not completed: they bill a fee (R6) or need a look
-    blocks: pd.DataFrame        # R7–R9 per block as of T
-    draws: pd.DataFrame         # which block paid for which day (R8)
+    blocks: pd.DataFrame        # R7–R9 per block as of T (purchases, credits and rollover blocks)
+    draws: pd.DataFrame         # which block paid for which day (R8; paid_on later for R14)
     customers: pd.Index         # customers with anything dated ≤ T
+    adjustments: pd.DataFrame = None  # R10: the adjustments in force as of T (billing.adjusting)
 
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
@@ -58,19 +61,34 @@ def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = Non
     return df
 
 
-def compute_books(con, policy: Policy, as_of: date, customer: str | None = None) -> Books:
-    """R1–R9 as of T, for every customer (or one: its figures are the same either way)."""
+def compute_books(con, policy: Policy, as_of: date, customer: str | None = None,
+                  adjustments: pd.DataFrame | None = None) -> Books:
+    """R1–R14 as of T, for every customer (or one: its figures are the same either way).
+
+    ``adjustments``: the R10 adjustments to apply (billing.adjusting columns); None reads
+    those in force as of T from the database."""
+    adj = adjusting.adjustments_as_of(con, as_of, customer) if adjustments is None else adjustments
+    if customer is not None:
+        adj = adj[adj["customer_id"] == customer]
     appts = rules.appointments_as_of(con, policy, as_of, customer)
-    days = rules.daily_billable(con, policy, as_of, customer, appts=appts)
-    blocks = ledger.make_blocks(purchases_as_of(con, policy, as_of, customer), policy)
-    days, draws = ledger.draw_from_blocks(days, blocks, policy)
+    if len(adj):
+        appts = adjusting.apply_waivers(appts, adj)
+    days = rules.daily_billable(con, policy, as_of, customer, appts=appts,
+                                excluded=adjusting.excluded_entries(adj))
+    days = adjusting.add_charges(days, adj)
+    purchases = purchases_as_of(con, policy, as_of, customer)
+    credits = adjusting.credit_purchases(adj, policy)
+    if len(credits):
+        purchases = pd.concat([purchases.assign(kind=ledger.KIND_PURCHASE), credits], ignore_index=True)
+    blocks = ledger.make_blocks(purchases, policy, extended_to=adjusting.extended_to(adj))
+    days, draws, blocks = ledger.draw_books(days, blocks, policy, as_of)
     blocks = ledger.block_status(blocks, draws, as_of, policy)
     # Vectorised unique (iterating Arrow strings one by one costs seconds on a million rows).
     customers = pd.Index(days["customer_id"].unique()) \
         .union(rules.customers_as_of(con, policy, as_of, customer)) \
         .union(pd.Index(blocks["customer_id"].unique())).sort_values()
     return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=days,
-                 appointments=appts, blocks=blocks, draws=draws, customers=customers)
+                 appointments=appts, blocks=blocks, draws=draws, customers=customers, adjustments=adj)
 
 
 # --------------------------------------------------------------------------- FORMATS.md reports
@@ -78,18 +96,20 @@ def daily_frame(books: Books) -> pd.DataFrame:
     """The `daily` rows (billable minutes > 0), in Books.days' order: by customer and day
     already, so no sort of 400k text keys; only the report's columns are copied."""
     d = books.days
+    if "late_for" not in d:
+        d = d.assign(late_for=pd.Series(pd.NaT, index=d.index, dtype="datetime64[us]"))
     return d.loc[d["billable_us"].to_numpy() > 0, _DAILY_US].reset_index(drop=True)
 
 
 _DAILY_US = ["customer_id", "day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us",
-             "covered_us", "uncovered_us"]
+             "covered_us", "uncovered_us", "charged_us", "late_for"]
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:
     """The blocks report's rows (R7-R9), one per block, µs columns; sorted by customer and drawing order."""
     b = books.blocks
     return b[["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_us", "used_us",
-              "forfeited_us", "remaining_us", "status", "days_left", "expiring_soon"]] \
+              "forfeited_us", "remaining_us", "status", "rolled_over_us", "days_left", "expiring_soon", "kind"]] \
         .sort_values(["purchase_id", "customer_id"], kind="stable").reset_index(drop=True)
 
 
@@ -105,7 +125,9 @@ def summary_frame(books: Books) -> pd.DataFrame:
         return sums.reindex(idx, fill_value=0).astype("int64")
 
     days = per_customer(d, ["billable_us", "covered_us", "uncovered_us", "fee_us", "general_us"])
-    blocks = per_customer(b, ["purchased_us", "forfeited_us", "remaining_us"])
+    blocks = per_customer(b, ["forfeited_us", "remaining_us"])
+    # Purchases and credits; a rollover block's minutes were purchased once already (R13).
+    blocks["purchased_us"] = per_customer(b[b["kind"] != ledger.KIND_ROLLOVER], ["purchased_us"])["purchased_us"]
     active = b[b["status"] == ledger.STATUS_ACTIVE]
     soon = per_customer(active[active["expiring_soon"]], ["remaining_us"])
     next_expiry = active.groupby("customer_id")["expires_on"].min().reindex(idx)
