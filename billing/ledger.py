@@ -258,46 +258,69 @@ def _reached_by_carry(per_day: pd.DataFrame, blocks: pd.DataFrame, policy: Polic
 
 def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers):
     """Replace the figures of ``customers`` by those of ``_draw_in_order``; add the rollover
-    blocks; renumber the draws' block positions to the new blocks' order."""
+    blocks; renumber the draws' block positions to the new blocks' order. The other
+    customers' rows keep their order and values (no sort or text lookup over them)."""
     per_day = per_day.copy()
     mine_d = per_day["customer_id"].isin(customers).to_numpy()
     mine_b = blocks["customer_id"].isin(customers).to_numpy()
-    new_draws, new_blocks = [], []
-    rolled = {}
+    new_draws, new_blocks, rolled = [], [], {}
     day_rows = per_day[mine_d]
-    groups = {c: g for c, g in day_rows.groupby("customer_id", sort=False)}
-    block_groups = {c: g for c, g in blocks[mine_b].groupby("customer_id", sort=False)}
-    covered = pd.Series(0, index=day_rows.index, dtype="int64")
+    positions = np.flatnonzero(mine_d)
+    day_list = pd.to_datetime(day_rows["day"]).dt.date.to_numpy()
+    need = day_rows["billable_us"].to_numpy(dtype="int64")
+    cust_of_day = day_rows["customer_id"].to_numpy()
+    days_of = {}
+    for i, c in enumerate(cust_of_day):
+        days_of.setdefault(c, []).append((i, day_list[i], int(need[i])))
+    wanted = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_utc", "purchased_us", "kind"]
+    blocks_of = {}
+    for rec in blocks.loc[mine_b, wanted].to_dict("records"):
+        blocks_of.setdefault(rec["customer_id"], []).append(rec)
+    covered = np.zeros(len(day_rows), dtype="int64")
+    settings: dict = {}
     for cust in customers:
-        g = groups.get(cust)
-        g_days = [] if g is None else list(zip(g.index, pd.to_datetime(g["day"]).dt.date, g["billable_us"].astype("int64")))
-        bl = block_groups.get(cust)
-        result = _draw_in_order(cust, g_days, [] if bl is None else bl.to_dict("records"), policy, as_of)
-        for idx, amount in result["covered"].items():
-            covered[idx] = amount
+        result = _draw_in_order(cust, days_of.get(cust, []), blocks_of.get(cust, []), policy, as_of, settings)
+        for i, amount in result["covered"].items():
+            covered[i] = amount
         new_draws.extend(result["draws"])
         new_blocks.extend(result["rollovers"])
         rolled.update(result["rolled_over"])
-    per_day.loc[mine_d, "covered_us"] = covered.to_numpy()
-    per_day.loc[mine_d, "uncovered_us"] = (day_rows["billable_us"].astype("int64") - covered).to_numpy()
+    cov = per_day["covered_us"].to_numpy(dtype="int64").copy()
+    cov[positions] = covered
+    per_day["covered_us"] = cov
+    per_day["uncovered_us"] = per_day["billable_us"].to_numpy(dtype="int64") - cov
+
     blocks = blocks.copy()
     if rolled:
-        blocks["rolled_over_us"] = blocks["purchase_id"].map(rolled).fillna(0).astype("int64").where(
-            pd.Series(mine_b, index=blocks.index), blocks["rolled_over_us"])
+        ro = blocks["rolled_over_us"].to_numpy(dtype="int64").copy()
+        ids = blocks["purchase_id"].to_numpy()
+        for i in np.flatnonzero(mine_b):
+            ro[i] = rolled.get(ids[i], ro[i])
+        blocks["rolled_over_us"] = ro
+    new_position = np.arange(len(blocks), dtype="int64")  # old block position → new one
     if new_blocks:
         extra = pd.DataFrame(new_blocks)
-        blocks = pd.concat([blocks, extra[[c for c in extra.columns if c in blocks.columns]]], ignore_index=True)
+        blocks = pd.concat([blocks.assign(_old=np.arange(len(blocks))),
+                            extra[[c for c in extra.columns if c in blocks.columns]].assign(_old=-1)],
+                           ignore_index=True)
         blocks = blocks.sort_values(["customer_id", "expires_on", "purchased_utc", "purchase_id"], kind="stable") \
             .reset_index(drop=True)
-    kept = draws[~draws["customer_id"].isin(customers).to_numpy()].drop(columns="block")
+        old = blocks.pop("_old").to_numpy()
+        new_position = np.empty(int(old.max()) + 1 if len(old) else 0, dtype="int64")
+        new_position[old[old >= 0]] = np.flatnonzero(old >= 0)
+    keep = ~draws["customer_id"].isin(customers).to_numpy()
+    kept = draws[keep]
+    if len(kept):
+        kept = kept.assign(block=new_position[kept["block"].to_numpy(dtype="int64")])
     mine = pd.DataFrame(new_draws, columns=["customer_id", "day", "purchase_id", "drawn_us", "paid_on"])
+    mine = mine.sort_values(["customer_id", "day", "paid_on"], kind="stable")
     mine["drawn_us"] = mine["drawn_us"].astype("int64")
     for col in ("day", "paid_on"):
         mine[col] = pd.to_datetime(mine[col]).astype(kept["day"].dtype if len(kept) else "datetime64[us]")
-    out = pd.concat([kept, mine], ignore_index=True) if len(kept) else mine
-    out = out.sort_values(["customer_id", "day", "paid_on"], kind="stable").reset_index(drop=True)
-    position = pd.Series(np.arange(len(blocks), dtype="int64"), index=blocks["purchase_id"])
-    out["block"] = position.reindex(out["purchase_id"]).to_numpy()
+    sel = np.flatnonzero(blocks["customer_id"].isin(customers).to_numpy())
+    lookup = dict(zip(blocks["purchase_id"].to_numpy()[sel], sel))
+    mine["block"] = np.fromiter((lookup[p] for p in mine["purchase_id"]), dtype="int64", count=len(mine))
+    out = pd.concat([kept, mine], ignore_index=True) if len(kept) else mine.reset_index(drop=True)
     return per_day, out, blocks
 
 
@@ -310,7 +333,8 @@ def _local_midnight_utc(day: date, zone: str):
     return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None)
 
 
-def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy, as_of: date | None) -> dict:
+def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy, as_of: date | None,
+                   settings: dict | None = None) -> dict:
     """R8 with R13 and R14 for one customer, in plain Python, day by day.
 
     ``days``: [(key, day, billable_us)] with day a date; ``blocks``: the customer's block
@@ -325,10 +349,12 @@ def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy
     """
     from collections import deque
 
-    live = [dict(b, left=int(b["purchased_us"])) for b in blocks]
+    import bisect
+
+    live = sorted((dict(b, left=int(b["purchased_us"])) for b in blocks), key=drawing_key)  # R8 order
     by_day = {d: (key, need) for key, d, need in days}
     events = set(by_day)
-    settings: dict = {}
+    settings = {} if settings is None else settings  # day → Policy.on(day), shared by the caller
 
     def on(day):
         if day not in settings:
@@ -365,7 +391,7 @@ def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy
                   "purchase_day": start, "purchased_utc": _local_midnight_utc(start, policy.timezone),
                   "purchased_us": moved, "minutes_us": moved, "kind": KIND_ROLLOVER, "source": b["purchase_id"],
                   "rolled_over_us": 0, "left": moved}
-            live.append(rb)
+            bisect.insort(live, rb, key=drawing_key)
             rollovers.append({k: v for k, v in rb.items() if k != "left"})
         if carry and owed:  # R14: what is bought today pays the oldest owed minutes first
             for b in sorted((b for b in live if b["purchased_on"] == t and b["left"] > 0), key=drawing_key):
@@ -379,12 +405,23 @@ def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy
                         owed.popleft()
                     else:
                         owed[0][1] -= take
-        if t in by_day:  # R8
+        if t in by_day:  # R8, ``live`` being in drawing order already
+            gone = 0
+            while gone < len(live) and live[gone]["expires_on"] < t:  # past their last day: never again
+                gone += 1
+            if gone:
+                del live[:gone]
             key, need = by_day[t]
-            taken, uncovered = draw_one_day(live, t, int(need))
-            for b, take in taken:
-                draws.append((customer, t, b["purchase_id"], take, t))
-            covered[key] += int(need) - uncovered
+            uncovered = need
+            for b in (live if need > 0 else ()):
+                if b["left"] > 0 and b["purchased_on"] <= t:
+                    take = uncovered if uncovered < b["left"] else b["left"]
+                    b["left"] -= take
+                    uncovered -= take
+                    draws.append((customer, t, b["purchase_id"], take, t))
+                    if uncovered == 0:
+                        break
+            covered[key] += need - uncovered
             if uncovered > 0 and carry and on(t).overage == "carry":
                 owed.append([t, uncovered])
     return {"covered": covered, "draws": draws, "rollovers": rollovers, "rolled_over": rolled}
