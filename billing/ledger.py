@@ -455,6 +455,8 @@ def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy:
     else:
         used = draws.groupby("purchase_id")["drawn_us"].sum()
         out["used_us"] = out["purchase_id"].map(used).fillna(0).astype("int64")
+    if "used_before_us" in out:  # R12: what a closed period drew, recorded at the close
+        out["used_us"] = out["used_us"] + out.pop("used_before_us").astype("int64")
     left = out["purchased_us"] - out["used_us"] - out["rolled_over_us"]
     expires = pd.to_datetime(out["expires_on"])
     expired = expires < pd.Timestamp(as_of)
