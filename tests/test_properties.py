@@ -187,3 +187,63 @@ def test_over_time_the_books_balance_and_match_the_day_by_day_greedy(data, polic
     again = ledger.block_status(all_in_order[2], all_in_order[1], as_of, policy)
     assert again[["purchase_id", "used_us", "forfeited_us", "remaining_us", "rolled_over_us"]].equals(
         status[["purchase_id", "used_us", "forfeited_us", "remaining_us", "rolled_over_us"]])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(entries=st.lists(st.tuples(st.integers(0, 50), st.integers(1, 90)), min_size=1, max_size=15),
+       late=st.lists(st.tuples(st.integers(0, 50), st.integers(1, 90)), max_size=5),
+       purchases=st.lists(st.tuples(st.integers(0, 50), st.sampled_from(["0.5", "1", "2"])), max_size=4),
+       fees=st.lists(st.integers(0, 50), max_size=3),
+       kinds=st.lists(st.sampled_from(["waive", "exclude", "credit", "charge", "extend"]), max_size=5),
+       close_at=st.integers(5, 40), t=st.integers(0, 70), rounding_from=st.integers(0, 60),
+       policy=st.builds(Policy, timezone=st.just("UTC"), hours_valid_days=st.integers(5, 40),
+                        rollover_days=st.sampled_from([0, 10]), overage=st.sampled_from(["report", "carry"])))
+def test_books_balance_with_adjustments_closings_and_changes(tmp_path_factory, entries, late, purchases, fees, kinds,
+                                                             close_at, t, rounding_from, policy):
+    """Random data, a close, late entries after it, random adjustments and a dated rounding
+    change: per block purchased + credited = used + forfeited + rolled over + remaining; per row
+    billable = covered + uncovered; the closed days are as closed; and every billed minute is
+    somewhere: the rows' billable less the late credits is the books' total computed open."""
+    from billing import closing
+    from billing.reports import compute_books
+    from billing.store import open_db
+    from tests.builders import appointment
+    from tests.test_over_time import adjustments
+
+    policy = policy.with_dated_change(START + timedelta(days=rounding_from), rounding_increment_minutes=15)
+    led = Ledger(tmp_path_factory.mktemp("close"), policy)
+    led.load(entries=[entry(f"e{i}", f"{START + timedelta(days=d)}T10:00", m) for i, (d, m) in enumerate(entries)],
+             appointments=[appointment(f"A{i}", f"{START + timedelta(days=d)}T15:00", 60, "no_show")
+                           for i, d in enumerate(fees)] or None,
+             purchases=[purchase(f"P{i}", str(START + timedelta(days=d)), h) for i, (d, h) in enumerate(purchases)] or None)
+    through = START + timedelta(days=close_at)
+    as_of = START + timedelta(days=t)
+    closing.close(led.db, through, policy, by="prop", today=date(2027, 1, 1))
+    with open_db(led.db, read_only=True) as con:  # what the closed days showed at the close
+        frozen = compute_books(con, policy, min(as_of, through), closed=None).days
+    if late:
+        led.load(entries=[entry(f"l{i}", f"{START + timedelta(days=d)}T11:00", m) for i, (d, m) in enumerate(late)])
+    targets = {"waive": [f"A{i}" for i in range(len(fees))], "exclude": [f"e{i}" for i in range(len(entries))],
+               "credit": ["acme"], "charge": ["acme"], "extend": [f"P{i}" for i in range(len(purchases))]}
+    rows = []
+    for n, kind in enumerate(kinds, start=1):
+        if targets[kind]:
+            target = targets[kind][n % len(targets[kind])]
+            extra = {"extend": date(2026, 12, 31), "credit": 45, "charge": 12.5}.get(kind)
+            rows.append((n, kind, target, str(START + timedelta(days=(n * 7) % 60)), extra))
+    adj = adjustments(*rows)
+    with open_db(led.db, read_only=True) as con:
+        b = compute_books(con, policy, as_of, adjustments=adj)
+        open_books = compute_books(con, policy, as_of, adjustments=adj, closed=None)
+    k = b.blocks
+    assert (k["purchased_us"] == k["used_us"] + k["forfeited_us"] + k["rolled_over_us"] + k["remaining_us"]).all()
+    assert (k[["used_us", "forfeited_us", "remaining_us"]] >= 0).all().all()
+    assert (b.days["billable_us"] == b.days["covered_us"] + b.days["uncovered_us"]).all()
+    shown = b.days[b.days["day"] <= pd.Timestamp(min(as_of, through))].reset_index(drop=True)
+    expect = frozen[frozen["day"] <= pd.Timestamp(min(as_of, through))].reset_index(drop=True)
+    for c in ("customer_id", "day", "billable_us", "covered_us", "uncovered_us"):
+        assert list(shown[c]) == list(expect[c])
+    if as_of > through:
+        credits = int(k.loc[k["kind"] == "late_credit", "purchased_us"].sum())
+        assert int(b.days["billable_us"].sum()) - credits == int(open_books.days["billable_us"].sum())
