@@ -353,6 +353,50 @@ def issued_statements(path: Path, version: int, customer: str) -> pd.DataFrame:
     return _read(path, version, lambda con: issued_with_checks(con, customer))
 
 
+@cached
+def adjustment_history(path: Path, version: int) -> pd.DataFrame:
+    """Every adjustment on record, voids included (billing.adjustments.history, R10)."""
+    from billing.adjustments import history
+
+    return _read(path, version, history)
+
+
+def adjustment_target(path: Path, version: int, kind: str, target: str, policy: Policy, on: date):
+    """What an adjustment of ``kind`` would be about (billing.adjustments.resolve: a Target),
+    checked as recording checks it; AdjustmentError (one sentence) when it cannot be. Not
+    cached: the answer is an error as often as a value."""
+    from billing.adjustments import resolve
+
+    return _read(path, version, lambda con: resolve(con, kind, target, policy, on))
+
+
+@cached
+def period_entries(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
+                   customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = (),
+                   limit: int = 2000) -> pd.DataFrame:
+    """The time entries of the period (business days start…end, none after T: R1) of the chosen
+    customers and staff, newest first, at most ``limit``: entry_id, customer_id, started_at
+    (as written), staff, minutes_us, activity."""
+    from billing.calendar import business_day_expr
+
+    day = business_day_expr("e", "started_at")
+    where = ""
+    params = {"tz": policy.timezone, "start": start, "end": min(end, as_of), "limit": limit}
+    if customers_:
+        where += " AND list_contains($customers, e.customer_id)"
+        params["customers"] = list(customers_)
+    if staff_:
+        where += " AND list_contains($staff, e.staff)"
+        params["staff"] = list(staff_)
+
+    def work(con):
+        return con.execute(f"""
+            SELECT entry_id, customer_id, started_at, staff, minutes_us, activity FROM time_entries e
+            WHERE {day} BETWEEN $start AND $end {where}
+            ORDER BY started_at DESC, entry_id LIMIT $limit""", params).df()
+    return _read(path, version, work)
+
+
 def figure(fn: Callable, with_names: bool = False) -> Callable:
     """A page's figure ``fn(books, filters, *extra)`` as a cached read
     ``(db, version, policy, filters, *extra)``: the books as of the filters' T come from

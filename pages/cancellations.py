@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from billing import rules
+from billing.pages import adjustments as adjust
 from billing.pages import cancellations as fees
 from billing.pages.common import hours_text
 from pages import _ui as ui
@@ -56,6 +57,7 @@ tab1, tab2 = st.tabs([f"By the customer and no-shows ({len(customer_rows)})", f"
 rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
 with tab1:
-    ui.table(customer_rows, rename)
+    ui.linked_table(customer_rows, rename, adjust.links("waive", customer_rows["appointment_id"],
+                                                        customer_rows["fee_us"] > 0), adjust.LINK_TEXT["waive"])
 with tab2:
     ui.table(staff_rows, rename)

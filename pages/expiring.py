@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from billing.display import date_text
+from billing.pages import adjustments as adjust
 from billing.pages import expiring
 from billing.pages.common import hours_float, hours_text
 from pages import _ui as ui
@@ -55,9 +56,11 @@ else:
                        file_name=f"at_risk_{f.as_of}.csv", mime="text/csv", disabled=totals["at_risk"] == 0)
 
     st.subheader("Active blocks")
-    ui.table(blocks.drop(columns=["expiring_soon"]),
-             {"purchase_id": "block", "customer_id": "customer", "purchased_on": "bought",
-              "expires_on": "last day", "days_left": "days left", "purchased": "bought hours", "remaining": "left"})
+    ui.linked_table(blocks.drop(columns=["expiring_soon"]),
+                    {"purchase_id": "block", "customer_id": "customer", "purchased_on": "bought",
+                     "expires_on": "last day", "days_left": "days left", "purchased": "bought hours",
+                     "remaining": "left"},
+                    adjust.links("extend", blocks["purchase_id"]), adjust.LINK_TEXT["extend"])
 
 st.subheader("Already forfeited, by month")
 if lost.empty:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from billing import appdata
 from billing import statement as stm
+from billing.pages import adjustments as adjust
 from billing.display import date_text, duration_text, exact_minutes_text
 from pages import _ui as ui
 
@@ -84,10 +85,10 @@ ui.table(st_.ledger, {"minutes": "time", "balance": "balance after"})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
     entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
-    ui.table(entries)
+    ui.linked_table(entries, None, adjust.links("exclude", entries["entry_id"]), adjust.LINK_TEXT["exclude"])
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
-        ui.table(st_.fees)
+        ui.linked_table(st_.fees, None, adjust.links("waive", st_.fees["appointment_id"]), adjust.LINK_TEXT["waive"])
 
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):
