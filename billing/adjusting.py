@@ -115,7 +115,8 @@ def add_charges(days: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
 
     day_key, charge_key = key(days), key(c)
     at = np.searchsorted(day_key, charge_key)
-    found = (at < len(day_key)) & (day_key[np.minimum(at, len(day_key) - 1)] == charge_key)
+    found = (at < len(day_key)) & (day_key[np.minimum(at, len(day_key) - 1)] == charge_key) if len(day_key) \
+        else np.zeros(len(charge_key), dtype=bool)
     charged = days["charged_us"].to_numpy().copy()
     billable = days["billable_us"].to_numpy(dtype="int64").copy()
     charged[at[found]] += c["charged_us"].to_numpy()[found]

@@ -47,7 +47,10 @@ def _ordinal(days: pd.Series) -> np.ndarray:
 
 def expires_on(purchase_day, policy: Policy):
     """R7: the last day a block bought on ``purchase_day`` can pay for: purchase day +
-    ``hours_valid_days``. Takes a date (gives a date) or a datetime64 Series (gives one)."""
+    ``hours_valid_days`` (the one in force that day, R11). Takes a date (gives a date) or a
+    datetime64 Series (gives one; make_blocks applies R11 to a Series)."""
+    if isinstance(purchase_day, date):
+        return purchase_day + timedelta(days=policy.on(purchase_day).hours_valid_days)
     return purchase_day + timedelta(days=policy.hours_valid_days)
 
 

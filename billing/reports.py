@@ -76,6 +76,7 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None,
     if snap is not None and as_of <= snap.through:
         return _closed_books(con, snap, policy, as_of, customer)
     adj = adjusting.adjustments_as_of(con, as_of, customer) if adjustments is None else adjustments
+    adj = adj[[d <= as_of for d in adj["on_day"]]] if len(adj) else adj  # R10: dated on or before T
     if customer is not None:
         adj = adj[adj["customer_id"] == customer]
     appts = rules.appointments_as_of(con, policy, as_of, customer)

@@ -299,3 +299,13 @@ def test_overage_carried_across_two_purchases_oldest_first(tmp_path):
 def test_report_mode_keeps_overage_uncovered(tmp_path):
     b = books(worked(tmp_path))
     assert day(b, "2026-01-14")["uncovered"] == 15 and blocks(b)["P2"] == ("active", 30, 0, 30, 0)
+
+
+def test_a_charge_on_books_with_no_other_day_and_one_dated_after_t(tmp_path):
+    # As of Jan 5 nothing else has happened: the charge of Jan 3 is the only row (no block
+    # yet: uncovered); the one dated Jan 9 is not in force yet (R10).
+    adj = adjustments((1, "charge", "acme", "2026-01-03", 20), (2, "charge", "acme", "2026-01-09", 10))
+    b = books(worked(tmp_path), as_of=date(2026, 1, 5), adj=adj)
+    assert day(b, "2026-01-03") == {"billable": 20, "covered": 0, "uncovered": 20, "fee": 0, "charged": 20,
+                                    "adhoc_billed": 0}
+    assert len(b.days) == 1
