@@ -1,4 +1,5 @@
-"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,demo} …
+"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,close,
+reopen,closings,demo} …
 
 Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
 are imported only by the commands that need them, so `import` starts fast.
@@ -109,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     rej.add_argument("import_id", type=int, nargs="?", help="default: the latest import")
     rej.add_argument("--db", default=_default_db())
 
+    for name, flag, what in (("close", "--through", "close the books through a day (R12): its figures stay as they are"),
+                             ("reopen", "--from", "reopen the books from a day (R12): they are computed again")):
+        c = sub.add_parser(name, help=what)
+        c.add_argument(flag, dest="day", type=_date, required=True, metavar="YYYY-MM-DD")
+        c.add_argument("--by", help="who closes or reopens (default: your user name)")
+        c.add_argument("--reason")
+        c.add_argument("--policy")
+        c.add_argument("--db", default=_default_db())
+    cl = sub.add_parser("closings", help="list the closes and reopens (R12)")
+    cl.add_argument("--db", default=_default_db())
+    cl.add_argument("--format", choices=("table", "csv", "json"), default="table")
     adj = sub.add_parser("adjust", help="record an adjustment (R10): extend, waive, exclude, credit, charge, void")
     kinds = adj.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, target, helptext in ADJUST_KINDS:
@@ -424,6 +436,62 @@ def cmd_alerts(args) -> int:
         print(f"{len(outcomes) - failed} sent, {failed} failed"
               + (" (recorded; the next run sends them again)." if failed else "."))
     return SEND_FAILED if failed else 0
+def cmd_close(args) -> int:
+    from billing.closing import close
+    from billing.policy import load_policy
+
+    cid = close(args.db, args.day, load_policy(args.policy), by=args.by or _os_user(), reason=args.reason)
+    print(f"closed through {args.day} (closing {cid}): those days' figures stay as they are; "
+          f"later changes to them post on the next day.")
+    return 0
+
+
+def cmd_reopen(args) -> int:
+    from billing.closing import reopen
+    from billing.policy import load_policy
+
+    cid = reopen(args.db, args.day, by=args.by or _os_user(), policy=load_policy(args.policy), reason=args.reason)
+    print(f"reopened from {args.day} (record {cid}): those days are computed again from the data.")
+    return 0
+
+
+def cmd_closings(args) -> int:
+    import json
+
+    from billing.closing import history
+    from billing.store import open_db
+
+    with open_db(args.db, read_only=True) as con:
+        h = history(con)
+    if args.format == "json":
+        print(json.dumps([{"id": int(r.closing_id), "kind": r.kind, "day": str(pd_date(r.day)),
+                           "recorded_at": f"{r.recorded_at:%Y-%m-%dT%H:%M:%S}Z", "by": r.recorded_by,
+                           "reason": r.reason if isinstance(r.reason, str) else None, "in_force": bool(r.in_force)} for r in h.itertuples()], indent=1))
+        return 0
+    if args.format == "csv":
+        print("id,kind,day,recorded_at,by,reason,in_force")
+        from billing.reports import csv_field
+        for r in h.itertuples():
+            print(f"{r.closing_id},{r.kind},{pd_date(r.day)},{r.recorded_at:%Y-%m-%dT%H:%M:%S}Z,"
+                  f"{csv_field(r.recorded_by)},{csv_field(r.reason if isinstance(r.reason, str) else '')},{str(bool(r.in_force)).lower()}")
+        return 0
+    if h.empty:
+        print("the books have never been closed")
+        return 0
+    from billing.display import date_text
+
+    for r in h.itertuples():
+        what = f"closed through {date_text(pd_date(r.day))}" if r.kind == "close" else \
+            f"reopened from {date_text(pd_date(r.day))}"
+        mark = "  (in force)" if r.in_force else ""
+        why = f" — {r.reason}" if isinstance(r.reason, str) and r.reason else ""
+        print(f"{r.closing_id:>4}  {what}, by {r.recorded_by} on {date_text(pd_date(r.recorded_at))}{why}{mark}")
+    return 0
+
+
+def pd_date(value):
+    """A date from what DuckDB gives for a DATE or TIMESTAMP (Timestamp or date)."""
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
 def cmd_demo(args) -> int:
@@ -500,8 +568,7 @@ def cmd_adjustments(args) -> int:
 
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
             "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
-            "demo": cmd_demo}
-
+            "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
 
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended

@@ -49,11 +49,11 @@ def test_report_csv_is_exactly_formats_md(tmp_path, export):
         tmp_path / "p.toml", 'timezone = "UTC"\n'), "--format", "csv")
     assert out.stdout.splitlines() == [
         "customer_id,day,adhoc_raw_minutes,adhoc_billed_minutes,session_minutes,fee_minutes,billable_minutes,"
-        "covered_minutes,uncovered_minutes",
-        "acme,2026-01-12,35.00,60.00,0.00,0.00,60.00,60.00,0.00",
-        "acme,2026-01-13,0.00,0.00,45.00,0.00,45.00,45.00,0.00",
-        "acme,2026-01-14,0.00,0.00,0.00,30.00,30.00,15.00,15.00",
-        "acme,2026-02-03,10.00,30.00,0.00,0.00,30.00,30.00,0.00"]
+        "covered_minutes,uncovered_minutes,charged_minutes,late_for",  # the last two: FORMATS.md "Over time"
+        "acme,2026-01-12,35.00,60.00,0.00,0.00,60.00,60.00,0.00,0.00,",
+        "acme,2026-01-13,0.00,0.00,45.00,0.00,45.00,45.00,0.00,0.00,",
+        "acme,2026-01-14,0.00,0.00,0.00,30.00,30.00,15.00,15.00,0.00,",
+        "acme,2026-02-03,10.00,30.00,0.00,0.00,30.00,30.00,0.00,0.00,"]
     blocks = list(csv.DictReader(io.StringIO(cli("report", "blocks", "--db", db, "--as-of", "2026-04-30",
                                                  "--format", "csv").stdout)))
     assert [(b["purchase_id"], b["status"], b["remaining_minutes"]) for b in blocks] == [

@@ -68,3 +68,17 @@ def test_usage_table_is_exact_minutes_text(books):
     jan = table[table["period_start"] == "2026-01-01"].iloc[0]
     assert jan["adhoc_raw_minutes"] == "35.00" and jan["adhoc_billed_minutes"] == "60.00"
     assert csv_bytes(table).startswith(b"period_start,billable_minutes")
+
+
+def test_an_excluded_entry_is_not_counted_as_logged_time(tmp_path):
+    # R10: excluding e5 (Ann's 10 min of ad hoc on Feb 3) leaves Ann e1's 5 min of ad hoc.
+    from billing import adjustments
+
+    led = load_fixture(Ledger(tmp_path, POLICY))
+    adjustments.record(led.db, "exclude", "e5", on=date(2026, 2, 5), by="Lead", reason="timer left on",
+                       policy=POLICY)
+    v = appdata.current_version(led.db).number
+    e = appdata.entry_usage(led.db, v, POLICY, T, date(2026, 1, 1), T)
+    assert minutes(page.usage_by(e, "staff").set_index("staff").loc["Ann", "adhoc_us"]) == 5
+    before = appdata.entry_usage(led.db, v, POLICY, date(2026, 2, 4), date(2026, 1, 1), date(2026, 2, 4))
+    assert minutes(page.usage_by(before, "staff").set_index("staff").loc["Ann", "adhoc_us"]) == 15  # not yet
