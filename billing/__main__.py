@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--db", default=_default_db())
     cl = sub.add_parser("closings", help="list the closes and reopens (R12)")
     cl.add_argument("--db", default=_default_db())
+    cl.add_argument("--policy", help="its time zone dates the records in the table (default: billing.toml)")
     cl.add_argument("--format", choices=("table", "csv", "json"), default="table")
     adj = sub.add_parser("adjust", help="record an adjustment (R10): extend, waive, exclude, credit, charge, void")
     kinds = adj.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -479,13 +480,16 @@ def cmd_closings(args) -> int:
         print("the books have never been closed")
         return 0
     from billing.display import date_text
+    from billing.policy import load_policy
 
+    zone = load_policy(args.policy).timezone  # "on" is the day in the policy's zone, as `close` counts days
     for r in h.itertuples():
         what = f"closed through {date_text(pd_date(r.day))}" if r.kind == "close" else \
             f"reopened from {date_text(pd_date(r.day))}"
         mark = "  (in force)" if r.in_force else ""
         why = f" — {r.reason}" if isinstance(r.reason, str) and r.reason else ""
-        print(f"{r.closing_id:>4}  {what}, by {r.recorded_by} on {date_text(pd_date(r.recorded_at))}{why}{mark}")
+        local = pd_date(r.recorded_at.tz_localize("UTC").tz_convert(zone))
+        print(f"{r.closing_id:>4}  {what}, by {r.recorded_by} on {date_text(local)}{why}{mark}")
     return 0
 
 

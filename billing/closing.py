@@ -39,7 +39,10 @@ from billing.policy import Policy
 from billing.store import open_db
 
 FIGURES = ["adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "charged_us", "general_us", "billable_us"]
-DAY_COLUMNS = ["customer_id", "day", "late_for", *FIGURES, "covered_us", "uncovered_us"]
+# The parts of a day the statement explains besides FIGURES (R4: logged session time and the
+# at_least_booked top-up), recorded so that a closed day is explained as it was.
+PARTS = ["session_logged_us", "top_up_us"]
+DAY_COLUMNS = ["customer_id", "day", "late_for", *FIGURES, *PARTS, "covered_us", "uncovered_us"]
 BLOCK_COLUMNS = ["purchase_id", "customer_id", "kind", "source", "purchased_on", "expires_on", "base_expires_on",
                  "purchased_utc", "purchased_us", "used_us", "rolled_over_us"]
 FEE_COLUMNS = ["appointment_id", "customer_id", "day", "status", "cancelled_by", "fee_kind", "fee_us", "notice_us",
@@ -120,7 +123,7 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
     days = read("closed_days", DAY_COLUMNS, "customer_id, day, late_for NULLS FIRST")
     for c in ("day", "late_for"):
         days[c] = pd.to_datetime(days[c]).astype("datetime64[us]")
-    for c in FIGURES + ["covered_us", "uncovered_us"]:
+    for c in FIGURES + PARTS + ["covered_us", "uncovered_us"]:
         days[c] = days[c].astype("int64")
     truth = read("closed_truth", ["customer_id", "day", *FIGURES], "customer_id, day")
     truth["day"] = pd.to_datetime(truth["day"]).astype("datetime64[us]")
@@ -208,7 +211,7 @@ def _write(con, cid: int, books) -> None:
     d = books.days.copy()
     if "late_for" not in d:
         d["late_for"] = pd.Series(pd.NaT, index=d.index, dtype="datetime64[us]")
-    for c in FIGURES + ["covered_us", "uncovered_us"]:
+    for c in FIGURES + PARTS + ["covered_us", "uncovered_us"]:
         if c not in d:
             d[c] = 0
     days = d[DAY_COLUMNS]

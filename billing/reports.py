@@ -161,13 +161,13 @@ def _after_close(snap, policy: Policy, as_of: date, days: pd.DataFrame, blocks: 
         after = both.assign(covered_us=covered, uncovered_us=bill - covered)
     else:
         after, draws, drawn_blocks = ledger.draw_books(after, to_draw_blocks, policy, as_of)
-    for c in closing.FIGURES:
+    for c in closing.FIGURES + closing.PARTS:
         if c not in after:
             after[c] = 0
     frozen = snap.days
     all_days = pd.concat([frozen, after[[c for c in after.columns if c in frozen.columns or c == "late_for"]]],
                          ignore_index=True)
-    for c in closing.FIGURES + ["covered_us", "uncovered_us"]:
+    for c in closing.FIGURES + closing.PARTS + ["covered_us", "uncovered_us"]:
         all_days[c] = all_days[c].fillna(0).astype("int64")
     all_days = all_days.iloc[_by_customer_day(all_days)].reset_index(drop=True)
     # Blocks: what the close recorded plus what the days after D drew.

@@ -151,7 +151,8 @@ SCHEMA += [
     """CREATE TABLE IF NOT EXISTS closed_days (
         closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL, late_for DATE,
         adhoc_raw_us BIGINT, adhoc_billed_us BIGINT, session_us BIGINT, fee_us BIGINT, charged_us BIGINT,
-        general_us BIGINT, billable_us BIGINT, covered_us BIGINT, uncovered_us BIGINT)""",
+        general_us BIGINT, billable_us BIGINT, session_logged_us BIGINT, top_up_us BIGINT,
+        covered_us BIGINT, uncovered_us BIGINT)""",
     """CREATE TABLE IF NOT EXISTS closed_truth (
         closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL,
         adhoc_raw_us BIGINT, adhoc_billed_us BIGINT, session_us BIGINT, fee_us BIGINT, charged_us BIGINT,

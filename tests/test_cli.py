@@ -148,3 +148,27 @@ def test_several_reports_from_one_computation_go_to_a_folder(tmp_path, export):
     (tmp_path / "file").write_text("x")
     blocked = cli("report", "daily", "summary", *args, "--out", tmp_path / "file", ok=False)
     assert blocked.returncode == 1 and "cannot write the reports there" in blocked.stderr
+
+
+def test_close_reopen_and_closings(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    policy = write_csv(tmp_path / "p.toml", 'timezone = "UTC"\n')
+    cli("import", export, "--db", db)
+    out = cli("close", "--through", "2026-01-31", "--by", "Lead", "--reason", "January sent", "--db", db,
+              "--policy", policy)
+    assert "closed through 2026-01-31" in out.stdout
+    refused = cli("close", "--through", "2026-01-15", "--by", "Lead", "--db", db, "--policy", policy, ok=False)
+    assert refused.returncode == 1 and "already closed through 2026-01-31" in refused.stderr
+    # A late entry for Jan 20 posts on Feb 1 (R12), labelled.
+    write_export(tmp_path / "late", entries=[entry("late1", "2026-01-20T10:00", 10)])
+    cli("import", tmp_path / "late", "--db", db)
+    daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
+    assert "acme,2026-02-01,10.00,30.00,0.00,0.00,30.00,30.00,0.00,0.00,2026-01-20" in daily.splitlines()
+    listing = cli("closings", "--db", db, "--policy", policy).stdout
+    assert "closed through 2026-01-31, by Lead" in listing and "January sent" in listing and "(in force)" in listing
+    assert json.loads(cli("closings", "--db", db, "--format", "json").stdout)[0]["in_force"] is True
+    assert "reopened from 2026-01-01" in cli("reopen", "--from", "2026-01-01", "--by", "Lead", "--db", db,
+                                             "--policy", policy).stdout
+    daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
+    # Reopened: Jan 20 is a day of its own again; P1 was used up on Jan 14, so it is uncovered.
+    assert "acme,2026-01-20,10.00,30.00,0.00,0.00,30.00,0.00,30.00,0.00," in daily.splitlines()

@@ -169,3 +169,23 @@ def test_reopening_what_is_not_closed_is_an_error(tmp_path):
     closing.close(led.db, D, POLICY, by="Lead")
     with pytest.raises(closing.ClosingError, match="closed only through 2026-01-31"):
         closing.reopen(led.db, date(2026, 2, 5), by="Lead", policy=POLICY)
+
+
+def test_a_statement_of_a_closed_month_is_what_was_closed(tmp_path):
+    # January's statement as of Apr 30, before the close and after a late entry for Jan 20:
+    # the same days, the same texts, the same balances (the late entry posts on Feb 1).
+    from billing.statement import build_statement
+
+    led = worked(tmp_path, POLICY)
+
+    def january():
+        with open_db(led.db, read_only=True) as con:
+            return build_statement(con, POLICY, "acme", date(2026, 1, 1), date(2026, 1, 31), T)
+
+    before = january()
+    closing.close(led.db, D, POLICY, by="Lead")
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
+    after = january()
+    assert before.days.equals(after.days)
+    assert before.ledger.equals(after.ledger)
+    assert before.closing_remaining_us == after.closing_remaining_us
