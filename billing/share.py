@@ -285,14 +285,14 @@ def create_link(db, secret: str, customer_id: str, days: int = DEFAULT_DAYS, bas
     return Link(link_id, customer_id, now, created_by, expires_at, link_url(base_url, token))
 
 
-def links(con) -> pd.DataFrame:
-    """Every recorded link, newest first, with its status as of now (``active``, ``expired``
-    or ``revoked``): LINK_COLUMNS + status. Empty (same columns) for a database made before
+def links(con, now: datetime | None = None) -> pd.DataFrame:
+    """Every recorded link, newest first, with its status as of ``now`` (default: now;
+    ``active``, ``expired`` or ``revoked``): LINK_COLUMNS + status. Empty (same columns) for a database made before
     links existed."""
     if not has_table(con):
         return no_links()
     frame = con.execute(f"SELECT {', '.join(LINK_COLUMNS)} FROM {TABLE} ORDER BY created_at DESC, link_id").df()
-    frame["status"] = link_status(frame)
+    frame["status"] = link_status(frame, now)
     return frame
 
 
