@@ -323,9 +323,10 @@ def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFr
 
 @cached
 def statement(path: Path, version: int, policy: Policy, customer: str, first: date, last: date, as_of: date,
-              for_people: bool = False):
-    """billing.statement.build_statement of one customer and period as of T; ``for_people``:
-    its explanations in whole minutes (billing.display) for the page, else exact (the files)."""
+              for_people: bool = True):
+    """billing.statement.build_statement of one customer and period as of T: its texts in
+    hours and whole minutes (billing.display), as the page and the downloads show them;
+    ``for_people=False``: to 1/100 minute (billing.statement_model.format_minutes)."""
     from billing.display import duration_text
     from billing.statement import build_statement, format_minutes
 
@@ -334,15 +335,26 @@ def statement(path: Path, version: int, policy: Policy, customer: str, first: da
                                                             minutes_text=text))
 
 
+def active_team():
+    """The sender of statements: the ``[team]`` of the policy file (billing.team), or None
+    without one. Raises TeamError (a PolicyError naming the key) for a bad value. Read on
+    every call (it is tiny), like the policy."""
+    from billing.team import load_team
+
+    return load_team(policy_path())
+
+
 @cached
 def statement_files(path: Path, version: int, policy: Policy, customer: str, first: date, last: date,
-                    as_of: date, redact: bool) -> dict[str, bytes]:
-    """The statement's downloads, {"pdf", "xlsx", "csv"} → bytes (a customer copy if ``redact``)."""
-    from billing.exports import statement_csv, statement_pdf, statement_xlsx
+                    as_of: date, team, internal: bool = False) -> dict[str, tuple[str, bytes]]:
+    """One copy of the statement's downloads, {"pdf", "xlsx", "csv"} → (file name, bytes):
+    the customer copy, or the internal one (billing.exports). Made from the same Statement
+    the page shows (``statement``), so the page and its files cannot disagree. ``team``:
+    billing.team.Team or None (keyed on its key())."""
+    from billing.exports import statement_files as files
 
-    st = statement(path, version, policy, customer, first, last, as_of)
-    return {"pdf": statement_pdf(st, redact=redact), "xlsx": statement_xlsx(st, redact=redact),
-            "csv": statement_csv(st, redact=redact)}
+    st = statement(path, version, policy, customer, first, last, as_of, True)   # the page's own key
+    return files(st, internal=internal, team=team)
 
 
 @cached
