@@ -123,7 +123,7 @@ def statements(db, version: int, policy, view: cv.CustomerView) -> None:
     left, right = st.columns(2)
     first = left.selectbox("From", view.months, format_func=cv.month_text, key="share_from")
     last = right.selectbox("To", view.months, format_func=cv.month_text, key="share_to")
-    start, end = cv.month_period(first, last, view.as_of)
+    start, end = cv.month_period(first, last)
     try:
         files = customer_copy(db, version, policy, view.customer_id, start, end, view.as_of)
     except appdata.SnapshotChanged:
@@ -132,8 +132,8 @@ def statements(db, version: int, policy, view: cv.CustomerView) -> None:
     except HourbankError:
         st.info(UNAVAILABLE)
         return
-    st.caption(f"Your statement of {date_text(start)} to {date_text(end)}: every billed minute, how it was "
-               "counted and which prepaid block paid for it.")
+    st.caption(f"Your statement of {date_text(start)} to {date_text(min(end, view.as_of))}: every billed minute, "
+               "how it was counted and which prepaid block paid for it.")
     cols = st.columns(3)
     for col, ext in zip(cols, ("pdf", "xlsx", "csv")):
         name, data, mime = files[ext]
@@ -142,13 +142,14 @@ def statements(db, version: int, policy, view: cv.CustomerView) -> None:
 
 def customer_copy(db, version: int, policy, customer_id: str, start: date, end: date,
                   as_of: date) -> dict[str, tuple[str, bytes, str]]:
-    """The customer copy of the statement (billing.exports), {"pdf", "xlsx", "csv"} →
-    (file name, bytes, MIME type)."""
-    files = appdata.statement_files(db, version, policy, customer_id, start, end, as_of, True)
-    stem = f"statement_{customer_id}_{start}_{end}".replace("/", "_")
-    mime = {"pdf": "application/pdf", "csv": "text/csv",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-    return {ext: (f"{stem}.{ext}", data, mime[ext]) for ext, data in files.items()}
+    """The customer copy of the statement (billing.exports: no rule ids, staff, notes or
+    policy), with the policy file's [team] as the sender: {"pdf", "xlsx", "csv"} → (file
+    name, bytes, MIME type). Raises HourbankError (a bad [team], a busy database)."""
+    from billing.exports import FORMATS
+
+    files = appdata.statement_files(db, version, policy, customer_id, start, end, as_of, appdata.active_team(),
+                                    internal=False)
+    return {ext: (name, data, FORMATS[ext][0]) for ext, (name, data) in files.items()}
 
 
 # --------------------------------------------------------------------------- the managers' side
@@ -195,7 +196,7 @@ def link_maker(db, customer_id: str, zone: str, user: str | None) -> None:
         made = st.session_state.get(MADE_KEY)
         if made and made[0] == customer_id:
             st.success(f"Link {made[1]} to {customer_id}'s page, good until {made[3]}:")
-            st.code(made[2], language=None)
+            st.code(made[2], language=None, wrap_lines=True)
         st.page_link("pages/customer_links.py", label="All links, and revoking them", icon=":material/list:")
 
 

@@ -20,6 +20,9 @@ if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
 
 frame = ui.compute(_share.links_table, c.db, zone)
+if c.filters.customers:
+    frame = frame[frame["customer_id"].isin(list(c.filters.customers))]
+    st.caption("Only the links of the customers chosen in the sidebar.")
 active = frame[frame["status"] == "active"]
 st.subheader(f"Active links ({len(active)})")
 if active.empty:

@@ -141,13 +141,14 @@ def pace_sentence(view: CustomerView) -> str:
     return text
 
 
-def month_period(first_month: date, last_month: date, as_of: date) -> tuple[date, date]:
+def month_period(first_month: date, last_month: date) -> tuple[date, date]:
     """A statement's first and last day for the months ``first_month``..``last_month``
     (first days; swapped when given backwards): the first day of the one to the last day of
-    the other, but not after T (R1)."""
+    the other. The statement itself counts nothing after T (R1), so T's month is whole too
+    and its file is named by the month."""
     a, b = sorted((first_month, last_month))
     nxt = date(b.year + (b.month == 12), b.month % 12 + 1, 1)
-    return a, min(date.fromordinal(nxt.toordinal() - 1), as_of)
+    return a, date.fromordinal(nxt.toordinal() - 1)
 
 
 def month_text(month: date) -> str:
