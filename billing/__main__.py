@@ -1,5 +1,5 @@
-"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,close,
-reopen,closings,demo} …
+"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,share,
+close,reopen,closings,demo} …
 
 Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
 are imported only by the commands that need them, so `import` starts fast.
@@ -156,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="send a test message to each manager and the webhook, to check the settings")
     al.add_argument("--db", default=_default_db())
     al.add_argument("--policy", help="policy TOML with an [alerts] table (default: billing.toml)")
+
+    shr = sub.add_parser("share", help="make, list or revoke a link to one customer's own read-only page")
+    shr.add_argument("customer", nargs="?", metavar="CUSTOMER_ID", help="the customer the link shows")
+    shr.add_argument("--days", type=int, default=90, help="how long the link is good for (1-366 days, default 90)")
+    shr.add_argument("--base-url", help="the dashboard's address as customers reach it (default: [auth] "
+                                        "redirect_uri of .streamlit/secrets.toml without /oauth2callback, "
+                                        "else http://localhost:8501)")
+    shr.add_argument("--list", action="store_true", help="list the links: who made them, until when, revoked")
+    shr.add_argument("--revoke", metavar="LINK_ID", help="revoke a link: its page refuses from now on")
+    shr.add_argument("--db", default=_default_db())
+    shr.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates the times shown")
 
     demo = sub.add_parser("demo", help="write a realistic demo export")
     demo.add_argument("--out", required=True)
@@ -498,6 +509,47 @@ def pd_date(value):
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
+def cmd_share(args) -> int:
+    from billing import share
+    from billing.policy import load_policy
+
+    asked = [bool(args.customer), args.list, args.revoke is not None]
+    if sum(asked) != 1:
+        raise HourbankError("share needs exactly one of: a CUSTOMER_ID (make a link), --list, or "
+                            "--revoke LINK_ID.")
+    zone = load_policy(args.policy).timezone
+    if args.list:
+        from billing.customers import customer_names
+        from billing.store import open_db
+
+        with open_db(args.db, read_only=True) as con:
+            frame, names = share.links(con), customer_names(con)
+        if frame.empty:
+            print("no links yet (python -m billing share CUSTOMER_ID makes one)")
+            return 0
+        for r in frame.itertuples(index=False):
+            name = f" ({names[r.customer_id]})" if names.get(r.customer_id) else ""
+            line = (f"{r.link_id}  {r.status:<7}  {r.customer_id}{name}  made {share.local_text(r.created_at, zone)}"
+                    f" by {r.created_by or 'unknown'}  good until {share.local_text(r.expires_at, zone)}")
+            if r.status == "revoked":
+                line += f"  revoked {share.local_text(r.revoked_at, zone)} by {r.revoked_by or 'unknown'}"
+            print(line)
+        return 0
+    if args.revoke is not None:
+        customer, now = share.revoke_link(args.db, args.revoke, revoked_by=share.who_runs_this())
+        print(f"link {args.revoke} to {customer}'s page " + ("revoked: it opens nothing from now on." if now
+                                                             else "was already revoked."))
+        return 0
+    settings = share.read_secrets_files()
+    secret = share.share_secret(settings)
+    base = share.check_base_url(args.base_url) if args.base_url else share.default_base_url(settings)
+    link = share.create_link(args.db, secret, args.customer, args.days, base, created_by=share.who_runs_this())
+    print(link.url)
+    print(f"link {link.link_id} to {link.customer_id}'s page, good until {share.local_text(link.expires_at, zone)}; "
+          f"revoke it with: python -m billing share --revoke {link.link_id}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from billing.demo import write_demo
 
@@ -572,7 +624,7 @@ def cmd_adjustments(args) -> int:
 
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
             "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
-            "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
+            "share": cmd_share, "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
 
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended

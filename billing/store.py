@@ -134,6 +134,16 @@ SCHEMA = [
         outcome VARCHAR NOT NULL,
         error VARCHAR,
         subject VARCHAR NOT NULL)""",
+    # Links to a customer's own read-only page (billing.share): who made each, until when it is
+    # good, and who revoked it. Instants in UTC.
+    """CREATE TABLE IF NOT EXISTS share_links (
+        link_id VARCHAR PRIMARY KEY,
+        customer_id VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR,
+        expires_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP,
+        revoked_by VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS rejects (
         import_id INTEGER NOT NULL,
         file VARCHAR NOT NULL,

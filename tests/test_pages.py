@@ -30,6 +30,7 @@ PAGES = {
     "pages/expiring.py": "Expiring hours",
     "pages/alerts.py": "Alerts",
     "pages/cancellations.py": "Cancellation fees",
+    "pages/customer_links.py": "Customer links",
     "pages/data_quality.py": "Data quality",
     "pages/policy.py": "Policy",
 }
