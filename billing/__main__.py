@@ -402,6 +402,10 @@ def cmd_rejects(args) -> int:
 
     with open_db(args.db, read_only=True) as con:
         import_id = args.import_id or con.execute("SELECT max(import_id) FROM imports").fetchone()[0]
+        if import_id is None:
+            raise HourbankError("there are no imports yet.")
+        if con.execute("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]).fetchone()[0] == 0:
+            raise HourbankError(f"there is no import {import_id} (python -m billing imports lists them).")
         rows = con.execute('SELECT file, line, "column", reason FROM rejects WHERE import_id = ? '
                            "ORDER BY file, line", [import_id]).fetchall()
     if not rows:

@@ -82,6 +82,16 @@ def duration_text(us) -> str:
     return f"{sign}{hours} h {minutes} min"
 
 
+def notice_text(us) -> str:
+    """A cancellation's notice (R6) for people: hours and whole minutes before the start,
+    "15 min after the start" when it came after it (negative µs), a dash when there is none
+    (a no-show gives no notice)."""
+    if is_missing(us):
+        return MISSING
+    us = int(us)
+    return f"{duration_text(abs(us))} after the start" if us < 0 else duration_text(us)
+
+
 def signed_duration_text(us) -> str:
     """A difference for people: "+1 h 5 min", "-45 min", "0 min" (``duration_text`` with a plus)."""
     text = duration_text(us)

@@ -172,3 +172,10 @@ def test_close_reopen_and_closings(tmp_path, export):
     daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
     # Reopened: Jan 20 is a day of its own again; P1 was used up on Jan 14, so it is uncovered.
     assert "acme,2026-01-20,10.00,30.00,0.00,0.00,30.00,0.00,30.00,0.00," in daily.splitlines()
+
+
+def test_rejects_of_an_import_that_does_not_exist_is_an_error(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    out = cli("rejects", "7", "--db", db, ok=False)
+    assert out.returncode == 1 and "there is no import 7" in out.stderr

@@ -130,3 +130,10 @@ def test_split_minutes_adds_up_to_the_whole():
     # Three thirds of a minute and a half: 1 min 30 s total → 2; the largest remainders get them.
     assert split_minutes([30 * s, 30 * s, 30 * s]) == [1, 1, 0]
     assert split_minutes([0, 60 * 60 * s]) == [0, 60] and split_minutes([]) == []
+
+
+def test_notice_after_the_start_reads_as_such():
+    from billing.display import MISSING, notice_text
+
+    assert notice_text(-15 * 60_000_000) == "15 min after the start"
+    assert notice_text(10 * 60 * 60_000_000) == "10 h" and notice_text(None) == MISSING
