@@ -157,18 +157,20 @@ def draw_books(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy, as_of: 
                            source=pd.Series([None] * len(blocks), dtype=object))
     per_day, draws, out_of_order = _scan(days, blocks, policy)
     draws["paid_on"] = draws["day"]
-    again = set(out_of_order)
+    again = dict(out_of_order)  # customer → first day to draw again (None: all)
     if as_of is not None:
-        again |= _reached_by_rollover(blocks, draws, as_of, policy) | _reached_by_carry(per_day, blocks, policy)
+        for c in _reached_by_rollover(blocks, draws, as_of, policy) | _reached_by_carry(per_day, blocks, policy):
+            again[c] = None
     if not again:
         return per_day, draws, blocks
-    return _redraw_in_order(per_day, draws, blocks, policy, as_of, sorted(again))
+    return _redraw_in_order(per_day, draws, blocks, policy, as_of, sorted(again), again)
 
 
 def _scan(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     """The vectorised R8 (see the module's doc) for every customer; returns (days with
-    covered/uncovered, draws, the customers whose blocks are not ordered by first usable day:
-    their figures here are not R8's and must be drawn again in order)."""
+    covered/uncovered, draws, {customer: first day} for the customers whose blocks are not
+    ordered by first usable day: their figures from that day on are not R8's and must be
+    drawn again in order)."""
     days = days.reset_index(drop=True)
     # Customer codes in the blocks' sort order, so that both lie on one increasing line.
     # One dictionary encoding per frame (Arrow: no Python per row); the few distinct names are
@@ -194,12 +196,20 @@ def _scan(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     before = np.concatenate([[0], np.cumsum(caps)])  # capacity before block i on the global line
 
     start_key = b_cust * shift + (_ordinal(blocks["purchased_on"]) if len(blocks) else np.zeros(0, "int64"))
-    # Blocks in drawing order whose first usable day goes back: their customers' runs are not
-    # contiguous, and the scan would be wrong for them (drawn again in order by the caller).
-    back = np.flatnonzero(np.diff(start_key) < 0) + 1
-    out_of_order = list(pd.unique(blocks["customer_id"].iloc[back])) if len(back) else []
+    # A block in drawing order whose first usable day is earlier than an earlier block's (an
+    # extension, a validity change) makes its customer's valid blocks non-contiguous on the
+    # days it is usable while such an earlier block is not bought yet. The run up to the first
+    # block not bought yet (hi, on the running maximum of first days) is right on every other
+    # day, so the scan is right for that customer up to the first day of its first such block;
+    # the caller draws the rest again in order.
+    ceiling = np.maximum.accumulate(start_key) if len(start_key) else start_key
+    back = np.flatnonzero(start_key < np.concatenate([[np.iinfo("int64").min], ceiling[:-1]]))
+    out_of_order = {}
+    if len(back):
+        first = pd.Series(blocks["purchased_on"].iloc[back].to_numpy(), index=blocks["customer_id"].iloc[back].to_numpy())
+        out_of_order = first.groupby(level=0).min().to_dict()
     lo = np.searchsorted(exp_key, d_key, side="left")  # first block with expires_on ≥ d
-    hi = np.searchsorted(start_key, d_key, side="right")  # bought by d
+    hi = np.searchsorted(ceiling, d_key, side="right")  # the run of blocks bought by d
     a, b = before[lo], before[hi]
     starts = np.flatnonzero(np.diff(sorted_codes, prepend=-1, append=-2))  # each customer's first row, and n
     span = int(np.diff(starts).max()) if n else 1
@@ -259,27 +269,44 @@ def _reached_by_carry(per_day: pd.DataFrame, blocks: pd.DataFrame, policy: Polic
     return set(both[(last_bought[both] > pd.to_datetime(first_short[both])).to_numpy()])
 
 
-def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers):
+def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=None):
     """Replace the figures of ``customers`` by those of ``_draw_in_order``; add the rollover
     blocks; renumber the draws' block positions to the new blocks' order. The other
-    customers' rows keep their order and values (no sort or text lookup over them)."""
+    customers' rows keep their order and values (no sort or text lookup over them).
+    ``start_on``: customer → the first day to draw again (the scan's figures and draws before
+    it are kept, and each block starts from what it had left then); None or missing: all."""
+    start_on = start_on or {}
     per_day = per_day.copy()
     mine_d = per_day["customer_id"].isin(customers).to_numpy()
     mine_b = blocks["customer_id"].isin(customers).to_numpy()
-    new_draws, new_blocks, rolled = [], [], {}
     day_rows = per_day[mine_d]
     positions = np.flatnonzero(mine_d)
     day_list = pd.to_datetime(day_rows["day"]).dt.date.to_numpy()
     need = day_rows["billable_us"].to_numpy(dtype="int64")
     cust_of_day = day_rows["customer_id"].to_numpy()
+    # The scan's draws that stay: other customers', and these customers' before their day.
+    mine_draw = np.flatnonzero(draws["customer_id"].isin(customers).to_numpy())
+    keep = np.ones(len(draws), dtype=bool)
+    keep[mine_draw] = False
+    ours = draws.iloc[mine_draw]
+    first = np.array([start_on.get(c) or date.min for c in ours["customer_id"]], dtype="datetime64[D]")
+    before = ours["day"].to_numpy(dtype="datetime64[D]") < first
+    keep[mine_draw[before]] = True
+    kept = draws[keep]
+    used_before = ours[before].groupby("purchase_id")["drawn_us"].sum()
     days_of = {}
     for i, c in enumerate(cust_of_day):
-        days_of.setdefault(c, []).append((i, day_list[i], int(need[i])))
+        first = start_on.get(c)
+        if first is None or day_list[i] >= first:
+            days_of.setdefault(c, []).append((i, day_list[i], int(need[i])))
     wanted = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_utc", "purchased_us", "kind"]
     blocks_of = {}
     for rec in blocks.loc[mine_b, wanted].to_dict("records"):
+        rec["left"] = int(rec["purchased_us"]) - int(used_before.get(rec["purchase_id"], 0))
         blocks_of.setdefault(rec["customer_id"], []).append(rec)
-    covered = np.zeros(len(day_rows), dtype="int64")
+    cov = per_day["covered_us"].to_numpy(dtype="int64").copy()
+    covered = cov[positions].copy()
+    new_draws, new_blocks, rolled = [], [], {}
     settings: dict = {}
     for cust in customers:
         result = _draw_in_order(cust, days_of.get(cust, []), blocks_of.get(cust, []), policy, as_of, settings)
@@ -288,7 +315,6 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers):
         new_draws.extend(result["draws"])
         new_blocks.extend(result["rollovers"])
         rolled.update(result["rolled_over"])
-    cov = per_day["covered_us"].to_numpy(dtype="int64").copy()
     cov[positions] = covered
     per_day["covered_us"] = cov
     per_day["uncovered_us"] = per_day["billable_us"].to_numpy(dtype="int64") - cov
@@ -311,8 +337,6 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers):
         old = blocks.pop("_old").to_numpy()
         new_position = np.empty(int(old.max()) + 1 if len(old) else 0, dtype="int64")
         new_position[old[old >= 0]] = np.flatnonzero(old >= 0)
-    keep = ~draws["customer_id"].isin(customers).to_numpy()
-    kept = draws[keep]
     if len(kept):
         kept = kept.assign(block=new_position[kept["block"].to_numpy(dtype="int64")])
     mine = pd.DataFrame(new_draws, columns=["customer_id", "day", "purchase_id", "drawn_us", "paid_on"])
@@ -354,7 +378,7 @@ def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy
 
     import bisect
 
-    live = sorted((dict(b, left=int(b["purchased_us"])) for b in blocks), key=drawing_key)  # R8 order
+    live = sorted((dict(b, left=int(b.get("left", b["purchased_us"]))) for b in blocks), key=drawing_key)  # R8
     by_day = {d: (key, need) for key, d, need in days}
     events = set(by_day)
     settings = {} if settings is None else settings  # day → Policy.on(day), shared by the caller
@@ -365,8 +389,9 @@ def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy
         return settings[day]
 
     waiting = []  # blocks that may still roll over, by last day (R13 needs T: none without it)
-    for b in live:
-        if as_of is not None and b.get("kind") != KIND_ROLLOVER and on(b["expires_on"]).rollover_days > 0:
+    rolls = as_of is not None and (policy.rollover_days > 0 or policy.varies("rollover_days"))
+    for b in (live if rolls else ()):
+        if b.get("kind") != KIND_ROLLOVER and on(b["expires_on"]).rollover_days > 0:
             first = b["expires_on"] + timedelta(days=1)
             if first <= as_of:
                 waiting.append(b)
