@@ -276,29 +276,30 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
     ``start_on``: customer → the first day to draw again (the scan's figures and draws before
     it are kept, and each block starts from what it had left then); None or missing: all."""
     start_on = start_on or {}
-    per_day = per_day.copy()
+    per_day = per_day.copy(deep=False)  # copy-on-write: only the columns set below are new
     mine_d = per_day["customer_id"].isin(customers).to_numpy()
     mine_b = blocks["customer_id"].isin(customers).to_numpy()
     day_rows = per_day[mine_d]
     positions = np.flatnonzero(mine_d)
-    day_list = pd.to_datetime(day_rows["day"]).dt.date.to_numpy()
-    need = day_rows["billable_us"].to_numpy(dtype="int64")
-    cust_of_day = day_rows["customer_id"].to_numpy()
+    day_list = pd.to_datetime(day_rows["day"]).dt.date.tolist()
+    need = day_rows["billable_us"].to_numpy(dtype="int64").tolist()
+    cust_of_day = day_rows["customer_id"].to_numpy(dtype=object).tolist()
     # The scan's draws that stay: other customers', and these customers' before their day.
     mine_draw = np.flatnonzero(draws["customer_id"].isin(customers).to_numpy())
     keep = np.ones(len(draws), dtype=bool)
     keep[mine_draw] = False
     ours = draws.iloc[mine_draw]
-    first = np.array([start_on.get(c) or date.min for c in ours["customer_id"]], dtype="datetime64[D]")
+    first = np.array([start_on.get(c) or date.min for c in ours["customer_id"].to_numpy(dtype=object).tolist()],
+                     dtype="datetime64[D]")
     before = ours["day"].to_numpy(dtype="datetime64[D]") < first
     keep[mine_draw[before]] = True
     kept = draws[keep]
-    used_before = ours[before].groupby("purchase_id")["drawn_us"].sum()
+    used_before = ours[before].groupby("purchase_id")["drawn_us"].sum().to_dict()
     days_of = {}
     for i, c in enumerate(cust_of_day):
         first = start_on.get(c)
         if first is None or day_list[i] >= first:
-            days_of.setdefault(c, []).append((i, day_list[i], int(need[i])))
+            days_of.setdefault(c, []).append((i, day_list[i], need[i]))
     wanted = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_utc", "purchased_us", "kind"]
     blocks_of = {}
     for rec in blocks.loc[mine_b, wanted].to_dict("records"):
@@ -319,7 +320,7 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
     per_day["covered_us"] = cov
     per_day["uncovered_us"] = per_day["billable_us"].to_numpy(dtype="int64") - cov
 
-    blocks = blocks.copy()
+    blocks = blocks.copy(deep=False)
     if rolled:
         ro = blocks["rolled_over_us"].to_numpy(dtype="int64").copy()
         ids = blocks["purchase_id"].to_numpy()
