@@ -27,6 +27,7 @@ PAGES = [
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/usage.py", "Usage", ":material/bar_chart:"),
     ("pages/expiring.py", "Expiring hours", ":material/hourglass_bottom:"),
+    ("pages/alerts.py", "Alerts", ":material/notifications:"),
     ("pages/cancellations.py", "Cancellation fees", ":material/event_busy:"),
     ("pages/adjustments.py", "Adjustments", ":material/edit_note:"),
     ("pages/statement.py", "Statement", ":material/receipt_long:"),

@@ -1,5 +1,5 @@
-"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,close,reopen,
-closings,demo} …
+"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,close,
+reopen,closings,demo} …
 
 Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
 are imported only by the commands that need them, so `import` starts fast.
@@ -142,6 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
     adjs.add_argument("--format", choices=("csv", "table", "json"), default="table",
                       help="table (for people; the default), csv or json (exact minutes)")
     adjs.add_argument("--db", default=_default_db())
+    al = sub.add_parser("alerts", help="the alerts due (expiring hours, low balance, overage): print them, or "
+                                       "send them (daily, from cron or a systemd timer)")
+    al.add_argument("--as-of", type=_date, help="the day T (default: today in the policy's zone)")
+    mode = al.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true",
+                      help="print exactly what --send would send; send and record nothing (the default)")
+    mode.add_argument("--send", action="store_true",
+                      help="send the alerts not sent yet and record each outcome; exit 3 if a message failed "
+                           "(it is sent again by the next run)")
+    mode.add_argument("--test", action="store_true",
+                      help="send a test message to each manager and the webhook, to check the settings")
+    al.add_argument("--db", default=_default_db())
+    al.add_argument("--policy", help="policy TOML with an [alerts] table (default: billing.toml)")
 
     demo = sub.add_parser("demo", help="write a realistic demo export")
     demo.add_argument("--out", required=True)
@@ -443,6 +456,42 @@ def cmd_closings(args) -> int:
 def pd_date(value):
     """A date from what DuckDB gives for a DATE or TIMESTAMP (Timestamp or date)."""
     return value.date() if hasattr(value, "date") and callable(value.date) else value
+SEND_FAILED = 3  # the exit code of `alerts --send` (and --test) when a message could not be sent
+
+
+def cmd_alerts(args) -> int:
+    from billing.alerts.run import make_plan, plan_text, run_alerts, send_check, summary_line
+    from billing.alerts.settings import load_alert_settings
+    from billing.calendar import today_in
+    from billing.policy import load_policy
+
+    policy = load_policy(args.policy)
+    settings = load_alert_settings(args.policy)
+    as_of = args.as_of or today_in(policy.timezone)
+
+    def show(outcome) -> None:
+        m = outcome.message
+        if outcome.ok:
+            print(f"sent: {m.header()}: {m.subject}", flush=True)
+        else:
+            print(f"FAILED: {m.header()}: {outcome.error}", file=sys.stderr, flush=True)
+
+    if args.test:
+        outcomes = send_check(args.db, settings, as_of)
+        for outcome in outcomes:
+            show(outcome)
+        return 0 if all(o.ok for o in outcomes) else SEND_FAILED
+    if not args.send:
+        print(plan_text(make_plan(args.db, policy, settings, as_of)), end="")
+        print("dry run: nothing sent or recorded; --send sends these messages.")
+        return 0
+    plan, outcomes = run_alerts(args.db, policy, settings, as_of, progress=show,
+                                on_plan=lambda plan: print(summary_line(plan), flush=True))
+    failed = sum(not o.ok for o in outcomes)
+    if outcomes:
+        print(f"{len(outcomes) - failed} sent, {failed} failed"
+              + (" (recorded; the next run sends them again)." if failed else "."))
+    return SEND_FAILED if failed else 0
 
 
 def cmd_demo(args) -> int:
@@ -518,8 +567,11 @@ def cmd_adjustments(args) -> int:
 
 
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
-            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "demo": cmd_demo,
-            "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
+            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
+            "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
+            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
+            "demo": cmd_demo}
+
 
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended

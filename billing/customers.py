@@ -32,3 +32,22 @@ def customer_names(con) -> dict[str, str]:
     """customer_id → name, for the customers the data names (see the module's rule)."""
     frame = customers_frame(con)
     return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
+
+
+def customer_contacts(con) -> dict[str, list[str]]:
+    """customer_id → the contact addresses of its ``contact_email`` in customers.csv (several
+    separated by ``;`` or ``,``; checked at import, FORMATS.md), for the customers that have
+    any. The column is kept with the file's other extra columns (``customers.extra``), so a
+    database imported before Hourbank knew it answers the same."""
+    from billing.addresses import is_address, split_addresses
+
+    rows = con.execute("""SELECT customer_id, json_extract_string(extra, '$.contact_email') FROM customers
+                          WHERE extra IS NOT NULL ORDER BY customer_id""").fetchall()
+    out = {}
+    for cid, text in rows:
+        # A database imported before the import checked the column can hold anything: only
+        # what is an address is one.
+        found = [a for a in split_addresses(text) if is_address(a)]
+        if found:
+            out[cid] = found
+    return out

@@ -116,6 +116,24 @@ SCHEMA = [
         files VARCHAR NOT NULL,
         note VARCHAR)""",
     "CREATE TABLE IF NOT EXISTS statement_files (statement_id INTEGER NOT NULL, name VARCHAR NOT NULL, data BLOB)",
+    # What the alerts sent (billing.alerts.journal): one row per alert per message, so that each
+    # alert goes to each recipient once; a digest has a row of its own (kind 'digest') and its
+    # alerts' rows name it (digest). Failed attempts are kept too: they are retried and shown.
+    """CREATE TABLE IF NOT EXISTS alerts_sent (
+        message_id BIGINT NOT NULL,
+        kind VARCHAR NOT NULL,
+        customer_id VARCHAR,
+        purchase_id VARCHAR,
+        threshold VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        audience VARCHAR NOT NULL,
+        digest VARCHAR,
+        as_of DATE NOT NULL,
+        attempted_at TIMESTAMP NOT NULL,
+        outcome VARCHAR NOT NULL,
+        error VARCHAR,
+        subject VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS rejects (
         import_id INTEGER NOT NULL,
         file VARCHAR NOT NULL,
