@@ -569,8 +569,6 @@ def cmd_adjustments(args) -> int:
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
             "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
             "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
-            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
-            "demo": cmd_demo}
 
 
 def run() -> None:
