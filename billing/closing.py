@@ -9,7 +9,9 @@ Stored beside the imports (nothing imported is touched):
   moment: ``closed_days`` (the daily rows ≤ D, late rows included), ``closed_truth`` (each
   closed day's figures as computed then, which later changes are measured against),
   ``closed_blocks`` (each block's use and rollover through D), ``closed_draws`` and
-  ``closed_fees`` (the appointments that billed a fee or were cancelled, ≤ D).
+  ``closed_fees`` (the appointments that billed a fee or were cancelled, ≤ D), and
+  ``closed_entries`` (the entries of the days this close froze, as classified then: what a
+  statement of a closed period explains its figures with).
 
 Which close is in force: the records are read in order; a close through D needs D later
 than the close in force (closing again moves D later); a reopen from X undoes every close
@@ -170,6 +172,7 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
                         [cid, through, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
                          json.dumps(policy.as_dict(), sort_keys=True), version])
             _write(con, cid, books)
+            _write_entries(con, cid, books, through, policy)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -232,6 +235,54 @@ def _write(con, cid: int, books) -> None:
             con.execute(f"INSERT INTO {table} SELECT {cid}, * FROM {name}")
         finally:
             con.unregister(name)
+
+
+ENTRY_COLUMNS = ["customer_id", "day", "entry_id", "started_at", "started_at_offset", "staff", "activity", "tier",
+                 "minutes_us", "customer_requested", "appointment_id", "notes", "kind", "hold_reason"]
+
+
+def _write_entries(con, cid: int, books, through: date, policy: Policy) -> None:
+    """The entries of the days this close freezes that no earlier close froze (after the close
+    in force, through D), as classified then (R2, R4, R10: an entry excluded then is kind
+    'excluded'): what a statement of a closed period explains its frozen figures with."""
+    from billing import adjusting, rules
+
+    after = books.closed_through or date(1, 1, 1)
+    excluded = adjusting.excluded_entries(books.adjustments) if books.adjustments is not None else []
+    sql = rules.classified_entries_sql("AND e.day > $after", excluded=excluded)
+    con.execute(f"INSERT INTO closed_entries SELECT {cid}, {', '.join(ENTRY_COLUMNS)} FROM ({sql})",
+                {"tz": policy.timezone, "asof": through, "after": after})
+
+
+def record(con, closing_id: int) -> dict:
+    """One close or reopen as recorded: closing_id, kind, day, recorded_at (UTC), recorded_by,
+    reason, policy (billing.policy.Policy it was made under), data_version."""
+    from billing.policy import validate_policy
+
+    row = con.execute("SELECT closing_id, kind, day, recorded_at, recorded_by, reason, policy, data_version "
+                      "FROM closings WHERE closing_id = ?", [closing_id]).fetchone()
+    if row is None:
+        raise ClosingError(f"no closing {closing_id} on record.")
+    keys = ["closing_id", "kind", "day", "recorded_at", "recorded_by", "reason", "policy", "data_version"]
+    out = dict(zip(keys, row))
+    out["policy"] = validate_policy(json.loads(out["policy"]), source=f"closing {closing_id}")
+    return out
+
+
+def closed_entries(con, customer: str, first: date, last: date) -> pd.DataFrame:
+    """The customer's entries of the closed days first..last as the closes in force froze them
+    (each day from the close that froze it), in day, start and id order: ENTRY_COLUMNS, day as
+    a date. Empty when the books are not closed (or those days are not)."""
+    if not _has_table(con):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
+    stack = _stack(con.execute("SELECT closing_id, kind, day FROM closings ORDER BY closing_id").df())
+    ids = [cid for cid, _ in stack] or [-1]
+    df = con.execute(f"""SELECT {', '.join(ENTRY_COLUMNS)} FROM closed_entries
+                         WHERE closing_id IN ({', '.join(str(int(i)) for i in ids)}) AND customer_id = ?
+                           AND day BETWEEN ? AND ? ORDER BY day, started_at, entry_id""",
+                     [customer, first, last]).df()
+    df["day"] = pd.to_datetime(df["day"]).dt.date
+    return df
 
 
 # --------------------------------------------------------------------------- the books with a close

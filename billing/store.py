@@ -168,6 +168,15 @@ SCHEMA += [
         closing_id INTEGER NOT NULL, appointment_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
         day DATE NOT NULL, status VARCHAR, cancelled_by VARCHAR, fee_kind VARCHAR, fee_us BIGINT NOT NULL,
         notice_us BIGINT, waived_by BIGINT)""",
+    # The time entries of the days a close froze (those after the close it followed), as they
+    # were then and as classified then (kind: adhoc, session, general, held or excluded), so
+    # that a statement of a closed period explains its frozen figures with the entries they
+    # were computed from, whatever is imported or adjusted later.
+    """CREATE TABLE IF NOT EXISTS closed_entries (
+        closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL, entry_id VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, started_at_offset INTEGER, staff VARCHAR, activity VARCHAR,
+        tier VARCHAR, minutes_us BIGINT NOT NULL, customer_requested BOOLEAN, appointment_id VARCHAR,
+        notes VARCHAR, kind VARCHAR NOT NULL, hold_reason VARCHAR)""",
 ]
 # R10 adjustments (billing/adjustments.py): recorded beside the imports, never changing them.
 # A database made before this table existed gets it on its next read-write open; reads

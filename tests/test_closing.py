@@ -169,3 +169,23 @@ def test_reopening_what_is_not_closed_is_an_error(tmp_path):
     closing.close(led.db, D, POLICY, by="Lead")
     with pytest.raises(closing.ClosingError, match="closed only through 2026-01-31"):
         closing.reopen(led.db, date(2026, 2, 5), by="Lead", policy=POLICY)
+
+
+def test_a_close_keeps_the_entries_of_the_days_it_freezes(tmp_path):
+    # Close 1 (Jan 31) freezes e1, e2 (Jan 12), e3 (Jan 13); the late entry of Jan 20 comes after
+    # it and is in no close. Close 2 (Feb 28) freezes only Feb 1 – Feb 28: e4, e5 and f1, with e5
+    # excluded then (R10). After a reopen from Feb 10 only close 1 is in force: its entries alone.
+    led = closed(tmp_path)
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10), entry("f1", "2026-02-20T10:00:00", 10)])
+    from billing.adjustments import record
+    record(led.db, "exclude", "e5", on=date(2026, 2, 4), by="Lead", reason="duplicate", policy=POLICY)
+    closing.close(led.db, date(2026, 2, 28), POLICY, by="Lead")
+    with open_db(led.db, read_only=True) as con:
+        frozen = closing.closed_entries(con, "acme", date(2026, 1, 1), date(2026, 3, 31))
+        assert [(str(r.day), r.entry_id, r.kind) for r in frozen.itertuples()] == [
+            ("2026-01-12", "e1", "adhoc"), ("2026-01-12", "e2", "adhoc"), ("2026-01-13", "e3", "session"),
+            ("2026-02-02", "e4", "general"), ("2026-02-03", "e5", "excluded"), ("2026-02-20", "f1", "adhoc")]
+    closing.reopen(led.db, date(2026, 2, 10), by="Lead", policy=POLICY)
+    with open_db(led.db, read_only=True) as con:
+        assert list(closing.closed_entries(con, "acme", date(2026, 1, 1), date(2026, 3, 31))["entry_id"]) == [
+            "e1", "e2", "e3"]
