@@ -276,9 +276,11 @@ def staff(path: Path, version: int) -> list[str]:
 @cached
 def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
                 customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Logged minutes of the period's entries (not held: R4) per staff, activity and kind
-    (adhoc/session/general, R2/R4/R5), for the chosen customers and staff: columns staff,
-    activity ('(none)' when empty), kind, minutes_us, entries."""
+    """Logged minutes of the period's entries (not held: R4; not excluded by an adjustment in
+    force as of T: R10) per staff, activity and kind (adhoc/session/general, R2/R4/R5), for
+    the chosen customers and staff: columns staff, activity ('(none)' when empty), kind,
+    minutes_us, entries."""
+    from billing.adjusting import adjustments_as_of, excluded_entries
     from billing.rules import classified_entries_sql
 
     where = "AND e.day BETWEEN $start AND $end"
@@ -291,10 +293,11 @@ def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: da
         params["staff"] = list(staff_)
 
     def work(con):
+        excluded = excluded_entries(adjustments_as_of(con, as_of))
         return con.execute(f"""
             SELECT staff, coalesce(nullif(activity, ''), '(none)') AS activity, kind,
                    CAST(sum(minutes_us) AS BIGINT) AS minutes_us, count(*) AS entries
-            FROM ({classified_entries_sql(where)}) WHERE kind <> 'held'
+            FROM ({classified_entries_sql(where, excluded)}) WHERE kind NOT IN ('held', 'excluded')
             GROUP BY ALL ORDER BY ALL""", params).df()
     return _read(path, version, work)
 
@@ -304,8 +307,11 @@ def review(path: Path, version: int, policy: Policy, as_of: date) -> pd.DataFram
     """The engine's review frame (held entries, empty sessions, stale appointments, tiny entries)."""
     from billing.reports import review_frame
 
+    from billing.adjusting import excluded_entries
+
     b = books(path, version, policy, as_of)
-    return _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments))
+    excluded = excluded_entries(b.adjustments) if b.adjustments is not None else ()
+    return _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments, excluded=excluded))
 
 
 @cached
