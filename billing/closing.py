@@ -45,7 +45,7 @@ DAY_COLUMNS = ["customer_id", "day", "late_for", *FIGURES, "covered_us", "uncove
 BLOCK_COLUMNS = ["purchase_id", "customer_id", "kind", "source", "purchased_on", "expires_on", "base_expires_on",
                  "purchased_utc", "purchased_us", "used_us", "rolled_over_us"]
 FEE_COLUMNS = ["appointment_id", "customer_id", "day", "status", "cancelled_by", "fee_kind", "fee_us", "notice_us",
-               "waived_by"]
+               "waived_by", "scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset"]
 KIND_LATE_CREDIT = "late_credit"
 LATE_PREFIX = "late~"
 
@@ -138,6 +138,10 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
     fees["day"] = pd.to_datetime(fees["day"]).astype("datetime64[us]")
     fees["waived_by"] = fees["waived_by"].astype("Int64")
     fees["notice_us"] = fees["notice_us"].astype("Int64")
+    for c in ("scheduled_start", "cancelled_at"):   # the times as written, for a statement's fees
+        fees[c] = pd.to_datetime(fees[c]).astype("datetime64[us]")
+    for c in ("scheduled_start_offset", "cancelled_at_offset"):
+        fees[c] = fees[c].astype("Int32")
     return Snapshot(cid, through, days, truth, blocks, draws, fees)
 
 
@@ -226,6 +230,9 @@ def _write(con, cid: int, books) -> None:
     a = books.appointments.copy()
     if "waived_by" not in a:
         a["waived_by"] = pd.array([pd.NA] * len(a), dtype="Int64")
+    for c in FEE_COLUMNS:
+        if c not in a:
+            a[c] = None
     fees = a[FEE_COLUMNS]
     for table, frame in (("closed_days", days), ("closed_truth", truth), ("closed_blocks", blocks),
                          ("closed_draws", draws), ("closed_fees", fees)):

@@ -167,7 +167,8 @@ SCHEMA += [
     """CREATE TABLE IF NOT EXISTS closed_fees (
         closing_id INTEGER NOT NULL, appointment_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
         day DATE NOT NULL, status VARCHAR, cancelled_by VARCHAR, fee_kind VARCHAR, fee_us BIGINT NOT NULL,
-        notice_us BIGINT, waived_by BIGINT)""",
+        notice_us BIGINT, waived_by BIGINT, scheduled_start TIMESTAMP, scheduled_start_offset INTEGER,
+        cancelled_at TIMESTAMP, cancelled_at_offset INTEGER)""",
     # The time entries of the days a close froze (those after the close it followed), as they
     # were then and as classified then (kind: adhoc, session, general, held or excluded), so
     # that a statement of a closed period explains its frozen figures with the entries they
