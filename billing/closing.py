@@ -98,6 +98,14 @@ def _stack(rows: pd.DataFrame) -> list[tuple[int, date]]:
     return stack
 
 
+def standing(con) -> list[tuple[int, date]]:
+    """The closes in force, oldest first: [(closing_id, D)], each later than the one before; the
+    days of each are those after the one before it, through its D. Empty when the books are open."""
+    if not _has_table(con):
+        return []
+    return _stack(con.execute("SELECT closing_id, kind, day FROM closings ORDER BY closing_id").df())
+
+
 def in_force(con) -> tuple[int, date] | None:
     """(closing_id, D) of the close in force, or None when the books are open."""
     if not _has_table(con):
