@@ -332,13 +332,11 @@ def _describe_blocks(at_end: pd.DataFrame, ctx: sc.Context, names: dict, first: 
             rec = ctx.recorded(str(r.purchase_id)[len("adj-"):]) if str(r.purchase_id)[4:].isdigit() else None
             if rec:
                 inside.append(f"credit, adjustment {int(rec['adjustment_id'])} (R10): {rec['reason']}")
-                outside.append(f"credit: {rec['reason']}")
-        elif r.kind == "late_credit":
-            inside.append(f"{names[r.purchase_id][0]} (R12)")
-            outside.append(names[r.purchase_id][1])
+                outside.append(rec["reason"])
+        elif r.kind == "late_credit":   # its name says it all to the customer
+            inside.append(f"late credit {r.purchase_id} (R12)")
         elif r.kind == "rollover":
-            inside.append(f"{names[r.purchase_id][0]} (R13)")
-            outside.append(names[r.purchase_id][1])
+            inside.append(f"rollover block {r.purchase_id} (R13)")
         base = getattr(r, "base_expires_on", None)
         if base is not None and not pd.isna(base) and pd.Timestamp(base).date() != pd.Timestamp(r.expires_on).date():
             ext = ctx.extension_of(r.purchase_id, r.expires_on)

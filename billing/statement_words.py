@@ -111,16 +111,28 @@ def day_explanation(adhoc_terms: list[int], adhoc_raw: int, adhoc_billed: int,
     return "; ".join(parts)
 
 
+def _fee_head(kind: str, appointment: str, policy: dict) -> str:
+    """"Late cancellation of C1 (less than 24 h notice)", "No-show of N1"."""
+    what = fee_text(kind, policy, internal=False)
+    if " (" in what:
+        name, rest = what.split(" (", 1)
+        return f"{name[:1].upper()}{name[1:]} of {appointment} ({rest}"
+    return f"{what[:1].upper()}{what[1:]} of {appointment}"
+
+
+def adjustment_line(description: str, reason: str | None) -> str:
+    """An adjustment's line with its reason, as one text: "… — waived: goodwill", "Credit: 1 h —
+    outage on Nov 20"."""
+    if not reason:
+        return description
+    return f"{description}: {reason}" if description.endswith("waived") else f"{description} — {reason}"
+
+
 def waived_fee_text(kind: str, appointment: str, would_bill: int, number, reason: str, policy: dict,
                     internal: bool, minutes_text: MinutesText = duration_text) -> str:
     """A waived fee (R6, R10) in words: "Late cancellation of C1 (less than 24 h notice): 30 min
     — waived: goodwill"; the internal copy names the adjustment and the rules."""
-    what = fee_text(kind, policy, internal=False)
-    if kind == rules.LATE_CANCELLATION:
-        head = f"{what[:1].upper()}{what[1:].split(' (', 1)[0]} of {appointment}" \
-               + (f" ({what.split(' (', 1)[1]}" if " (" in what else "")
-    else:
-        head = f"{what[:1].upper()}{what[1:]} of {appointment}"
+    head = _fee_head(kind, appointment, policy)
     if internal:
         return f"{head}: {minutes_text(would_bill)} (R6) — waived by adjustment {number} (R10): {reason}"
     return f"{head}: {minutes_text(would_bill)} — waived: {reason}"
@@ -302,10 +314,9 @@ def adjustment_text(kind: str, internal: bool, minutes_text: MinutesText = durat
     the customer's copy names no adjustment number and no entry id; the internal one both, and
     the rules."""
     if kind == "waive":
-        text = waived_fee_text(fee_kind, target, minutes or 0, number, "", policy or {}, internal, minutes_text)
-        text = text.split(" — ")[0]
-        return (f"adjustment {number}: {text}, on {day}, waived (R10)" if internal
-                else f"{text}, on {day} — waived")
+        head = _fee_head(fee_kind, target, policy or {})
+        return (f"adjustment {number}: {head} on {day}: {minutes_text(minutes or 0)} (R6) — waived (R10)" if internal
+                else f"{head} on {day}: {minutes_text(minutes or 0)} — waived")
     if kind == "exclude":
         when = f"{day}" + (f" {started}" if started else "")
         return (f"adjustment {number}: entry {target} of {when} ({minutes_text(minutes or 0)}) excluded (R10)"
@@ -408,4 +419,4 @@ def _minutes_setting(minutes) -> str:
 
 __all__ = ["day_explanation", "paid_by_text", "ledger_text", "fee_text", "kind_text", "status_text",
            "how_we_bill", "CUSTOMER_KIND", "waived_fee_text", "late_row_text", "late_change_parts",
-           "adjustment_text"]
+           "adjustment_text", "adjustment_line"]

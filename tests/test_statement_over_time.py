@@ -123,7 +123,7 @@ def test_adjustments_are_lines_of_their_own_with_their_reasons(adjusted):
     assert (e2["kind"], e2["excluded_by"], e2["excluded_reason"]) == ("excluded", 2, "logged twice")
     # Each adjustment once, in the customer's words with its reason apart.
     assert [(r.adjustment_id, r.customer_description, r.reason) for r in st.adjustments.itertuples()] == [
-        (1, "Late cancellation of C1 (less than 24 h notice): 30 min, on 2026-01-14 — waived",
+        (1, "Late cancellation of C1 (less than 24 h notice) on 2026-01-14: 30 min — waived",
          "first late cancellation, goodwill"),
         (2, "Time logged on 2026-01-12 14:00 (30 min) not counted", "logged twice"),
         (3, "Credit: 1 h 30 min on 2026-02-02, usable through 2026-05-03", "outage on Feb 1"),
@@ -139,6 +139,7 @@ def test_adjustments_are_lines_of_their_own_with_their_reasons(adjusted):
     assert blocks.loc["adj-3", "customer_block"] == "credit of 2026-02-02"
     assert blocks.loc["adj-3", "block"] == "credit (adjustment 3)"
     assert blocks.loc["P2", "customer_about"] == "last day extended from 2026-05-02: customer away"
+    assert blocks.loc["adj-3", "customer_about"] == "outage on Feb 1"
 
 
 def test_the_customer_copy_names_no_adjustment_and_no_rule(adjusted):
@@ -301,14 +302,20 @@ def files(st) -> dict:
     return out
 
 
+def without_closed(csv: bytes) -> bytes:
+    """A statement's CSV without its summary line about the close in force."""
+    return b"\r\n".join(line for line in csv.split(b"\r\n") if not line.startswith(b"Closed,"))
+
+
 def test_a_closed_month_is_reproduced_exactly_after_late_changes(tmp_path):
     led = worked(tmp_path, UTC)
     open_before = build(led, date(2026, 1, 1), date(2026, 1, 31), as_of=D)
     closing.close(led.db, D, UTC, by="Lead", today=LATER)
     closed_now = [build(led, date(2026, 1, 1), date(2026, 1, 31), as_of=D),
                   build(led, date(2026, 1, 1), date(2026, 1, 31))]
-    # Closing changes nothing the customer reads.
-    assert files(open_before)["csvFalse"] == files(closed_now[0])["csvFalse"]
+    # Closing changes nothing the customer reads, but the line that says the days are closed.
+    assert without_closed(files(open_before)["csvFalse"]) == without_closed(files(closed_now[0])["csvFalse"])
+    assert b"Closed,The figures through 2026-01-31 are closed" in files(closed_now[0])["csvFalse"]
     # Then a late entry (Jan 20), a deletion (Bob's Jan 12 entry), a waiver and an exclusion of
     # closed days, and a dated policy change.
     led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
@@ -371,7 +378,7 @@ def test_a_late_change_reads_the_same_once_its_month_is_closed_too(tmp_path):
     assert feb_closed.fully_closed
     assert feb_closed.days[["day", "customer_explanation", "explanation"]].equals(
         feb_open.days[["day", "customer_explanation", "explanation"]])
-    assert files(feb_closed)["csvFalse"] == files(feb_open)["csvFalse"]
+    assert without_closed(files(feb_closed)["csvFalse"]) == without_closed(files(feb_open)["csvFalse"])
     assert "charges +5 min; a charge of 5 min: call notes" in day_row(feb_closed, "2026-02-01", "2026-01-22")[
         "customer_explanation"]
 
@@ -383,3 +390,61 @@ def test_a_statement_of_a_closed_period_no_longer_fails(tmp_path):
     st = build(led, date(2026, 1, 1), date(2026, 1, 31), as_of=date(2026, 1, 20))
     balanced(st)
     assert minutes(st.totals["billable_us"]) == 60 + 45 + 30
+
+
+# --------------------------------------------------------------------------- the documents
+def _pdf(st, internal=False) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(statement_pdf(st, internal=internal)))
+                             .pages).split())
+
+
+def test_the_documents_carry_the_adjustments_in_each_copys_words(adjusted):
+    import openpyxl
+
+    st = build(adjusted, date(2026, 1, 1), date(2026, 2, 28))
+    customer_pdf, internal_pdf = _pdf(st), _pdf(st, internal=True)
+    for text in ("Late cancellation of C1 (less than 24 h notice) on 2026-01-14: 30 min — waived: first late "
+                 "cancellation, goodwill", "Credit: 1 h 30 min, usable through 2026-05-03 — outage on Feb 1",
+                 "P2 extended to 2026-06-30 — customer away", "not counted — logged twice",
+                 "Credited (corrections and late changes) + 1 h 30 min", "Corrections (adjustments)"):
+        assert text in customer_pdf, text
+    customer_csv = statement_csv(st).decode("utf-8-sig")
+    customer_xlsx = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st)))
+    cells = " ".join(str(c.value) for ws in customer_xlsx.worksheets for row in ws.iter_rows() for c in row
+                     if c.value is not None and not c.is_date)
+    for text in (customer_pdf, customer_csv, cells):
+        assert "first late cancellation, goodwill" in text and "outage on Feb 1" in text
+        assert not re.search(r"\badjustment \d", text) and "adj-" not in text
+        assert not re.search(r"\bR\d{1,2}\b", text)
+        assert not re.search(r"\b(late_credit|rolled_over|owed_paid|carried_in|excluded)\b", text)
+    assert "waived by adjustment 1 (R10): first late cancellation, goodwill" in internal_pdf
+    assert "adjustment 3" in statement_csv(st, internal=True).decode("utf-8-sig")
+    adjustments = [r for r in customer_xlsx["Adjustments"].iter_rows(min_row=3, values_only=True)]
+    assert [(r[1], r[2], r[3]) for r in adjustments][2] == (
+        "Credit: 1 h 30 min on 2026-02-02, usable through 2026-05-03", "outage on Feb 1", 90)
+
+
+def test_the_documents_explain_rollover_carry_and_late_changes(rolling, tmp_path):
+    roll = _pdf(build(rolling, date(2026, 4, 1), date(2026, 5, 31), as_of=date(2026, 6, 30)))
+    assert "30 min carried from P2, usable through 2026-06-01" in roll
+    assert "carried over (not forfeited): usable through 2026-06-01" in roll
+    assert "Carried over into new blocks + 30 min" in roll and "Carried over out of ended blocks − 30 min" in roll
+
+    led = worked(tmp_path / "carry", Policy(timezone="UTC", overage="carry"))
+    feb = build(led, date(2026, 2, 1), date(2026, 2, 28))
+    text = _pdf(feb)
+    assert "15 min owed since 2026-01-14, paid by P2" in text and "Owed from before the period, paid in it" in text
+    jan = _pdf(build(led, date(2026, 1, 1), date(2026, 1, 31)))
+    assert "Owed at the end of the period 15 min" in jan
+
+    led = worked(tmp_path / "late", UTC)
+    closing.close(led.db, D, UTC, by="Lead", today=LATER)
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
+    text = _pdf(build(led, date(2026, 2, 1), date(2026, 2, 28)))
+    assert ("Late change for 2026-01-20, posted after the books were closed through 2026-01-31: +30 min — ad-hoc "
+            "work +10 min logged, +30 min billed") in text
+    closed = _pdf(build(led, date(2026, 1, 1), date(2026, 1, 31)))
+    assert "The figures through 2026-01-31 are closed: a later correction to them appears on a later statement " \
+           "as a late change." in closed
+    assert "Books closed through 2026-01-31 (closing 1, by Lead" in _pdf(build(led, date(2026, 1, 1),
+                                                                               date(2026, 1, 31)), internal=True)
