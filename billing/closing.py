@@ -163,7 +163,7 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
     (in the policy's zone: a day still going on cannot be closed), or ``by`` is blank."""
     from billing.calendar import today_in
     from billing.reports import compute_books
-    from billing.store import data_version
+    from billing.store import bump_data_version, data_version
 
     if not (by or "").strip():
         raise ClosingError("closing needs the name of who closes (--by).")
@@ -185,6 +185,7 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
                          json.dumps(policy.as_dict(), sort_keys=True), version])
             _write(con, cid, books)
             _write_entries(con, cid, books, through, policy)
+            bump_data_version(con)   # the books read differently from now on: caches keyed on it must miss
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -203,7 +204,7 @@ def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None 
         if current is None or current[1] < from_day:
             shown = f"closed only through {current[1]}" if current else "not closed"
             raise ClosingError(f"nothing to reopen from {from_day}: the books are {shown}.")
-        from billing.store import data_version
+        from billing.store import bump_data_version, data_version
 
         con.execute("BEGIN TRANSACTION")
         try:
@@ -211,6 +212,7 @@ def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None 
             con.execute("INSERT INTO closings VALUES (?, 'reopen', ?, ?, ?, ?, ?, ?)",
                         [cid, from_day, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
                          json.dumps(policy.as_dict(), sort_keys=True), data_version(con)])
+            bump_data_version(con)   # a reopen recomputes the days it reopens (R12)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

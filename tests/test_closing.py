@@ -189,3 +189,22 @@ def test_a_close_keeps_the_entries_of_the_days_it_freezes(tmp_path):
     with open_db(led.db, read_only=True) as con:
         assert list(closing.closed_entries(con, "acme", date(2026, 1, 1), date(2026, 3, 31))["entry_id"]) == [
             "e1", "e2", "e3"]
+
+
+def test_the_dashboard_sees_a_close_and_a_reopen(tmp_path):
+    # The dashboard's reads are cached per data version (billing.appdata). A reopen recomputes
+    # the closed days (R12), so it must be a new version: here the Jan 20 late row (posted on
+    # Feb 1 while closed) goes back to Jan 20 once reopened.
+    from billing import appdata
+
+    led = closed(tmp_path)
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
+    appdata.clear_caches()
+    v = appdata.current_version(led.db).number
+    assert len(late(appdata.books(led.db, v, POLICY, T))) == 1
+    closing.reopen(led.db, date(2026, 1, 1), by="Lead", policy=POLICY)
+    v2 = appdata.current_version(led.db).number
+    assert v2 > v
+    assert len(late(appdata.books(led.db, v2, POLICY, T))) == 0
+    closing.close(led.db, D, POLICY, by="Lead")
+    assert appdata.current_version(led.db).number > v2
