@@ -426,3 +426,11 @@ def figure(fn: Callable, with_names: bool = False) -> Callable:
         kwargs = {"names": customer_names(path, version)} if with_names else {}
         return fn(books(path, version, policy, filters.as_of), filters, *extra, **kwargs)
     return read
+
+
+@cached
+def closings(path: Path, version: int) -> pd.DataFrame:
+    """Every close and reopen on record, with the one in force marked (billing.closing.history, R12)."""
+    from billing.closing import history
+
+    return _read(path, version, history)
