@@ -45,7 +45,7 @@ DAY_COLUMNS = ["customer_id", "day", "late_for", *FIGURES, "covered_us", "uncove
 BLOCK_COLUMNS = ["purchase_id", "customer_id", "kind", "source", "purchased_on", "expires_on", "base_expires_on",
                  "purchased_utc", "purchased_us", "used_us", "rolled_over_us"]
 FEE_COLUMNS = ["appointment_id", "customer_id", "day", "status", "cancelled_by", "fee_kind", "fee_us", "notice_us",
-               "waived_by", "scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset"]
+               "waived_by", "scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset", "staff"]
 KIND_LATE_CREDIT = "late_credit"
 LATE_PREFIX = "late~"
 
@@ -123,7 +123,11 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
     where, params = ("AND customer_id = ?", [cid, customer]) if customer is not None else ("", [cid])
 
     def read(table, columns, order):
-        df = con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
+        # A column this version added to the snapshot reads as empty from a close made before it.
+        have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                          [table]).fetchall()}
+        shown = [c if c in have else f"NULL AS {c}" for c in columns]
+        df = con.execute(f"SELECT {', '.join(shown)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
                          params).df()
         return df
 
@@ -290,7 +294,8 @@ def closed_entries(con, customer: str, first: date, last: date) -> pd.DataFrame:
     """The customer's entries of the closed days first..last as the closes in force froze them
     (each day from the close that froze it), in day, start and id order: ENTRY_COLUMNS, day as
     a date. Empty when the books are not closed (or those days are not)."""
-    if not _has_table(con):
+    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'closed_entries'").fetchone()[0]
+    if not _has_table(con) or not has:   # no close, or closes made before entries were kept
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
     stack = _stack(con.execute("SELECT closing_id, kind, day FROM closings ORDER BY closing_id").df())
     ids = [cid for cid, _ in stack] or [-1]

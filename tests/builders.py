@@ -150,7 +150,7 @@ def demo_over_time(folder: Path, today: date, seed: int = 7) -> tuple[Path, Path
                             reason="outage on Nov 19")
     made["charge"] = record(db, "charge", "C1014", minutes="15", on=date(2026, 11, 18), by=by, policy=policy,
                             reason="report written after the call")
-    made["extend"] = record(db, "extend", block, to_day=last_day + __import__("datetime").timedelta(days=60),
+    made["extend"] = record(db, "extend", block, to_day=max(last_day, today) + __import__("datetime").timedelta(days=60),
                             on=date(2026, 11, 20), by=by, policy=policy, reason="customer away in December")
     made["exclude"] = record(db, "exclude", entry_id, on=date(2026, 11, 16), by=by, policy=policy,
                              reason="logged twice")

@@ -208,3 +208,44 @@ def test_the_dashboard_sees_a_close_and_a_reopen(tmp_path):
     assert len(late(appdata.books(led.db, v2, POLICY, T))) == 0
     closing.close(led.db, D, POLICY, by="Lead")
     assert appdata.current_version(led.db).number > v2
+
+
+def test_a_closed_fee_keeps_its_times_and_staff(tmp_path):
+    # The Cancellation fees page and a statement show a closed fee's start, cancellation and
+    # staff, and the page's staff filter finds it: the close keeps them as they were.
+    led = worked(tmp_path, POLICY)
+    led.load(appointments=[appointment("C1", "2026-01-14T15:00:00", 60, "cancelled", staff="Cy",
+                                       cancelled_at="2026-01-14T05:00:00", cancelled_by="customer")],
+             period=(date(2026, 1, 14), date(2026, 1, 14)))
+    closing.close(led.db, D, POLICY, by="Lead")
+    led.load(appointments=[appointment("C1", "2026-01-14T15:00:00", 60, "cancelled", staff="Dee",
+                                       cancelled_at="2026-01-14T06:00:00", cancelled_by="customer")],
+             period=(date(2026, 1, 14), date(2026, 1, 14)))
+    fee = books(led).appointments.set_index("appointment_id").loc["C1"]
+    assert (fee["staff"], str(fee["scheduled_start"]), str(fee["cancelled_at"])) == (
+        "Cy", "2026-01-14 15:00:00", "2026-01-14 05:00:00")
+
+
+def test_a_database_closed_before_fees_kept_their_times_still_reads(tmp_path):
+    # A close made by the version before this one: closed_fees without the times and staff, no
+    # closed_entries. Read-only (the dashboard) it reads with those empty; a read-write open
+    # adds the columns; a statement of the closed month still balances.
+    import duckdb
+
+    from billing.statement import build_statement
+
+    led = closed(tmp_path)
+    con = duckdb.connect(str(led.db))
+    for c in ("scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset", "staff"):
+        con.execute(f"ALTER TABLE closed_fees DROP COLUMN {c}")
+    con.execute("DROP TABLE closed_entries")
+    con.close()
+    with open_db(led.db, read_only=True) as con:
+        fee = compute_books(con, POLICY, T).appointments.set_index("appointment_id").loc["C1"]
+        assert fee["fee_us"] == 30 * MIN and pd.isna(fee["scheduled_start"])
+        st = build_statement(con, POLICY, "acme", date(2026, 1, 1), D, T)
+        assert st.totals["billable_us"] == (60 + 45 + 30) * MIN
+    with open_db(led.db) as con:
+        columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'closed_fees'").fetchall()}
+    assert {"scheduled_start", "staff"} <= columns

@@ -118,7 +118,7 @@ def test_overview_says_closed_names_blocks_in_words_and_lists_the_late_changes(e
     assert [tuple(r) for r in late[["posted on", "for closed day", "change", "how"]].to_numpy()] == [
         ("2026-02-01", "2026-01-14", "-30 min", "credited as a block"),
         ("2026-02-01", "2026-01-20", "+30 min", "billed on the day posted")]
-    assert list(late["paid from prepaid hours"]) == ["0 min", "30 min"]
+    assert list(late["paid from prepaid hours"]) == ["—", "30 min"]
 
 
 def test_usage_lists_the_late_changes_of_the_period(env):

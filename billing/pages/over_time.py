@@ -49,7 +49,7 @@ def late_changes(books: Books, f: Filters) -> pd.DataFrame:
     """The late changes to closed days posted in the period for the chosen customers (R12):
     a late row billed on the first open day (change_us > 0: "billed on the day posted"), or a
     late credit, a block bought that day (change_us < 0: "credited as a block"). Columns
-    LATE_COLUMNS (covered/uncovered for a late row; 0 for a credit), by posting day."""
+    LATE_COLUMNS (covered/uncovered for a late row; missing for a credit), by posting day."""
     d = of_customers(books.days, f.customers)
     rows = d[d["late_for"].notna() & in_period(d["day"], f.start, f.end)] if "late_for" in d else d.iloc[:0]
     b = of_customers(books.blocks, f.customers)
@@ -67,7 +67,8 @@ def late_changes(books: Books, f: Filters) -> pd.DataFrame:
             "customer_id": credits["customer_id"].to_numpy(), "posted_on": credits["purchased_on"].to_numpy(),
             "late_for": [pd.Timestamp(x).date() for x, _ in days],
             "change_us": (-credits["purchased_us"].astype("int64")).to_numpy(), "how": "credited as a block",
-            "covered_us": 0, "uncovered_us": 0}))
+            "covered_us": pd.array([pd.NA] * len(credits), dtype="Int64"),
+            "uncovered_us": pd.array([pd.NA] * len(credits), dtype="Int64")}))
     frame = pd.concat([o for o in out if len(o)], ignore_index=True) if any(len(o) for o in out) else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in LATE_COLUMNS})
     return frame.sort_values(["posted_on", "customer_id", "late_for"], kind="stable")[LATE_COLUMNS] \

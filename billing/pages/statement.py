@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from billing.display import date_text
-from billing.exports.cells import entry_kind_text, fee_what, ledger_kind_text
+from billing.exports.cells import activity_text, entry_kind_text, fee_what, ledger_kind_text
 
 
 def can_close(through: date, today: date, closed_through: date | None) -> tuple[bool, str | None]:
@@ -50,7 +50,8 @@ def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
 def entries_table(entries: pd.DataFrame, redact: bool) -> pd.DataFrame:
     """The time entries for the page: an excluded one's kind says why (R10); without staff and
     notes when ``redact`` (the customer copy is chosen)."""
-    out = entries.assign(kind=[entry_kind_text(r, True) for r in entries.to_dict("records")])
+    out = entries.assign(kind=[entry_kind_text(r, True) for r in entries.to_dict("records")],
+                         activity=[activity_text(a) for a in entries["activity"]])
     out = out.drop(columns=["excluded_by", "excluded_reason"])
     return out.drop(columns=["notes", "staff"]) if redact else out
 
