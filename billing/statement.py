@@ -80,29 +80,37 @@ def _started(day, written) -> str:
     return started_text(day, written) or ""
 
 
-def _day_texts(day_row, entries: pd.DataFrame, fees: pd.DataFrame, paid: dict, ctx: sc.Context,
-               names: dict, internal: bool, minutes_text) -> tuple[str, str]:
-    """One ordinary day's explanation and "paid by" in the internal or the customer copy's
-    words (billing.statement_words): its ``entries`` (R4, R5; excluded ones named, R10), its
-    ``fees`` (R6; waived ones with their reason, R10), its charges (R10), the settings in
-    force on it (R11, the close's for a closed day), and ``paid`` (R8, R14)."""
+def _day_facts(day_row, entries: pd.DataFrame, fees: pd.DataFrame, ctx: sc.Context) -> dict:
+    """What one ordinary day's explanation says (billing.statement_words.day_explanation's
+    arguments), from its ``entries`` (R4, R5; excluded ones named, R10), its ``fees`` (R6;
+    waived ones with their reason, R10), its charges (R10) and the settings in force on it
+    (R11, the close's for a closed day); gathered once for both copies."""
     day = day_row.day
-    settings = ctx.policy_on(day).as_dict()
-    adhoc = [int(m) for m in entries.loc[entries["kind"] == "adhoc", "minutes_us"]]
-    session = entries[entries["kind"] == "session"]
+    kinds = entries["kind"].to_numpy() if len(entries) else np.array([], dtype=object)
+    minutes = entries["minutes_us"].to_numpy("int64") if len(entries) else np.array([], dtype="int64")
+    adhoc = [int(m) for m in minutes[kinds == "adhoc"]]
+    session = entries[kinds == "session"] if len(entries) else entries
     sessions = [(appt, [int(m) for m in group["minutes_us"]])
                 for appt, group in session.groupby("appointment_id", sort=True)] if len(session) else []
-    top_up = int(day_row.session_us) - int(session["minutes_us"].sum()) if len(session) else int(day_row.session_us)
+    top_up = int(day_row.session_us) - int(minutes[kinds == "session"].sum())
     fee_list = [(f.fee_kind, f.appointment_id, int(f.fee_us),
                  *((int(f.waived_us), int(f.waived_by), f.waived_reason) if pd.notna(f.waived_by) else ()))
-                for f in fees.itertuples()]
+                for f in fees.itertuples()] if len(fees) else []
     charges = [(int(c["adjustment_id"]), int(c["minutes_us"]), c["reason"]) for c in ctx.charges_on(day)]
-    out = entries[entries["kind"] == "excluded"]
     excluded = [(e.entry_id, int(e.minutes_us), None if pd.isna(e.excluded_by) else int(e.excluded_by),
-                 e.excluded_reason, _started(e.day, statement_started(e))) for e in out.itertuples()]
-    explanation = words.day_explanation(adhoc, int(day_row.adhoc_raw_us), int(day_row.adhoc_billed_us), sessions,
-                                        top_up, fee_list, settings, internal, minutes_text, charges=charges,
-                                        excluded=excluded)
+                 e.excluded_reason, _started(e.day, statement_started(e)))
+                for e in entries[kinds == "excluded"].itertuples()] if (kinds == "excluded").any() else []
+    return {"args": (adhoc, int(day_row.adhoc_raw_us), int(day_row.adhoc_billed_us), sessions, top_up, fee_list,
+                     ctx.settings_on(day)),
+            "charges": charges, "excluded": excluded}
+
+
+def _day_texts(day_row, facts: dict, paid: dict, ctx: sc.Context, names: dict, internal: bool,
+               minutes_text) -> tuple[str, str]:
+    """One ordinary day's explanation and "paid by" in the internal or the customer copy's
+    words (billing.statement_words), from its ``facts`` (``_day_facts``) and ``paid`` (R8, R14)."""
+    explanation = words.day_explanation(*facts["args"], internal, minutes_text, charges=facts["charges"],
+                                        excluded=facts["excluded"])
     return explanation, _paid_text(day_row, paid, ctx, names, internal, minutes_text)
 
 
@@ -224,18 +232,20 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
     changes = {}
     for r in rows[rows["late_for"].notna()].itertuples():
         changes[(r.late_for, r.day)] = sc.late_change(con, ctx, books.truth, r.late_for, r.day)
+    facts = [None if r.late_for is not None else
+             _day_facts(r, *(group.get(r.day, e) for group, e in zip(by_day, empty)), ctx)
+             for r in rows.itertuples()]
     for internal, (explained, paid_col) in ((True, ("explanation", "paid_by")),
                                             (False, ("customer_explanation", "customer_paid_by"))):
         texts = []
-        for r, p in zip(rows.itertuples(), paid):
+        for r, p, f in zip(rows.itertuples(), paid, facts):
             if r.late_for is not None:
                 ch = changes[(r.late_for, r.day)]
                 texts.append((words.late_row_text(r.late_for, ch.closed_through, ch.diff, ch.added.to_dict("records"),
                                                   ch.removed.to_dict("records"), internal, minutes_text),
                               _paid_text(r, p, ctx, names, internal, minutes_text)))
             else:
-                texts.append(_day_texts(r, *(group.get(r.day, e) for group, e in zip(by_day, empty)), p, ctx, names,
-                                        internal, minutes_text))
+                texts.append(_day_texts(r, f, p, ctx, names, internal, minutes_text))
         rows[explained] = [t[0] for t in texts]
         rows[paid_col] = [t[1] for t in texts]
 

@@ -132,10 +132,22 @@ class Context:
 
     def charges_on(self, day: date) -> list[dict]:
         """The charges (R10) billed on ``day``, as the adjustments that applied to it say."""
-        a = self.adjustments_on(day)
-        a = a[(a["kind"] == "charge").to_numpy() & np.array([pd.Timestamp(d).date() == day for d in a["on_day"]],
-                                                             dtype=bool)]
-        return a.to_dict("records")
+        close = self.close_of(day)
+        key = ("charges", close.closing_id if close else None)
+        if key not in self._cache:   # once per close (or T): day → its charges
+            a = self.adjustments(close)
+            by_day: dict = {}
+            for rec in a[a["kind"] == "charge"].to_dict("records"):
+                by_day.setdefault(pd.Timestamp(rec["on_day"]).date(), []).append(rec)
+            self._cache[key] = by_day
+        return self._cache[key].get(day, [])
+
+    def settings_on(self, day: date) -> dict:
+        """``policy_on(day)`` as the policy file writes it (Policy.as_dict), kept per day."""
+        key = ("settings", day)
+        if key not in self._cache:
+            self._cache[key] = self.policy_on(day).as_dict()
+        return self._cache[key]
 
     def exclusion_of(self, entry_id: str, day: date) -> dict | None:
         """The ``exclude`` adjustment that took ``entry_id`` (of ``day``) out of the figures."""
