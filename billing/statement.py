@@ -626,8 +626,10 @@ def statement_figures(st: Statement) -> dict:
         "opening_remaining_us": st.opening_remaining_us, "closing_remaining_us": st.closing_remaining_us,
         "next_expiry": st.next_expiry.isoformat() if st.next_expiry else None,
         "totals": {k: int(v) for k, v in st.totals.items()},
-        "days": {r.day.isoformat(): [int(r.billable_us), int(r.covered_us), int(r.uncovered_us)]
-                 for r in st.days.itertuples()},
+        # A late row (R12) shares its day with the day's own row: it is keyed by both days.
+        "days": {r.day.isoformat() + (f" late for {pd.Timestamp(r.late_for).date().isoformat()}"
+                                      if r.late_for is not None and not pd.isna(r.late_for) else ""):
+                 [int(r.billable_us), int(r.covered_us), int(r.uncovered_us)] for r in st.days.itertuples()},
     }
 
 

@@ -364,6 +364,10 @@ def test_the_next_statement_shows_the_late_changes(tmp_path):
             minutes(feb.closing_remaining_us)) == (60, 60, 60)
     # The waiver that made the credit is among the period's adjustments, with its reason.
     assert list(feb.adjustments["reason"]) == ["goodwill"]
+    # Issued, its figures keep the late row apart from its day's own row.
+    from billing.statement import statement_figures
+    assert statement_figures(feb)["days"] == {"2026-02-01 late for 2026-01-20": [30 * MIN, 30 * MIN, 0],
+                                              "2026-02-03": [30 * MIN, 30 * MIN, 0]}
     assert feb.closed_through == D and not feb.fully_closed
 
 
@@ -372,6 +376,7 @@ def test_a_late_change_reads_the_same_once_its_month_is_closed_too(tmp_path):
     closing.close(led.db, D, UTC, by="Lead", today=LATER)
     led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
     record(led.db, "charge", "acme", on=date(2026, 1, 22), minutes="5", by="Lead", reason="call notes", policy=UTC)
+    led.load(period=(date(2026, 1, 12), date(2026, 1, 12)), entries=[entry("e1", "2026-01-12T09:00:00", 5, staff="Ann")])
     feb_open = build(led, date(2026, 2, 1), date(2026, 2, 28))
     closing.close(led.db, date(2026, 2, 28), UTC, by="Lead", today=LATER)
     feb_closed = build(led, date(2026, 2, 1), date(2026, 2, 28))
@@ -379,6 +384,10 @@ def test_a_late_change_reads_the_same_once_its_month_is_closed_too(tmp_path):
     assert feb_closed.days[["day", "customer_explanation", "explanation"]].equals(
         feb_open.days[["day", "customer_explanation", "explanation"]])
     assert without_closed(files(feb_closed)["csvFalse"]) == without_closed(files(feb_open)["csvFalse"])
+    assert feb_closed.ledger[["date", "description", "customer_description"]].equals(
+        feb_open.ledger[["date", "description", "customer_description"]])
+    assert any("Credit for a late change to 2026-01-12" in t and "ad-hoc work −30 min logged, −30 min billed" in t
+               for t in feb_closed.ledger["customer_description"])
     assert "charges +5 min; a charge of 5 min: call notes" in day_row(feb_closed, "2026-02-01", "2026-01-22")[
         "customer_explanation"]
 
