@@ -312,7 +312,7 @@ def _policy_value(value):
 
 
 def statement_sections(st: Statement, internal: bool = False, team=None) -> list[Section]:
-    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks, in the
+    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks, Adjustments, in the
     customer copy's form (words, no internal columns) or, with ``internal``, the internal
     copy's (rule ids, staff, notes, entry ids, timestamps as written, policy). ``team``: a
     billing.team.Team or None (its name and contacts open the summary)."""
