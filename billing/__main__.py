@@ -630,6 +630,7 @@ COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, 
             "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
             "share": cmd_share, "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
 
+
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended
     without the interpreter's teardown. By then the output is flushed and the database

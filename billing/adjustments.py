@@ -541,17 +541,23 @@ def people_frame(frame: pd.DataFrame, names: dict[str, str] | None = None, as_of
     date, what in words (times in hours and whole minutes, billing.display), the customer with
     its name, the reason, who and when (UTC, to the minute), and which void voided it; with
     ``as_of``, whether reports as of that day apply it. All text; a dash where nothing is."""
-    from billing.display import MISSING, date_text, datetime_text, duration_text
+    from billing.display import MISSING, block_text, date_text, datetime_text, duration_text
 
     names = names or {}
 
     def customer(cid):
         return f"{cid} · {names[cid]}" if names.get(cid) else cid
 
+    def what(kind, target, to_day, minutes_us):
+        text = what_text(kind, target, to_day, minutes_us, duration_text)
+        if kind == "extend" and block_text(target) != target:   # a credit's block in words, not adj-7
+            text = text.replace(f"block {target}", block_text(target), 1)
+        return text
+
     out = {
         "no.": [str(int(v)) for v in frame["adjustment_id"]],
         "dated": [date_text(v) for v in frame["on_day"]],
-        "what": [what_text(k, t, d, m, duration_text)
+        "what": [what(k, t, d, m)
                  for k, t, d, m in zip(frame["kind"], frame["target"], frame["to_day"], frame["minutes_us"])],
         "customer": [customer(c) for c in frame["customer_id"]],
     }

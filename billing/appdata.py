@@ -276,9 +276,10 @@ def staff(path: Path, version: int) -> list[str]:
 @cached
 def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
                 customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Logged minutes of the period's entries (not held: R4) per staff, activity and kind
-    (adhoc/session/general, R2/R4/R5), for the chosen customers and staff: columns staff,
-    activity ('(none)' when empty), kind, minutes_us, entries."""
+    """Logged minutes of the period's entries (not held: R4; not excluded by an adjustment in
+    force as of T: R10) per staff, activity and kind (adhoc/session/general, R2/R4/R5), for
+    the chosen customers and staff: columns staff, activity ('(none)' when empty), kind,
+    minutes_us, entries."""
     from billing.adjusting import adjustments_as_of, excluded_entries
     from billing.rules import classified_entries_sql
 
@@ -314,8 +315,11 @@ def review(path: Path, version: int, policy: Policy, as_of: date) -> pd.DataFram
     """The engine's review frame (held entries, empty sessions, stale appointments, tiny entries)."""
     from billing.reports import review_frame
 
+    from billing.adjusting import excluded_entries
+
     b = books(path, version, policy, as_of)
-    return _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments))
+    excluded = excluded_entries(b.adjustments) if b.adjustments is not None else ()
+    return _read(path, version, lambda con: review_frame(con, policy, as_of, b.appointments, excluded=excluded))
 
 
 @cached
@@ -424,3 +428,11 @@ def figure(fn: Callable, with_names: bool = False) -> Callable:
         kwargs = {"names": customer_names(path, version)} if with_names else {}
         return fn(books(path, version, policy, filters.as_of), filters, *extra, **kwargs)
     return read
+
+
+@cached
+def closings(path: Path, version: int) -> pd.DataFrame:
+    """Every close and reopen on record, with the one in force marked (billing.closing.history, R12)."""
+    from billing.closing import history
+
+    return _read(path, version, history)

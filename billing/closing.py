@@ -9,7 +9,9 @@ Stored beside the imports (nothing imported is touched):
   moment: ``closed_days`` (the daily rows ≤ D, late rows included), ``closed_truth`` (each
   closed day's figures as computed then, which later changes are measured against),
   ``closed_blocks`` (each block's use and rollover through D), ``closed_draws`` and
-  ``closed_fees`` (the appointments that billed a fee or were cancelled, ≤ D).
+  ``closed_fees`` (the appointments that billed a fee or were cancelled, ≤ D), and
+  ``closed_entries`` (the entries of the days this close froze, as classified then: what a
+  statement of a closed period explains its figures with).
 
 Which close is in force: the records are read in order; a close through D needs D later
 than the close in force (closing again moves D later); a reopen from X undoes every close
@@ -46,7 +48,7 @@ DAY_COLUMNS = ["customer_id", "day", "late_for", *FIGURES, *PARTS, "covered_us",
 BLOCK_COLUMNS = ["purchase_id", "customer_id", "kind", "source", "purchased_on", "expires_on", "base_expires_on",
                  "purchased_utc", "purchased_us", "used_us", "rolled_over_us"]
 FEE_COLUMNS = ["appointment_id", "customer_id", "day", "status", "cancelled_by", "fee_kind", "fee_us", "notice_us",
-               "waived_by"]
+               "waived_by", "scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset", "staff"]
 KIND_LATE_CREDIT = "late_credit"
 LATE_PREFIX = "late~"
 
@@ -99,6 +101,14 @@ def _stack(rows: pd.DataFrame) -> list[tuple[int, date]]:
     return stack
 
 
+def standing(con) -> list[tuple[int, date]]:
+    """The closes in force, oldest first: [(closing_id, D)], each later than the one before; the
+    days of each are those after the one before it, through its D. Empty when the books are open."""
+    if not _has_table(con):
+        return []
+    return _stack(con.execute("SELECT closing_id, kind, day FROM closings ORDER BY closing_id").df())
+
+
 def in_force(con) -> tuple[int, date] | None:
     """(closing_id, D) of the close in force, or None when the books are open."""
     if not _has_table(con):
@@ -116,7 +126,11 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
     where, params = ("AND customer_id = ?", [cid, customer]) if customer is not None else ("", [cid])
 
     def read(table, columns, order):
-        df = con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
+        # A column this version added to the snapshot reads as empty from a close made before it.
+        have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                          [table]).fetchall()}
+        shown = [c if c in have else f"NULL AS {c}" for c in columns]
+        df = con.execute(f"SELECT {', '.join(shown)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
                          params).df()
         return df
 
@@ -139,6 +153,10 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
     fees["day"] = pd.to_datetime(fees["day"]).astype("datetime64[us]")
     fees["waived_by"] = fees["waived_by"].astype("Int64")
     fees["notice_us"] = fees["notice_us"].astype("Int64")
+    for c in ("scheduled_start", "cancelled_at"):   # the times as written, for a statement's fees
+        fees[c] = pd.to_datetime(fees[c]).astype("datetime64[us]")
+    for c in ("scheduled_start_offset", "cancelled_at_offset"):
+        fees[c] = fees[c].astype("Int32")
     return Snapshot(cid, through, days, truth, blocks, draws, fees)
 
 
@@ -152,7 +170,7 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
     (in the policy's zone: a day still going on cannot be closed), or ``by`` is blank."""
     from billing.calendar import today_in
     from billing.reports import compute_books
-    from billing.store import data_version
+    from billing.store import bump_data_version, data_version
 
     if not (by or "").strip():
         raise ClosingError("closing needs the name of who closes (--by).")
@@ -173,6 +191,8 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
                         [cid, through, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
                          json.dumps(policy.as_dict(), sort_keys=True), version])
             _write(con, cid, books)
+            _write_entries(con, cid, books, through, policy)
+            bump_data_version(con)   # the books read differently from now on: caches keyed on it must miss
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -191,7 +211,7 @@ def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None 
         if current is None or current[1] < from_day:
             shown = f"closed only through {current[1]}" if current else "not closed"
             raise ClosingError(f"nothing to reopen from {from_day}: the books are {shown}.")
-        from billing.store import data_version
+        from billing.store import bump_data_version, data_version
 
         con.execute("BEGIN TRANSACTION")
         try:
@@ -199,6 +219,7 @@ def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None 
             con.execute("INSERT INTO closings VALUES (?, 'reopen', ?, ?, ?, ?, ?, ?)",
                         [cid, from_day, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
                          json.dumps(policy.as_dict(), sort_keys=True), data_version(con)])
+            bump_data_version(con)   # a reopen recomputes the days it reopens (R12)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -226,6 +247,9 @@ def _write(con, cid: int, books) -> None:
     a = books.appointments.copy()
     if "waived_by" not in a:
         a["waived_by"] = pd.array([pd.NA] * len(a), dtype="Int64")
+    for c in FEE_COLUMNS:
+        if c not in a:
+            a[c] = None
     fees = a[FEE_COLUMNS]
     for table, frame in (("closed_days", days), ("closed_truth", truth), ("closed_blocks", blocks),
                          ("closed_draws", draws), ("closed_fees", fees)):
@@ -235,6 +259,55 @@ def _write(con, cid: int, books) -> None:
             con.execute(f"INSERT INTO {table} SELECT {cid}, * FROM {name}")
         finally:
             con.unregister(name)
+
+
+ENTRY_COLUMNS = ["customer_id", "day", "entry_id", "started_at", "started_at_offset", "staff", "activity", "tier",
+                 "minutes_us", "customer_requested", "appointment_id", "notes", "kind", "hold_reason"]
+
+
+def _write_entries(con, cid: int, books, through: date, policy: Policy) -> None:
+    """The entries of the days this close freezes that no earlier close froze (after the close
+    in force, through D), as classified then (R2, R4, R10: an entry excluded then is kind
+    'excluded'): what a statement of a closed period explains its frozen figures with."""
+    from billing import adjusting, rules
+
+    after = books.closed_through or date(1, 1, 1)
+    excluded = adjusting.excluded_entries(books.adjustments) if books.adjustments is not None else []
+    sql = rules.classified_entries_sql("AND e.day > $after", excluded=excluded)
+    con.execute(f"INSERT INTO closed_entries SELECT {cid}, {', '.join(ENTRY_COLUMNS)} FROM ({sql})",
+                {"tz": policy.timezone, "asof": through, "after": after})
+
+
+def record(con, closing_id: int) -> dict:
+    """One close or reopen as recorded: closing_id, kind, day, recorded_at (UTC), recorded_by,
+    reason, policy (billing.policy.Policy it was made under), data_version."""
+    from billing.policy import validate_policy
+
+    row = con.execute("SELECT closing_id, kind, day, recorded_at, recorded_by, reason, policy, data_version "
+                      "FROM closings WHERE closing_id = ?", [closing_id]).fetchone()
+    if row is None:
+        raise ClosingError(f"no closing {closing_id} on record.")
+    keys = ["closing_id", "kind", "day", "recorded_at", "recorded_by", "reason", "policy", "data_version"]
+    out = dict(zip(keys, row))
+    out["policy"] = validate_policy(json.loads(out["policy"]), source=f"closing {closing_id}")
+    return out
+
+
+def closed_entries(con, customer: str, first: date, last: date) -> pd.DataFrame:
+    """The customer's entries of the closed days first..last as the closes in force froze them
+    (each day from the close that froze it), in day, start and id order: ENTRY_COLUMNS, day as
+    a date. Empty when the books are not closed (or those days are not)."""
+    has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'closed_entries'").fetchone()[0]
+    if not _has_table(con) or not has:   # no close, or closes made before entries were kept
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
+    stack = _stack(con.execute("SELECT closing_id, kind, day FROM closings ORDER BY closing_id").df())
+    ids = [cid for cid, _ in stack] or [-1]
+    df = con.execute(f"""SELECT {', '.join(ENTRY_COLUMNS)} FROM closed_entries
+                         WHERE closing_id IN ({', '.join(str(int(i)) for i in ids)}) AND customer_id = ?
+                           AND day BETWEEN ? AND ? ORDER BY day, started_at, entry_id""",
+                     [customer, first, last]).df()
+    df["day"] = pd.to_datetime(df["day"]).dt.date
+    return df
 
 
 # --------------------------------------------------------------------------- the books with a close

@@ -160,6 +160,10 @@ CODES = {
     "used_up": "used up", "no_show": "no-show", "one_on_one": "1-on-1", "general": "General Support",
     "rolled_over": "rolled over", "at_least_booked": "at least the booked length", "logged": "as logged",
     "adhoc": "ad-hoc", "last_30_days": "last 30 days",
+    # Over time (R10-R14): block kinds, ledger lines, an entry an adjustment excluded.
+    "late_credit": "late credit", "rollover": "carried over", "carried_in": "carried over",
+    "owed_paid": "owed, paid", "excluded": "excluded (not counted)", "report": "invoiced separately",
+    "carry": "owed, paid by the next purchase",
 }
 
 
@@ -251,3 +255,82 @@ def duration_sql(us: str) -> str:
             f"WHEN {m} < 60 THEN {sign} || CAST({m} AS VARCHAR) || ' min' "
             f"WHEN {m} % 60 = 0 THEN {sign} || CAST({m} // 60 AS VARCHAR) || ' h' "
             f"ELSE {sign} || CAST({m} // 60 AS VARCHAR) || ' h ' || CAST({m} % 60 AS VARCHAR) || ' min' END")
+
+
+# --------------------------------------------------------------------------- over time (R10-R14)
+# The blocks the engine makes itself have ids (FORMATS.md "Over time"): a credit adj-<n>, a
+# rollover block <purchase_id>~rollover, a late credit late~<customer>~<late_for>~<posted>.
+# People read them in words.
+CREDIT_PREFIX, ROLLOVER_SUFFIX, LATE_PREFIX = "adj-", "~rollover", "late~"
+
+
+def block_kind_of(purchase_id: str) -> str:
+    """The kind of a block from its id alone (when no kind column is at hand): credit,
+    rollover, late_credit or purchase."""
+    pid = str(purchase_id)
+    if pid.endswith(ROLLOVER_SUFFIX):
+        return "rollover"
+    if pid.startswith(LATE_PREFIX) and pid.count("~") >= 3:
+        return "late_credit"
+    if pid.startswith(CREDIT_PREFIX) and pid[len(CREDIT_PREFIX):].isdigit():
+        return "credit"
+    return "purchase"
+
+
+def late_credit_days(purchase_id: str) -> tuple[str, str]:
+    """(late_for, posted) of a late credit's id late~<customer>~<late_for>~<posted>, as ISO text."""
+    _, late_for, posted = str(purchase_id).rsplit("~", 2)
+    return late_for, posted
+
+
+def block_text(purchase_id, kind: str | None = None, purchased_on=None, customer: bool = False) -> str:
+    """A block as people name it (R10, R12, R13): a purchase by its id ("PO-0166"); a credit
+    "credit (adjustment 7)" (the customer's copy: "credit of 2026-11-20", without the
+    number); a rollover block "carried from PO-0166" (its source named the same way); a late
+    credit "credit for a late change to 2026-10-12". ``kind``: the block's kind column
+    (purchase, credit, rollover, late_credit), else read from the id."""
+    if is_missing(purchase_id):
+        return MISSING
+    pid = str(purchase_id)
+    kind = kind if isinstance(kind, str) and kind else block_kind_of(pid)
+    if kind == "rollover":
+        return "carried from " + block_text(pid[:-len(ROLLOVER_SUFFIX)] if pid.endswith(ROLLOVER_SUFFIX) else pid,
+                                            customer=customer)
+    if kind == "late_credit":
+        try:
+            late_for, _ = late_credit_days(pid)
+        except ValueError:
+            return "credit for a late change"
+        return f"credit for a late change to {late_for}"
+    if kind == "credit":
+        if customer:
+            return f"credit of {date_text(purchased_on)}" if not is_missing(purchased_on) else "a credit"
+        number = pid[len(CREDIT_PREFIX):] if pid.startswith(CREDIT_PREFIX) else pid
+        return f"credit (adjustment {number})"
+    return pid
+
+
+def blocks_text(purchase_ids, kinds=None) -> list[str]:
+    """``block_text`` of each id of a column (with its kind, when given)."""
+    ids = list(purchase_ids)
+    kinds = list(kinds) if kinds is not None else [None] * len(ids)
+    return [block_text(p, k) for p, k in zip(ids, kinds)]
+
+
+def late_text(late_for, closed_through=None) -> str:
+    """A late row's label (R12): "late change for 2026-10-12" and, when the close is known,
+    ", posted after the books were closed through 2026-10-31"."""
+    text = f"late change for {date_text(late_for)}"
+    return text + (f", posted after the books were closed through {date_text(closed_through)}"
+                   if not is_missing(closed_through) else "")
+
+
+def closed_text(through, closing_id=None, by=None, at=None) -> str:
+    """The close in force in words (R12): "Books closed through 2026-10-31 (closing 3, by
+    lead@example.com on 2026-11-02 09:14 UTC)"; "Books open (not closed)" without one."""
+    if is_missing(through):
+        return "Books open (not closed)"
+    who = [f"closing {int(closing_id)}" if not is_missing(closing_id) else "",
+           f"by {by}" if not is_missing(by) else "", f"on {datetime_text(at)} UTC" if not is_missing(at) else ""]
+    who = [w for w in who if w]
+    return f"Books closed through {date_text(through)}" + (f" ({', '.join(who)})" if who else "")

@@ -240,19 +240,23 @@ def summary_frame(books: Books) -> pd.DataFrame:
 
 
 def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
-                 customer: str | None = None) -> pd.DataFrame:
+                 customer: str | None = None, excluded=None) -> pd.DataFrame:
     """What needs a human look, each with its reason and what to do about it.
 
-    ``appointments``: rules.appointments_as_of (Books.appointments). The review needs no
-    daily totals and no ledger, so `report review` does not compute them."""
+    ``appointments``: rules.appointments_as_of (Books.appointments); ``excluded``: the entry ids
+    excluded by adjustments in force as of T (R10: they count toward nothing, so they are
+    neither held nor "still counting"; None reads them from the database). The review needs
+    no daily totals and no ledger, so `report review` does not compute them."""
+    if excluded is None:
+        excluded = adjusting.excluded_entries(adjusting.adjustments_as_of(con, as_of, customer))
     where = "AND e.customer_id = $customer" if customer is not None else ""
     params = {"tz": policy.timezone, "asof": as_of}
     if customer is not None:
         params["customer"] = customer
     entries = con.execute(f"""
         SELECT customer_id, day, entry_id, kind, hold_reason, minutes_us
-        FROM ({rules.classified_entries_sql(where)})
-        WHERE kind = 'held' OR minutes_us < 60000000""", params).df()
+        FROM ({rules.classified_entries_sql(where, excluded)})
+        WHERE kind <> 'excluded' AND (kind = 'held' OR minutes_us < 60000000)""", params).df()
     held = entries[entries["kind"] == "held"]
     tiny = entries[(entries["kind"] != "held") & (entries["minutes_us"] < US_PER_MINUTE)]
     a = appointments
@@ -268,7 +272,7 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
                       "what_to_do": "check it is not a timer started by mistake; it still counts"}),
     ]
     if policy.session_billing == "logged":
-        empty = rules.empty_sessions(con, policy, as_of, customer)
+        empty = rules.empty_sessions(con, policy, as_of, customer, excluded)
         parts.append(pd.DataFrame({
             "customer_id": empty["customer_id"], "day": empty["day"], "item": "appointment",
             "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged (R4): bills nothing",
@@ -479,7 +483,8 @@ def report_frame(con, name: str, policy: Policy, as_of: date, customer: str | No
         raise ValueError(f"unknown report {name!r}")
     if name == "review":
         appts = books.appointments if books else rules.appointments_as_of(con, policy, as_of, customer)
-        return review_frame(con, policy, as_of, appts, customer), REVIEW_COLUMNS
+        excluded = adjusting.excluded_entries(books.adjustments) if books and books.adjustments is not None else None
+        return review_frame(con, policy, as_of, appts, customer, excluded), REVIEW_COLUMNS
     books = books or compute_books(con, policy, as_of, customer)
     frame = {"daily": daily_frame, "blocks": blocks_frame, "summary": summary_frame}[name]
     return frame(books), REPORT_COLUMNS[name]

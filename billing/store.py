@@ -178,8 +178,23 @@ SCHEMA += [
     """CREATE TABLE IF NOT EXISTS closed_fees (
         closing_id INTEGER NOT NULL, appointment_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
         day DATE NOT NULL, status VARCHAR, cancelled_by VARCHAR, fee_kind VARCHAR, fee_us BIGINT NOT NULL,
-        notice_us BIGINT, waived_by BIGINT)""",
+        notice_us BIGINT, waived_by BIGINT, scheduled_start TIMESTAMP, scheduled_start_offset INTEGER,
+        cancelled_at TIMESTAMP, cancelled_at_offset INTEGER, staff VARCHAR)""",
+    # The time entries of the days a close froze (those after the close it followed), as they
+    # were then and as classified then (kind: adhoc, session, general, held or excluded), so
+    # that a statement of a closed period explains its frozen figures with the entries they
+    # were computed from, whatever is imported or adjusted later.
+    """CREATE TABLE IF NOT EXISTS closed_entries (
+        closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL, entry_id VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL, started_at_offset INTEGER, staff VARCHAR, activity VARCHAR,
+        tier VARCHAR, minutes_us BIGINT NOT NULL, customer_requested BOOLEAN, appointment_id VARCHAR,
+        notes VARCHAR, kind VARCHAR NOT NULL, hold_reason VARCHAR)""",
 ]
+# A database closed before the close kept each fee's times and staff gets the columns on its
+# next read-write open (empty for those closes); reads tolerate their absence (billing.closing).
+SCHEMA += [f"ALTER TABLE closed_fees ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in (
+    ("scheduled_start", "TIMESTAMP"), ("scheduled_start_offset", "INTEGER"), ("cancelled_at", "TIMESTAMP"),
+    ("cancelled_at_offset", "INTEGER"), ("staff", "VARCHAR"))]
 # R10 adjustments (billing/adjustments.py): recorded beside the imports, never changing them.
 # A database made before this table existed gets it on its next read-write open; reads
 # (billing.adjustments.in_force) find it missing and see no adjustments.

@@ -144,3 +144,33 @@ def date_axis(fig, grain: str, buckets=None, axis: str = "xaxis"):
 
 def chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, width="stretch")
+
+
+# --------------------------------------------------------------------------- over time (R12)
+def closed_banner(c: Ctx) -> str | None:
+    """A line saying through which day the books are closed (R12), when they are; shown as a
+    caption and returned (None while the books are open)."""
+    from billing.pages.over_time import closed_banner as banner
+
+    text = banner(compute(appdata.closings, c.db, c.version.number))
+    if text:
+        st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.")
+    return text
+
+
+def late_changes_table(c: Ctx, title: str = "Late changes to closed days") -> None:
+    """The late changes posted in the period (R12), when there are any: each closed day's
+    difference, billed on the first open day or credited as a block."""
+    from billing.display import signed_duration_text
+    from billing.pages.over_time import late_changes
+
+    late = c.figure(late_changes)
+    if late.empty:
+        return
+    st.subheader(title)
+    st.caption("Changes to days of a closed period (a late entry, a deletion, an adjustment) post on the first "
+               "open day: more time is billed that day, less is credited as a block (R12).")
+    shown = late.assign(change=[signed_duration_text(v) for v in late["change_us"]]).drop(columns=["change_us"])
+    table(shown[["posted_on", "customer_id", "late_for", "change", "how", "covered_us", "uncovered_us"]],
+          {"posted_on": "posted on", "customer_id": "customer", "late_for": "for closed day",
+           "covered": "paid from prepaid hours", "uncovered": "not covered"})

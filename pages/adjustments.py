@@ -127,7 +127,9 @@ with st.form("record"):
     on = beside.date_input("Dated", value=today, key=f"adj_on_{n}",
                            help="Reports as of this day or later apply it; earlier ones stay as they were (R10).")
     reason = st.text_area("Reason (required)", key=f"adj_reason_{n}", height=68,
-                          placeholder="why: kept with the adjustment and shown on statements")
+                          placeholder="why: kept with the adjustment and shown on statements",
+                          help=page.REASON_SHOWN)
+    st.warning(page.REASON_SHOWN, icon="✍️")
     by = who("adj_by")   # kept from one form to the next
     if st.form_submit_button("Record adjustment", type="primary"):
         try:
@@ -172,7 +174,7 @@ else:
                              placeholder="choose the one to void")
         void_on = b.date_input("From", value=today, key=f"void_on_{n}",
                                help="It stops applying from this day; reports as of earlier days keep it.")
-        void_reason = st.text_area("Reason (required)", key=f"void_reason_{n}", height=68)
+        void_reason = st.text_area("Reason (required)", key=f"void_reason_{n}", height=68, help=page.REASON_SHOWN)
         void_by = who("void_by")
         if st.form_submit_button("Void adjustment"):
             if number is None:

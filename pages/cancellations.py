@@ -2,7 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from billing import rules
+from billing import appdata, rules
 from billing.pages import adjustments as adjust
 from billing.pages import cancellations as fees
 from billing.pages.common import hours_text
@@ -17,14 +17,17 @@ if canc.empty:
     st.info(f"No cancelled or no-show appointments in the period {f.start} – {f.end} for these filters.")
     st.stop()
 
+ui.closed_banner(c)
 counts = fees.cancellation_counts(canc)
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Fees billed", hours_text(counts["fee_us"]))
 cols[1].metric("Late cancellations", counts["late_cancellations"],
                help=f"Cancelled by the customer less than {p.cancellation_notice_hours:g} h before the start: "
                     f"{hours_text(p.late_fee_us)} each.")
 cols[2].metric("No-shows", counts["no_shows"], help=f"{hours_text(p.no_show_fee_us)} each.")
 cols[3].metric("Cancelled by staff (free)", counts["staff_cancellations"])
+cols[4].metric("Fees waived", counts["waived"], help="Waived by an adjustment (R10): listed with the reason, billing "
+                                                     "nothing. The reason is printed on the customer's statement.")
 
 left, right = st.columns(2)
 month = fees.fees_by_month(canc)
@@ -52,12 +55,17 @@ ui.table(fees.fees_by_customer(canc), {"customer_id": "customer", "late_cancella
                                        "no_shows": "no-shows", "fee": "fees"})
 
 st.subheader("Appointments")
+history = ui.compute(appdata.adjustment_history, c.db, c.version.number)
+reasons = {int(n): " ".join(str(r).split()) for n, r in zip(history["adjustment_id"], history["reason"])}
+books = c.books()
+canc = canc.assign(waived=fees.waiver_text(canc, reasons, books.closed_through))
 customer_rows, staff_rows = fees.appointment_rows(canc)
 tab1, tab2 = st.tabs([f"By the customer and no-shows ({len(customer_rows)})", f"By staff, free ({len(staff_rows)})"])
 rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
 with tab1:
     ui.linked_table(customer_rows, rename, adjust.links("waive", customer_rows["appointment_id"],
-                                                        customer_rows["fee_us"] > 0), adjust.LINK_TEXT["waive"])
+                                                        (customer_rows["fee_us"] > 0) & (customer_rows["waived"] == "")),
+                    adjust.LINK_TEXT["waive"])
 with tab2:
     ui.table(staff_rows, rename)

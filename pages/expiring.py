@@ -13,6 +13,7 @@ MAX_TIMELINE_BLOCKS = 200
 c = ui.page_context("Expiring hours", "Prepaid time left in active blocks, when it runs out at the current pace, "
                                       "and how much is likely to be forfeited (R9).")
 f = c.filters
+ui.closed_banner(c)
 blocks = c.figure(expiring.active_blocks)
 proj = c.figure(expiring.expiry_projection, with_names=True)
 lost = c.figure(expiring.forfeited_by_month)
@@ -56,8 +57,8 @@ else:
                        file_name=f"at_risk_{f.as_of}.csv", mime="text/csv", disabled=totals["at_risk"] == 0)
 
     st.subheader("Active blocks")
-    ui.linked_table(blocks.drop(columns=["expiring_soon"]),
-                    {"purchase_id": "block", "customer_id": "customer", "purchased_on": "bought",
+    ui.linked_table(blocks.drop(columns=["expiring_soon", "purchase_id"]),
+                    {"customer_id": "customer", "purchased_on": "bought",
                      "expires_on": "last day", "days_left": "days left", "purchased": "bought hours",
                      "remaining": "left"},
                     adjust.links("extend", blocks["purchase_id"]), adjust.LINK_TEXT["extend"])

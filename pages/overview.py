@@ -26,6 +26,7 @@ ui.metric(cols[1], ov.expiring)
 ui.metric(cols[2], ov.general)
 st.caption(f"Period {f.start} – {f.end}, compared with {f.previous().start} – {f.previous().end}. "
            f"{ov.fee_count} appointment(s) in the period cost a cancellation or no-show fee.")
+ui.closed_banner(c)
 
 trend = ov.trend
 grain = trend.attrs.get("grain", "day")
@@ -54,6 +55,9 @@ with right:
         st.info("No active block with time left.")
     else:
         st.caption("Active blocks with time left, soonest last day first (R9).")
-        ui.linked_table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer",
-                                           "expires_on": "last day", "days_left": "days left", "remaining": "left"},
+        ui.linked_table(ov.urgent_blocks.drop(columns=["purchase_id"]),
+                        {"customer_id": "customer", "expires_on": "last day", "days_left": "days left",
+                         "remaining": "left"},
                         adjust.links("extend", ov.urgent_blocks["purchase_id"]), adjust.LINK_TEXT["extend"])
+
+ui.late_changes_table(c)

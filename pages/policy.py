@@ -2,6 +2,7 @@
 import streamlit as st
 
 from billing import appdata
+from billing.pages import over_time
 from billing.pages import policy as pol
 from billing.display import code_text
 from billing.errors import HourbankError
@@ -20,6 +21,27 @@ with right:
     st.subheader("The rules")
     for rule, text in pol.rule_explanations(p):
         st.markdown(f"**{rule}** {text}")
+
+st.subheader("Dated changes")
+changes = pol.dated_changes(p)
+if changes.empty:
+    st.caption("No dated change: every setting above applies to every day. A [[change]] table in the policy "
+               "file changes settings from a date (R11).")
+else:
+    st.caption("Each figure uses the settings in force on its own day (R11): rounding and session billing the day "
+               "of the work, fees the appointment's day, validity the purchase day, rollover a block's last day.")
+    ui.table(changes, {"from": "from", "setting": "key in the policy file"})
+
+st.subheader("Closings")
+closings = ui.compute(appdata.closings, c.db, c.version.number)
+banner = ui.closed_banner(c)
+if closings.empty:
+    st.caption("The books have never been closed. Close them through a day with `python -m billing close --through "
+               "YYYY-MM-DD`, or when issuing a statement (Customer statement page).")
+else:
+    if not banner:
+        st.caption("The books are open: every close below was undone by a reopen.")
+    ui.table(over_time.closings_table(closings))
 
 st.subheader("What if")
 cols = st.columns(4)
@@ -40,24 +62,54 @@ def _num(value, original):
     return int(value) if float(value).is_integer() and isinstance(original, int) else value
 
 
+dated = st.toggle("Add a dated change", key="wi_dated",
+                  help="A setting that changes from a day on (R11), as a [[change]] table would: figures of "
+                       "earlier days keep the settings above.")
+change = None
+if dated:
+    cols = st.columns([1, 2, 1])
+    start = cols[0].date_input("From", value=f.start, key="wi_from")
+    key = cols[1].selectbox("Setting", list(pol.DATED_SETTINGS), format_func=lambda k: pol.SETTING_LABELS.get(k, k),
+                            key="wi_setting")
+    kind, spec = pol.DATED_SETTINGS[key]
+    current = getattr(p.on(start), key)
+    if kind == "choice":
+        value = cols[2].selectbox("Becomes", list(spec), index=list(spec).index(current) if current in spec else 0,
+                                  format_func=code_text, key=f"wi_value_{key}")
+    elif kind == "int":
+        value = int(cols[2].number_input("Becomes", spec, 100_000, int(current), key=f"wi_value_{key}"))
+    else:
+        value = cols[2].number_input("Becomes", float(spec), 100_000.0, float(current if current is not None else 0),
+                                     step=5.0, key=f"wi_value_{key}")
+        value = _num(value, current if current is not None else 0)
+    change = (start, key, value)
+
 try:
-    changed = p.with_changes(rounding_increment_minutes=int(increment), session_billing=session,
-                             late_cancellation_minutes=_num(late, p.late_cancellation_minutes),
-                             no_show_minutes=_num(no_show, p.no_show_minutes),
-                             cancellation_notice_hours=_num(notice, p.cancellation_notice_hours),
-                             hours_valid_days=int(valid))
+    base = p.with_changes(rounding_increment_minutes=int(increment), session_billing=session,
+                          late_cancellation_minutes=_num(late, p.late_cancellation_minutes),
+                          no_show_minutes=_num(no_show, p.no_show_minutes),
+                          cancellation_notice_hours=_num(notice, p.cancellation_notice_hours),
+                          hours_valid_days=int(valid))
+    changed = base if change is None else base.with_dated_change(change[0], **{change[1]: change[2]})
 except HourbankError as exc:
     st.error(str(exc))
     st.stop()
 
 if changed.fingerprint() == p.fingerprint():
-    st.info("Change a setting above to compare the period's figures under it with the active policy.")
+    st.info("Change a setting above, or add a dated change, to compare the period's figures under it with the "
+            "active policy.")
     st.stop()
+if change is not None:
+    st.caption(f"What if: {pol.SETTING_LABELS.get(change[1], change[1]).lower()} becomes "
+               f"{pol.setting_value_text(change[1], change[2])} from {change[0]}"
+               + (", on top of the changed settings above." if base.fingerprint() != p.fingerprint() else "."))
 with st.spinner("Computing the period under the changed settings..."):
     active_books = c.books()
     changed_books = c.books(changed)
 comparison = pol.what_if(active_books, changed_books, f)
-st.caption(f"Period {f.start} – {f.end}, as of {f.as_of}; the database is unchanged.")
+st.caption(f"Period {f.start} – {f.end}, as of {f.as_of}; the database is unchanged."
+           + (" Closed days keep their figures (R12): what a change would alter in them shows as late changes "
+              "on the first open day." if banner else ""))
 ui.table(comparison, {"active": "active policy", "what_if": "changed settings", "difference": "difference"})
 st.subheader("By customer (billable)")
 ui.table(pol.what_if_by_customer(active_books, changed_books, f),

@@ -1,9 +1,11 @@
 """Customer statement: one customer and period, every billed minute explained, as PDF/XLSX/CSV."""
 import streamlit as st
 
-from billing import appdata
+from billing import appdata, closing
 from billing import statement as stm
+from billing.calendar import today_in
 from billing.pages import adjustments as adjust
+from billing.pages import statement as stm_page
 from billing.display import date_text, duration_text, exact_minutes_text
 from billing.exports import FORMATS, issued_files
 from billing.policy import PolicyError
@@ -41,9 +43,13 @@ redact = right.toggle("Customer copy", value=True, key="stmt_redact",
                            "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
                            "marked INTERNAL COPY on every page, with '-internal' in its file names.")
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
+ui.closed_banner(c)
 
 args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
 st_ = ui.compute(appdata.statement, *args, True)
+if st_.fully_closed:
+    st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
+            "as they were closed, and will read the same whatever is imported or adjusted later (R12).")
 
 
 def exact(us: int, help: str = "") -> str:
@@ -73,12 +79,40 @@ d1, d2, d3, d4 = st.columns(4)
 for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download XLSX"), (d3, "csv", "Download CSV")):
     name, data = files[ext]
     column.download_button(label, data, name, FORMATS[ext][0], key=f"dl_{ext}")
+
+# "Issuing a statement can close its period" (R12): offered when its last day is before today.
+through = st_.through
+can_close, why_not = stm_page.can_close(through, today_in(c.policy.timezone), st_.closed_through)
+close_too = False
+closer = None
+if can_close:
+    close_too = st.checkbox(f"Close the books through {date_text(through)}", key="stmt_close",
+                            help="Freezes every figure up to that day as it is now, for every customer (R12): a "
+                                 "later import or adjustment of those days posts on the first open day, labelled "
+                                 "as a late change, and this statement will always read the same.")
+    if close_too:
+        closer = current_user() or st.text_input("Closed by (required)", key="stmt_closed_by",
+                                                 value=st.session_state.get("adj_by", ""), placeholder="your name")
+elif why_not:
+    st.caption(why_not)
 if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and both "
              "copies' files (the customer's, as sent, and the internal one that explains it) are kept, and a later "
-             "change of data that alters them is flagged below."):
-    sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user())
+             "change of data that alters them is flagged below."
+             + (" With the box ticked, the books are closed through its last day first." if can_close else "")):
+    flash = []
+    if close_too:
+        if not (closer or "").strip():
+            st.error("Say who closes the books (Closed by), or untick the box.")
+            st.stop()
+        cid = ui.compute(closing.close, c.db, through, c.policy, closer.strip(),
+                         f"closed on issuing the statement of {customer} for {first} – {last}")
+        flash.append(f"Books closed through {date_text(through)} (closing {cid}).")
+        appdata.clear_caches()
+        version = appdata.current_version(c.db).number   # the close is a new version: the statement says closed
+        st_ = ui.compute(appdata.statement, c.db, version, c.policy, customer, first, last, f.as_of, True)
+    sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user() or closer)
     appdata.clear_caches()
-    st.session_state["statement_flash"] = f"Statement {sid} recorded as issued."
+    st.session_state["statement_flash"] = " ".join([f"Statement {sid} recorded as issued.", *flash])
     st.rerun()
 
 _share.link_maker(c.db, customer, c.policy.timezone, current_user())
@@ -87,18 +121,29 @@ st.subheader("Day by day")
 if st_.days.empty:
     st.info(f"No billable time for {customer} between {first} and {min(last, f.as_of)}.")
 else:
-    ui.table(st_.days[["day", "explanation", "billable_us", "paid_by"]],
-             {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
+    days = st_.days[["day", "late_for", "explanation", "billable_us", "paid_by"]]
+    if days["late_for"].isna().all():
+        days = days.drop(columns=["late_for"])
+    ui.table(days, {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by",
+                    "late_for": "late change for"})
 
-st.subheader("Prepaid hours: purchases, draws and forfeitures")
-ui.table(st_.ledger.drop(columns=["customer_description"]), {"minutes": "time", "balance": "balance after"})
+if not st_.adjustments.empty:
+    st.subheader("Corrections (adjustments)")
+    st.caption("Each reason is printed on the customer's statement, in the customer's copy too.")
+    ui.table(stm_page.adjustments_table(st_.adjustments))
+
+st.subheader("Prepaid hours: purchases, credits, draws and forfeitures")
+ui.table(stm_page.ledger_table(st_.ledger), {"minutes": "time", "balance": "balance after"})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
-    entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
-    ui.linked_table(entries, None, adjust.links("exclude", entries["entry_id"]), adjust.LINK_TEXT["exclude"])
+    entries = stm_page.entries_table(st_.entries, redact)
+    ui.linked_table(entries, None, adjust.links("exclude", st_.entries["entry_id"], st_.entries["kind"] != "excluded"),
+                    adjust.LINK_TEXT["exclude"])
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
-        ui.linked_table(st_.fees, None, adjust.links("waive", st_.fees["appointment_id"]), adjust.LINK_TEXT["waive"])
+        ui.linked_table(stm_page.fees_table(st_.fees, st_.policy), None,
+                        adjust.links("waive", st_.fees["appointment_id"], st_.fees["waived_by"].isna()),
+                        adjust.LINK_TEXT["waive"])
 
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):

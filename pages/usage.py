@@ -10,6 +10,7 @@ from pages import _ui as ui
 c = ui.page_context("Usage", "Billable and free (General Support) time in the period, and what the daily "
                              "rounding of ad-hoc work (R5) adds.")
 f = c.filters
+ui.closed_banner(c)
 grain = st.segmented_control("Group by", list(GRAINS), format_func=GRAINS.get, default="week",
                              key="usage_grain", bind="query-params") or "week"
 top_n = st.slider("Top customers", 3, 30, 10, key="usage_top", bind="query-params")
@@ -75,6 +76,8 @@ for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activ
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
     with where:
         ui.chart(ui.style(fig, title, "Hours", by.capitalize()), key=f"usage_{by}")
+
+ui.late_changes_table(c, "Late changes to closed days, posted in the period")
 
 st.subheader("Figures")
 figures = usage.usage_table(over)

@@ -96,3 +96,63 @@ def demo_database(folder: Path, today: date, seed: int = 7) -> Path:
     db = folder / "demo.duckdb"
     import_export(db, folder / "export", policy=Policy())
     return db
+
+
+OVER_TIME_POLICY = """timezone = "America/New_York"
+rollover_days = 30
+
+[[change]]
+from = 2026-11-15
+rounding_increment_minutes = 15
+"""
+
+
+def demo_over_time(folder: Path, today: date, seed: int = 7) -> tuple[Path, Path, dict]:
+    """The demo database (``demo_database``) with the books over time in it (R10–R14), for the
+    pages and the browser: a policy file with rollover (30 days) and 15-minute rounding from
+    2026-11-15; the books closed through 2026-10-31; a late entry for C1014 on 2026-10-12,
+    imported after the close; a late waiver of an October fee (a late credit); and C1014's
+    November adjustments: a waived no-show, a credit, a charge, an extension of its latest
+    block and an excluded entry. Returns (database, policy file, what was made: ids by name)."""
+    from billing import closing
+    from billing.adjustments import record, resolve
+    from billing.policy import load_policy
+
+    db = demo_database(folder, today, seed)
+    policy_file = folder / "policy.toml"
+    policy_file.write_text(OVER_TIME_POLICY)
+    policy = load_policy(policy_file)
+    made = {"closing": closing.close(db, date(2026, 10, 31), policy, by="lead@example.com",
+                                     reason="October statements sent", today=today)}
+    write_export(folder / "late", entries=[entry("TE-LATE-1", "2026-10-12T10:00:00", 40, customer="C1014",
+                                                 staff="Ann Lee", activity="follow-up")])
+    import_export(db, folder / "late", policy=policy, add_only=True, label="late October entry")
+    with open_db(db, read_only=True) as con:
+        october_fee = con.execute("""SELECT appointment_id FROM appointments WHERE status = 'no_show'
+                                     AND scheduled_start BETWEEN '2026-10-05' AND '2026-10-25'
+                                     ORDER BY scheduled_start LIMIT 1""").fetchone()[0]
+        november_fee = con.execute("""SELECT appointment_id FROM appointments WHERE customer_id = 'C1014'
+                                      AND status = 'no_show' AND scheduled_start >= '2026-11-01'
+                                      ORDER BY scheduled_start DESC LIMIT 1""").fetchone()[0]
+        block = con.execute("""SELECT purchase_id FROM purchases WHERE customer_id = 'C1014'
+                               ORDER BY purchased_at DESC LIMIT 1""").fetchone()[0]
+        entry_id = con.execute("""SELECT entry_id FROM time_entries WHERE customer_id = 'C1014'
+                                  AND appointment_id IS NULL AND tier = 'one_on_one'
+                                  AND started_at BETWEEN '2026-11-02' AND '2026-11-14'
+                                  ORDER BY started_at LIMIT 1""").fetchone()[0]
+        last_day = resolve(con, "extend", block, policy, date(2026, 11, 20)).last_day
+    by = "lead@example.com"
+    made["late_waive"] = record(db, "waive", october_fee, on=date(2026, 11, 3), by=by, policy=policy,
+                                reason="the customer was in hospital")
+    made["waive"] = record(db, "waive", november_fee, on=date(2026, 11, 27), by=by, policy=policy,
+                           reason="first no-show, goodwill")
+    made["credit"] = record(db, "credit", "C1014", minutes="90", on=date(2026, 11, 20), by=by, policy=policy,
+                            reason="outage on Nov 19")
+    made["charge"] = record(db, "charge", "C1014", minutes="15", on=date(2026, 11, 18), by=by, policy=policy,
+                            reason="report written after the call")
+    made["extend"] = record(db, "extend", block, to_day=max(last_day, today) + __import__("datetime").timedelta(days=60),
+                            on=date(2026, 11, 20), by=by, policy=policy, reason="customer away in December")
+    made["exclude"] = record(db, "exclude", entry_id, on=date(2026, 11, 16), by=by, policy=policy,
+                             reason="logged twice")
+    made |= {"october_fee": october_fee, "november_fee": november_fee, "block": block, "entry": entry_id}
+    return db, policy_file, made

@@ -542,9 +542,20 @@ def test_page_refuses_an_adjustment_without_a_reason(page_env, reason):
     assert rows(page_env) == []
 
 
+def test_page_warns_that_the_reason_is_printed_on_the_statement(page_env):
+    from billing.pages.adjustments import REASON_SHOWN
+
+    at = open_page({"kind": "credit", "target": "beta"})
+    assert REASON_SHOWN in [w.value for w in at.warning]
+    assert "printed on the customer's statement" in REASON_SHOWN
+    assert at.text_area(key="adj_reason_0").help == REASON_SHOWN
+
+
 def test_page_says_what_is_wrong_with_a_target_before_recording(page_env):
+    from billing.pages.adjustments import REASON_SHOWN
+
     at = open_page({"kind": "waive", "target": "S1"})
-    assert [w.value for w in at.warning] == [
+    assert [w.value for w in at.warning if w.value != REASON_SHOWN] == [
         "Appointment S1 bills no fee to waive: it is a completed session (to stop billing its time, exclude its "
         "entries) (R6)."]
     at = open_page({"kind": "extend", "target": "P1"})

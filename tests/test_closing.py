@@ -189,3 +189,83 @@ def test_a_statement_of_a_closed_month_is_what_was_closed(tmp_path):
     assert before.days.equals(after.days)
     assert before.ledger.equals(after.ledger)
     assert before.closing_remaining_us == after.closing_remaining_us
+
+
+def test_a_close_keeps_the_entries_of_the_days_it_freezes(tmp_path):
+    # Close 1 (Jan 31) freezes e1, e2 (Jan 12), e3 (Jan 13); the late entry of Jan 20 comes after
+    # it and is in no close. Close 2 (Feb 28) freezes only Feb 1 – Feb 28: e4, e5 and f1, with e5
+    # excluded then (R10). After a reopen from Feb 10 only close 1 is in force: its entries alone.
+    led = closed(tmp_path)
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10), entry("f1", "2026-02-20T10:00:00", 10)])
+    from billing.adjustments import record
+    record(led.db, "exclude", "e5", on=date(2026, 2, 4), by="Lead", reason="duplicate", policy=POLICY)
+    closing.close(led.db, date(2026, 2, 28), POLICY, by="Lead")
+    with open_db(led.db, read_only=True) as con:
+        frozen = closing.closed_entries(con, "acme", date(2026, 1, 1), date(2026, 3, 31))
+        assert [(str(r.day), r.entry_id, r.kind) for r in frozen.itertuples()] == [
+            ("2026-01-12", "e1", "adhoc"), ("2026-01-12", "e2", "adhoc"), ("2026-01-13", "e3", "session"),
+            ("2026-02-02", "e4", "general"), ("2026-02-03", "e5", "excluded"), ("2026-02-20", "f1", "adhoc")]
+    closing.reopen(led.db, date(2026, 2, 10), by="Lead", policy=POLICY)
+    with open_db(led.db, read_only=True) as con:
+        assert list(closing.closed_entries(con, "acme", date(2026, 1, 1), date(2026, 3, 31))["entry_id"]) == [
+            "e1", "e2", "e3"]
+
+
+def test_the_dashboard_sees_a_close_and_a_reopen(tmp_path):
+    # The dashboard's reads are cached per data version (billing.appdata). A reopen recomputes
+    # the closed days (R12), so it must be a new version: here the Jan 20 late row (posted on
+    # Feb 1 while closed) goes back to Jan 20 once reopened.
+    from billing import appdata
+
+    led = closed(tmp_path)
+    led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
+    appdata.clear_caches()
+    v = appdata.current_version(led.db).number
+    assert len(late(appdata.books(led.db, v, POLICY, T))) == 1
+    closing.reopen(led.db, date(2026, 1, 1), by="Lead", policy=POLICY)
+    v2 = appdata.current_version(led.db).number
+    assert v2 > v
+    assert len(late(appdata.books(led.db, v2, POLICY, T))) == 0
+    closing.close(led.db, D, POLICY, by="Lead")
+    assert appdata.current_version(led.db).number > v2
+
+
+def test_a_closed_fee_keeps_its_times_and_staff(tmp_path):
+    # The Cancellation fees page and a statement show a closed fee's start, cancellation and
+    # staff, and the page's staff filter finds it: the close keeps them as they were.
+    led = worked(tmp_path, POLICY)
+    led.load(appointments=[appointment("C1", "2026-01-14T15:00:00", 60, "cancelled", staff="Cy",
+                                       cancelled_at="2026-01-14T05:00:00", cancelled_by="customer")],
+             period=(date(2026, 1, 14), date(2026, 1, 14)))
+    closing.close(led.db, D, POLICY, by="Lead")
+    led.load(appointments=[appointment("C1", "2026-01-14T15:00:00", 60, "cancelled", staff="Dee",
+                                       cancelled_at="2026-01-14T06:00:00", cancelled_by="customer")],
+             period=(date(2026, 1, 14), date(2026, 1, 14)))
+    fee = books(led).appointments.set_index("appointment_id").loc["C1"]
+    assert (fee["staff"], str(fee["scheduled_start"]), str(fee["cancelled_at"])) == (
+        "Cy", "2026-01-14 15:00:00", "2026-01-14 05:00:00")
+
+
+def test_a_database_closed_before_fees_kept_their_times_still_reads(tmp_path):
+    # A close made by the version before this one: closed_fees without the times and staff, no
+    # closed_entries. Read-only (the dashboard) it reads with those empty; a read-write open
+    # adds the columns; a statement of the closed month still balances.
+    import duckdb
+
+    from billing.statement import build_statement
+
+    led = closed(tmp_path)
+    con = duckdb.connect(str(led.db))
+    for c in ("scheduled_start", "scheduled_start_offset", "cancelled_at", "cancelled_at_offset", "staff"):
+        con.execute(f"ALTER TABLE closed_fees DROP COLUMN {c}")
+    con.execute("DROP TABLE closed_entries")
+    con.close()
+    with open_db(led.db, read_only=True) as con:
+        fee = compute_books(con, POLICY, T).appointments.set_index("appointment_id").loc["C1"]
+        assert fee["fee_us"] == 30 * MIN and pd.isna(fee["scheduled_start"])
+        st = build_statement(con, POLICY, "acme", date(2026, 1, 1), D, T)
+        assert st.totals["billable_us"] == (60 + 45 + 30) * MIN
+    with open_db(led.db) as con:
+        columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'closed_fees'").fetchall()}
+    assert {"scheduled_start", "staff"} <= columns

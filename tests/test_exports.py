@@ -241,7 +241,7 @@ def _csv_table(sections, name) -> list[dict]:
 
 def test_csv_sections_and_summary(st):
     sections = _csv_sections(_csv_rows(statement_csv(st, internal=True)))
-    assert list(sections) == [INTERNAL_MARK, "Ledger", "Days", "Entries", "Fees", "Blocks"]
+    assert list(sections) == [INTERNAL_MARK, "Ledger", "Days", "Entries", "Fees", "Blocks", "Adjustments"]
     first = sections[INTERNAL_MARK]
     assert first[0] == ["Statement of prepaid hours"] and first[1] == ["Item", "Value", "Minutes", "Hours", "As shown"]
     head = {row[0]: row[1:] for row in first[2:]}
@@ -332,7 +332,7 @@ def _sheet_dicts(ws) -> list[dict]:
 def test_xlsx_sheets_types_and_layout(st):
     data = statement_xlsx(st, internal=True)
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Summary", "Ledger", "Days", "Entries", "Fees", "Blocks"]
+    assert wb.sheetnames == ["Summary", "Ledger", "Days", "Entries", "Fees", "Blocks", "Adjustments"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A3", ws.title
         assert all(c.font.bold for c in ws[2] if c.value is not None), ws.title
@@ -377,7 +377,7 @@ def test_xlsx_dangerous_text_is_a_string_cell_never_a_formula(st):
     # At the file level: no sheet holds a formula element at all.
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 6
+        assert len(sheets) == 7
         for n in sheets:
             assert "<f>" not in z.read(n).decode() and "<f " not in z.read(n).decode(), n
 

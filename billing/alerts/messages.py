@@ -8,7 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from billing.alerts.due import Alert
-from billing.display import date_text, duration_text
+from billing.display import block_text, date_text, duration_text
+
+
+def _bare(block: str) -> str:
+    """A block named alone: its id for a purchase, in words for one the engine made."""
+    return block_text(block)
 
 KIND_TITLES = {"expiring": "Expiring hours", "low_balance": "Low balance", "overage": "Overage"}
 KIND_COUNTED = {"expiring": "expiring", "low_balance": "low balance", "overage": "overage"}  # "2 expiring"
@@ -22,12 +27,23 @@ def _pace_text(us: int) -> str:
     return f"{duration_text(us)} a day"
 
 
+def block_phrase(block: str) -> str:
+    """A block in a manager's sentence: "block PO-0166"; one the engine made in words (R10, R12,
+    R13): "credit (adjustment 3)", "the time carried from PO-0151", "the credit for a late
+    change to 2026-10-08" (billing.display.block_text), never its id."""
+    name = block_text(block)
+    if name == block:
+        return f"block {block}"
+    return f"the time {name}" if name.startswith("carried from") else \
+        name if name.startswith("credit (") else f"the {name}"
+
+
 # --------------------------------------------------------------------------- for managers
 def manager_line(a: Alert) -> str:
     """One alert in one paragraph for managers (a message of its own, or a digest's item)."""
     f = a.figures
     if a.kind == "expiring":
-        text = (f"{a.who}: block {a.block} (bought {date_text(f['purchased_on'])}, "
+        text = (f"{a.who}: {block_phrase(a.block)} (bought {date_text(f['purchased_on'])}, "
                 f"{duration_text(f['purchased_us'])}) has {duration_text(f['remaining_us'])} left; its last day "
                 f"is {date_text(f['expires_on'])}, {_days(f['days_left'])} (alert at {a.threshold}). ")
         pace = f"At the customer's pace ({_pace_text(f['pace_per_day_us'])} over the last {f['pace_window_days']} days)"
@@ -41,13 +57,13 @@ def manager_line(a: Alert) -> str:
         return text
     if a.kind == "low_balance":
         text = (f"{a.who}: {duration_text(f['remaining_us'])} of prepaid time left, below the alert threshold "
-                f"of {a.threshold} (last purchase {a.block}: {duration_text(f['last_purchase_us'])} on "
+                f"of {a.threshold} (last purchase {_bare(a.block)}: {duration_text(f['last_purchase_us'])} on "
                 f"{date_text(f['last_purchase_on'])}).")
         if f["run_out"] is not None:
             text += f" At its pace ({_pace_text(f['pace_per_day_us'])}) it runs out on {date_text(f['run_out'])}."
         return text
     if a.kind == "overage":
-        since = (f"since its last purchase ({a.block}, {date_text(f['last_purchase_on'])})" if a.block
+        since = (f"since its last purchase ({_bare(a.block)}, {date_text(f['last_purchase_on'])})" if a.block
                  else "(it has bought no block)")
         return (f"{a.who}: {duration_text(f['uncovered_us'])} of billable time {since} is not covered by any "
                 f"block (R8), from {date_text(f['first_day'])} to {date_text(f['last_day'])}; it needs a new block.")
@@ -57,7 +73,7 @@ def manager_line(a: Alert) -> str:
 def manager_subject(a: Alert) -> str:
     f = a.figures
     if a.kind == "expiring":
-        return (f"Hourbank: {a.who}: {duration_text(f['remaining_us'])} of block {a.block} expire "
+        return (f"Hourbank: {a.who}: {duration_text(f['remaining_us'])} of {block_phrase(a.block)} expire "
                 f"{date_text(f['expires_on'])} ({_days(f['days_left'])})")
     if a.kind == "low_balance":
         return f"Hourbank: {a.who}: {duration_text(f['remaining_us'])} of prepaid time left"

@@ -27,7 +27,8 @@ def statement_csv(st: Statement, *, internal: bool = False, team=None) -> bytes:
     INTERNAL_MARK alone; then the title, the Summary (item, value, minutes, hours, as shown:
     sender, customer, period, the summary box's figures, the period's totals; the internal
     copy adds generated, policy fingerprint, data version and settings), then the sections
-    Ledger, Days, Entries, Fees, Blocks, each after a blank line and a title row. Minutes
+    Ledger, Days, Entries, Fees, Blocks and Adjustments (R10: the corrections behind the figures,
+    with their reasons), each after a blank line and a title row. Minutes
     and hours are numbers with 2 decimals; dates are YYYY-MM-DD. ``team``: the sender
     (billing.team.Team) or None. See billing.exports.cells for what each copy holds."""
     out = io.StringIO()

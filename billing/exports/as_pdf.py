@@ -23,9 +23,10 @@ from typing import Any
 
 from billing import statement_words as words
 from billing.display import MISSING, duration_text, notice_text, whole_minutes
-from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, PDF_TITLE, ExportError, activity_text, day_value,
-                                   flag_value, generated_text, is_missing, period_text, records, scrubber,
-                                   started_text, summary_figures, text_value)
+from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, LEAVING, PDF_TITLE, ExportError, activity_text,
+                                   closed_lines, day_value, entry_kind_text, fee_what, flag_value, generated_text,
+                                   is_missing, period_text, records, scrubber, started_text, summary_figures,
+                                   text_value, uncovered_label)
 from billing.exports.pdf_fit import fit_text
 from billing.statement_model import Statement
 
@@ -179,13 +180,18 @@ class _Layout:
         if d["fees"]:
             self.heading("Cancellation and no-show fees")
             self.table(d["fee_header"], d["fees"], (20, 28, 74, 28, 30), ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"))
-        self.heading("Purchases and expiries")
+        if d["adjustments"]:
+            self.heading("Corrections (adjustments)")
+            self.table(("Date", "What and why", "Time"), d["adjustments"], (22, 131, 27), ("LEFT", "LEFT", "RIGHT"))
+        self.heading(d["movements_title"])
         self.table(("Date", "What", "Time", "Balance after"), d["movements"], (22, 104, 27, 27),
                    ("LEFT", "LEFT", "RIGHT", "RIGHT"))
         self.heading(f"Prepaid blocks at the end of {d['through']}")
         self.table(("Block", "Bought on", "Last day", "Size", "Left at start", "Used", "Forfeited", "Left at end",
-                    "Status"), d["blocks"], (24, 20, 20, 16, 20, 20, 20, 20, 20),
+                    "Status"), d["blocks"], (32, 18, 18, 16, 19, 19, 19, 19, 20),
                    ("LEFT", "LEFT", "LEFT") + ("RIGHT",) * 5 + ("LEFT",), total=d["blocks_total"])
+        for text in d["block_notes"]:
+            self.write(f"• {text}", 8, h=4.2)
         self.heading("Totals for the period")
         self.table(("Figure", "Time"), d["totals"], (130, 50), ("LEFT", "RIGHT"), size=8.5)
         self.heading("Time entries")
@@ -230,6 +236,8 @@ class _Layout:
         self.write(f"Customer id {d['customer_id']}", 8.5, color=GREY, h=4.4)
         for text in d["internal_lines"]:
             self.write(text, 8, color=RED, h=4.2)
+        for text in d["customer_notes"]:
+            self.write(text, 8, color=GREY, h=4.2)
         pdf.ln(3)
 
     def _block(self, text, width, size, bold, color, h, x, align="L"):
@@ -341,26 +349,31 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
             f"Generated {generated_text(st)} · policy {st.policy_fingerprint} · data version {st.data_version}",
             "Settings: " + ", ".join(f"{k} = {v}" for k, v in sorted(st.policy.items())),
         ]
+    internal_lines += closed_lines(st, internal) if internal else []
+    customer_notes = [] if internal else closed_lines(st, internal)
     figures = summary_figures(st)
-    signs = ["", "+ ", "− ", "− ", ""]
-    box_left = [(f"Opening balance (start of {st.period_from.isoformat()})", _dt(figures[0][1]), False),
-                ("Purchased", signs[1] + _dt(figures[1][1]), False),
-                ("Used (paid from prepaid hours)", signs[2] + _dt(figures[2][1]), False),
-                ("Forfeited (expired unused)", signs[3] + _dt(figures[3][1]), False),
-                (f"Closing balance (end of {through})", _dt(figures[4][1]), True)]
+    box_left = []
+    for i, (label, us) in enumerate(figures):
+        if i == 0:
+            box_left.append((f"Opening balance (start of {st.period_from.isoformat()})", _dt(us), False))
+        elif i == len(figures) - 1:
+            box_left.append((f"Closing balance (end of {through})", _dt(us), True))
+        else:
+            box_left.append((label, ("− " if label in LEAVING else "+ ") + _dt(us), False))
     if st.next_expiry is not None:
         expiry = [("Next expiry", st.next_expiry.isoformat(), False),
                   ("Left in the blocks ending then", _dt(st.next_expiry_us), False)]
     else:
         expiry = [("Next expiry", "none", False)]
+    owed = uncovered_label(st).startswith("Owed")
     box_right = [*expiry, ("Billed in the period", _dt(t["billable_us"]), False),
-                 ("Not covered (invoiced separately)", _dt(t["uncovered_us"]), False)]
-    shown = [figures[i][1] for i in range(5)] + [st.next_expiry_us, t["billable_us"], t["uncovered_us"]]
+                 ("Owed at the end of the period" if owed else uncovered_label(st), _dt(t["uncovered_us"]), False)]
+    shown = [us for _, us in figures] + [st.next_expiry_us, t["billable_us"], t["uncovered_us"]]
     box_note = ("Times are rounded to the whole minute; the XLSX and CSV copies give them to 1/100 minute."
                 if any(us % 60_000_000 for us in shown) else "")
     # A balance that does not add up once rounded would look wrong: the note says why.
-    if whole_minutes(figures[0][1]) + whole_minutes(figures[1][1]) - whole_minutes(figures[2][1]) \
-            - whole_minutes(figures[3][1]) != whole_minutes(figures[4][1]):
+    signed = [whole_minutes(us) * (-1 if label in LEAVING else 1) for label, us in figures[:-1]]
+    if sum(signed) != whole_minutes(figures[-1][1]):
         box_note = "Times are rounded to the whole minute, so the lines may differ by a minute from their sum; " \
                    "the XLSX and CSV copies give them to 1/100 minute."
 
@@ -368,17 +381,30 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
     days = [(_day(r["day"]), scrub(text_value(r[explain])) or "", _dt(r["billable_us"]),
              scrub(text_value(r[paid])) or "") for r in records(st.days)]
     describe = "description" if internal else "customer_description"
+    moving = ("purchase", "credit", "late_credit", "carried_in", "owed_paid", "extended", "rolled_over", "forfeited")
     movements = [(_day(r["date"]), scrub(text_value(r[describe])) or "", _dt(r["minutes_us"]), _dt(r["balance_us"]))
-                 for r in records(st.ledger) if text_value(r["kind"]) in ("purchase", "forfeited")]
-    fees = [(_day(r["day"]), text_value(r["appointment_id"]) or "",
-             words.fee_text(text_value(r["fee_kind"]), st.policy, internal),
+                 for r in records(st.ledger) if text_value(r["kind"]) in moving]
+    kinds = set(st.ledger["kind"])
+    movements_title = "Purchases and expiries" if not kinds & {"credit", "late_credit", "carried_in", "owed_paid",
+                                                               "extended", "rolled_over"} \
+        else "Purchases, credits, carried-over time and expiries"
+    fees = [(_day(r["day"]), text_value(r["appointment_id"]) or "", fee_what(r, st.policy, internal),
              notice_text(r["notice_us"]), _dt(r["fee_us"]))
             for r in records(st.fees)]
-    blocks = [(text_value(r["purchase_id"]) or "", _day(r["purchased_on"]), _day(r["expires_on"]), _dt(r["purchased_us"]),
+    what = "description" if internal else "customer_description"
+    adjustments = [(_day(r["date"]), scrub(words.adjustment_line(text_value(r[what]), text_value(r["reason"]))) or "",
+                    MISSING if is_missing(r["minutes_us"]) else _dt(r["minutes_us"]))
+                   for r in records(st.adjustments)]
+    name = "purchase_id" if internal else "customer_block"
+    blocks = [(text_value(r[name]) or text_value(r["purchase_id"]) or "", _day(r["purchased_on"]),
+               _day(r["expires_on"]), _dt(r["purchased_us"]),
                "bought in period" if is_missing(r["left_at_start_us"]) else _dt(r["left_at_start_us"]),
                _dt(r["used_us"]), _dt(r["forfeited_us"]), _dt(r["left_at_end_us"]),
                words.status_text(text_value(r["status"])) or "")
               for r in records(st.blocks)]
+    about = "about" if internal else "customer_about"
+    block_notes = [scrub(f"{text_value(r[name]) or text_value(r['purchase_id'])}: {text_value(r[about])}")
+                   for r in records(st.blocks) if text_value(r[about])]
     b = st.blocks
     blocks_total = ("Total", "", "", "", _dt(int(b["left_at_start_us"].fillna(0).sum())), _dt(int(b["used_us"].sum())),
                     _dt(int(b["forfeited_us"].sum())), _dt(int(b["left_at_end_us"].sum())), "")
@@ -390,14 +416,23 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
         ("Cancellation and no-show fees" + rule("R6"), _dt(t["fee_us"])),
         ("Billed in the period", _dt(t["billable_us"])),
         ("Paid from prepaid hours" + rule("R8"), _dt(t["covered_us"])),
-        ("Not covered by prepaid hours (invoiced separately)" + rule("R8"), _dt(t["uncovered_us"])),
+        (("Owed at the end of the period (the next purchase pays it first)" + rule("R14")
+          if uncovered_label(st).startswith("Owed") else "Not covered by prepaid hours (invoiced separately)"
+          + rule("R8")), _dt(t["uncovered_us"])),
         ("Hours purchased" + rule("R7"), _dt(t["purchased_us"])),
         ("Forfeited at expiry" + rule("R9"), _dt(t["forfeited_us"])),
         ("General Support, free (not billed)" + rule("R2"), _dt(t["nonbillable_us"])),
     ]
+    extra = [("Charges (corrections)" + rule("R10"), "charged_us"),
+             ("Credited (corrections and late changes)" + rule("R10, R12"), "credited_us"),
+             ("Carried over into new blocks" + rule("R13"), "carried_in_us"),
+             ("Carried over out of blocks at their last day (not forfeited)" + rule("R13"), "rolled_over_us"),
+             ("Owed from before the period, paid in it" + rule("R14"), "earlier_owed_paid_us")]
+    totals += [(label, _dt(t[key])) for label, key in extra if t.get(key)]
+
     entries = []
     for r in records(st.entries):
-        kind = words.kind_text(text_value(r["kind"]), internal) or ""
+        kind = entry_kind_text(r, internal) or ""
         if flag_value(r["customer_requested"]):
             kind += ", asked for by the customer" + rule("R3")
         start = (started_text(r["day"], r["started_at"]) or "").replace(" ", NBSP)   # "11:00 Z" on one line
@@ -422,16 +457,18 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
     footer = f"{customer} · {period_text(st)}"
     running = f"{PDF_TITLE} · {team.name + ' · ' if team is not None else ''}{customer} ({st.customer_id}) · " \
               f"{period_text(st)}"
-    how = words.how_we_bill(st.policy, internal)
+    how = words.how_we_bill(st.policy, internal, st.period_from, st.through)
     doc = {"dates": dates, "customer": customer, "customer_id": st.customer_id, "internal_lines": internal_lines,
+           "customer_notes": customer_notes,
            "period": period_text(st), "through": through, "box_left": box_left, "box_right": box_right,
            "box_note": box_note, "days": days, "day_header": day_header, "movements": movements, "fees": fees,
+           "movements_title": movements_title, "adjustments": adjustments, "block_notes": block_notes,
            "fee_header": fee_header, "blocks": blocks, "blocks_total": blocks_total, "totals": totals,
            "entries": entries, "entry_header": entry_header, "entry_widths": entry_widths,
            "entry_align": entry_align, "how": how, "footer": footer, "running": running}
-    all_text = [footer, running, customer, *internal_lines, *how, *(team.contact_lines() if team else []),
-                team.name if team else ""]
-    for group in (dates, box_left, box_right, days, movements, fees, blocks, totals, entries):
+    all_text = [footer, running, customer, *internal_lines, *customer_notes, *how, *block_notes,
+                *(team.contact_lines() if team else []), team.name if team else ""]
+    for group in (dates, box_left, box_right, days, movements, fees, adjustments, blocks, totals, entries):
         for row in group:
             all_text.extend(str(v) for v in row if isinstance(v, str))
     doc["all_text"] = all_text

@@ -16,7 +16,7 @@ _MAX_WIDTH = 40
 
 
 def statement_xlsx(st: Statement, *, internal: bool = False, team=None) -> bytes:
-    """Sheets Summary, Ledger, Days, Entries, Fees, Blocks. Row 1 of each sheet names the
+    """Sheets Summary, Ledger, Days, Entries, Fees, Blocks, Adjustments. Row 1 of each sheet names the
     document (title, customer, period); in the internal copy it starts with INTERNAL_MARK in
     red, the sheet tab is red and the printed page header says it too, so no sheet of the
     internal copy can be mistaken for the customer's. Row 2: bold frozen column names;

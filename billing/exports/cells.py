@@ -32,7 +32,7 @@ from typing import Callable
 import pandas as pd
 
 from billing import statement_words as words
-from billing.display import datetime_text, duration_text, notice_text
+from billing.display import closed_text, datetime_text, duration_text, notice_text
 from billing.errors import HourbankError
 from billing.statement_model import Statement, hours_number, minutes_number
 
@@ -202,17 +202,52 @@ class Section:
 SUMMARY_HEADER = ("Item", "Value", "Minutes", "Hours", "As shown")
 
 
+# The balance's lines that only some statements have (R10, R12, R13): shown when not zero.
+CREDITED = "Credited (corrections and late changes)"
+CARRIED_IN = "Carried over into new blocks"
+ROLLED_OVER = "Carried over out of ended blocks"
+
+
 def summary_figures(st: Statement) -> list[tuple[str, int]]:
-    """The summary box's figures in µs, in order: they balance (opening + purchased − used −
-    forfeited = closing); billed = used + not covered."""
+    """The summary box's figures in µs, in order: they balance (opening + purchased + credited
+    + carried in − used − forfeited − carried over = closing); the over-time lines (credits,
+    minutes carried into and out of blocks, R10, R12, R13) only where not zero. Billed = used
+    − owed minutes of earlier days paid now (R14) + not covered."""
     t = st.totals
-    return [
-        ("Opening balance", st.opening_remaining_us),
-        ("Purchased", t["purchased_us"]),
-        ("Used (paid from prepaid hours)", t["covered_us"]),
-        ("Forfeited (expired unused)", t["forfeited_us"]),
-        ("Closing balance", st.closing_remaining_us),
-    ]
+    rows = [("Opening balance", st.opening_remaining_us), ("Purchased", t["purchased_us"])]
+    rows += [(label, t[key]) for label, key in ((CREDITED, "credited_us"), (CARRIED_IN, "carried_in_us"))
+             if t.get(key)]
+    rows += [("Used (paid from prepaid hours)", t["covered_us"]), ("Forfeited (expired unused)", t["forfeited_us"])]
+    if t.get("rolled_over_us"):
+        rows.append((ROLLED_OVER, t["rolled_over_us"]))
+    rows.append(("Closing balance", st.closing_remaining_us))
+    return rows
+
+
+LEAVING = ("Used (paid from prepaid hours)", "Forfeited (expired unused)", ROLLED_OVER)
+
+
+def uncovered_label(st: Statement) -> str:
+    """What the period's uncovered minutes are: invoiced separately (R8), or owed and paid first
+    by the next purchase where overage is carried (R14) on the period's last day."""
+    policy = st.policy
+    overage = policy.get("overage", "report")
+    for change in policy.get("change", []):
+        if str(change["from"]) <= st.through.isoformat() and "overage" in change:
+            overage = change["overage"]
+    return "Owed at the end (the next purchase pays it first)" if overage == "carry" \
+        else "Not covered (invoiced separately)"
+
+
+def closed_lines(st: Statement, internal: bool) -> list[str]:
+    """What the statement says about closed days (R12): nothing when it covers none."""
+    if st.closed_through is None or st.period_from > st.closed_through:
+        return []
+    if internal:
+        return [closed_text(st.closed_through, st.closing_id, st.closed_by, st.closed_at) + " (R12)"
+                + ("; every figure of this statement is the close's" if st.fully_closed else "")]
+    return [f"The figures through {st.closed_through.isoformat()} are closed: a later correction to them "
+            f"appears on a later statement as a late change."]
 
 
 def _time_row(label: str, us) -> tuple:
@@ -247,13 +282,19 @@ def _summary_rows(st: Statement, internal: bool, team) -> list[tuple]:
     rows += [
         _time_row(f"Expiring within {window} days of the last day", st.expiring_us),
         _time_row("Billed in the period", t["billable_us"]),
-        _time_row("Not covered (invoiced separately)", t["uncovered_us"]),
+        _time_row(uncovered_label(st), t["uncovered_us"]),
         _time_row("Ad-hoc work as logged", t["adhoc_raw_us"]),
         _time_row("Ad-hoc work billed (daily, rounded up)", t["adhoc_billed_us"]),
         _time_row("Sessions", t["session_us"]),
         _time_row("Cancellation and no-show fees", t["fee_us"]),
         _time_row("General Support (free, not billed)", t["nonbillable_us"]),
     ]
+    if t.get("charged_us"):
+        rows.append(_time_row("Charges (corrections)", t["charged_us"]))
+    if t.get("earlier_owed_paid_us"):
+        rows.append(_time_row("Owed from before the period, paid in it", t["earlier_owed_paid_us"]))
+    for line in closed_lines(st, internal):
+        rows.append(("Closed", line, None, None, None))
     if internal:
         rows += [("Generated", generated_text(st), None, None, None),
                  ("Policy fingerprint", st.policy_fingerprint, None, None, None),
@@ -271,7 +312,7 @@ def _policy_value(value):
 
 
 def statement_sections(st: Statement, internal: bool = False, team=None) -> list[Section]:
-    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks, in the
+    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks, Adjustments, in the
     customer copy's form (words, no internal columns) or, with ``internal``, the internal
     copy's (rule ids, staff, notes, entry ids, timestamps as written, policy). ``team``: a
     billing.team.Team or None (its name and contacts open the summary)."""
@@ -280,7 +321,8 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
 
     describe = "description" if internal else "customer_description"
     ledger = [
-        (day_value(r["date"]), text_value(r["kind"]), scrub(text_value(r[describe])), text_value(r["purchase_id"]),
+        (day_value(r["date"]), ledger_kind_text(r["kind"]), scrub(text_value(r[describe])),
+         text_value(r["purchase_id"]) if internal else text_value(r["customer_block"]) or text_value(r["purchase_id"]),
          minutes_value(r["minutes_us"]), minutes_value(r["balance_us"]), hours_value(r["balance_us"]))
         for r in records(st.ledger)
     ]
@@ -293,13 +335,15 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
         (day_value(r["day"]), minutes_value(r["adhoc_raw_us"]), minutes_value(r["adhoc_billed_us"]),
          minutes_value(r["session_us"]), minutes_value(r["fee_us"]), minutes_value(r["billable_us"]),
          hours_value(r["billable_us"]), minutes_value(r["covered_us"]), minutes_value(r["uncovered_us"]),
-         scrub(text_value(r[explain])), scrub(text_value(r[paid])))
+         scrub(text_value(r[explain])), scrub(text_value(r[paid])), day_value(r["late_for"]),
+         minutes_value(r["charged_us"]))
         for r in records(st.days)
     ]
     sections.append(Section(
         "Days", ("Day", "Ad-hoc logged (minutes)", "Ad-hoc billed (minutes)", "Sessions (minutes)", "Fees (minutes)",
                  "Billed (minutes)", "Billed (hours)", "Paid from prepaid hours (minutes)",
-                 "Not covered (minutes)", "How it was reached", "Paid by"),
+                 "Not covered (minutes)", "How it was reached", "Paid by", "Late change for (closed day)",
+                 "Charges (minutes)"),
         days, wrap=("How it was reached", "Paid by")))
 
     if internal:
@@ -307,13 +351,13 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
                         "Asked for by the customer", "Appointment", "Notes")
         entries = [(day_value(r["day"]), text_value(r["started_at"]), text_value(r["entry_id"]),
                     text_value(r["staff"]), text_value(r["activity"]), text_value(r["tier"]),
-                    words.kind_text(text_value(r["kind"]), True), minutes_value(r["minutes_us"]),
+                    entry_kind_text(r, True), minutes_value(r["minutes_us"]),
                     flag_value(r["customer_requested"]), text_value(r["appointment_id"]), text_value(r["notes"]))
                    for r in records(st.entries)]
     else:
         entry_header = ("Day", "Started", "Activity", "Kind", "Minutes", "Asked for by the customer", "Appointment")
         entries = [(day_value(r["day"]), started_text(r["day"], r["started_at"]),
-                    scrub(activity_text(r["activity"])), words.kind_text(text_value(r["kind"]), False),
+                    scrub(activity_text(r["activity"])), entry_kind_text(r, False),
                     minutes_value(r["minutes_us"]), flag_value(r["customer_requested"]),
                     text_value(r["appointment_id"]))
                    for r in records(st.entries)]
@@ -322,33 +366,85 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
     if internal:
         fee_header = ("Day", "Appointment", "What", "Status", "Cancelled by", "Scheduled start (as written)",
                       "Cancelled at (as written)", "Notice given (minutes)", "Fee (minutes)")
-        fees = [(day_value(r["day"]), text_value(r["appointment_id"]),
-                 words.fee_text(text_value(r["fee_kind"]), st.policy, True), text_value(r["status"]),
-                 text_value(r["cancelled_by"]), text_value(r["scheduled_start"]), text_value(r["cancelled_at"]),
-                 minutes_value(r["notice_us"]), minutes_value(r["fee_us"]))
+        fees = [(day_value(r["day"]), text_value(r["appointment_id"]), fee_what(r, st.policy, True),
+                 text_value(r["status"]), text_value(r["cancelled_by"]), text_value(r["scheduled_start"]),
+                 text_value(r["cancelled_at"]), minutes_value(r["notice_us"]), minutes_value(r["fee_us"]),
+                 minutes_value(r["waived_us"]))
                 for r in records(st.fees)]
+        fee_header += ("Waived (minutes)",)
     else:
         fee_header = ("Day", "Appointment", "What", "Scheduled start", "Cancelled at", "Notice given (minutes)",
-                      "Notice given", "Fee (minutes)")
-        fees = [(day_value(r["day"]), text_value(r["appointment_id"]),
-                 words.fee_text(text_value(r["fee_kind"]), st.policy, False), instant_text(r["scheduled_start"]),
-                 instant_text(r["cancelled_at"]), minutes_value(r["notice_us"]),
-                 None if is_missing(r["notice_us"]) else notice_text(r["notice_us"]), minutes_value(r["fee_us"]))
+                      "Notice given", "Fee (minutes)", "Waived (minutes)")
+        fees = [(day_value(r["day"]), text_value(r["appointment_id"]), fee_what(r, st.policy, False),
+                 instant_text(r["scheduled_start"]), instant_text(r["cancelled_at"]), minutes_value(r["notice_us"]),
+                 None if is_missing(r["notice_us"]) else notice_text(r["notice_us"]), minutes_value(r["fee_us"]),
+                 minutes_value(r["waived_us"]))
                 for r in records(st.fees)]
     sections.append(Section("Fees", fee_header, fees, wrap=("What",)))
 
+    about = "about" if internal else "customer_about"
     blocks = [
-        (text_value(r["purchase_id"]), day_value(r["purchased_on"]), day_value(r["expires_on"]),
+        (text_value(r["purchase_id"]) if internal else text_value(r["customer_block"]) or text_value(r["purchase_id"]),
+         day_value(r["purchased_on"]), day_value(r["expires_on"]),
          minutes_value(r["purchased_us"]), minutes_value(r["left_at_start_us"]), minutes_value(r["used_us"]),
          minutes_value(r["forfeited_us"]), minutes_value(r["left_at_end_us"]), hours_value(r["left_at_end_us"]),
-         words.status_text(text_value(r["status"])))
+         words.status_text(text_value(r["status"])), minutes_value(r["rolled_over_us"]),
+         scrub(text_value(r[about]) or None))
         for r in records(st.blocks)
     ]
     sections.append(Section(
         "Blocks", ("Block", "Bought on", "Last day", "Size (minutes)", "Left at start (minutes)",
                    "Used in the period (minutes)", "Forfeited in the period (minutes)", "Left at end (minutes)",
-                   "Left at end (hours)", "Status at end"), blocks))
+                   "Left at end (hours)", "Status at end", "Carried over in the period (minutes)", "What"),
+        blocks, wrap=("What",)))
+
+    # R10: the adjustments behind the figures, with their reasons (shown to the customer too).
+    if internal:
+        adjustments = [(day_value(r["date"]), int(r["adjustment_id"]), text_value(r["kind"]),
+                        text_value(r["description"]), text_value(r["reason"]), minutes_value(r["minutes_us"]),
+                        text_value(r["recorded_by"])) for r in records(st.adjustments)]
+        header = ("Date", "Adjustment", "Kind", "What", "Reason", "Minutes", "Recorded by")
+    else:
+        adjustments = [(day_value(r["date"]), scrub(text_value(r["customer_description"])),
+                        scrub(text_value(r["reason"])), minutes_value(r["minutes_us"])) for r in records(st.adjustments)]
+        header = ("Date", "What", "Reason", "Minutes")
+    sections.append(Section("Adjustments", header, adjustments, wrap=("What", "Reason")))
     return sections
+
+
+LEDGER_KIND_WORDS = {"late_credit": "late credit", "carried_in": "carried in", "owed_paid": "owed, paid",
+                     "rolled_over": "rolled over", "extended": "extended"}
+
+
+def ledger_kind_text(kind) -> str | None:
+    """A ledger line's kind in words ("purchase", "billed", "late credit", "owed, paid")."""
+    text = text_value(kind)
+    return None if text is None else LEDGER_KIND_WORDS.get(text, text.replace("_", " "))
+
+
+def entry_kind_text(r: dict, internal: bool) -> str | None:
+    """An entry's kind in the copy's words; an excluded one (R10) says why, and in the internal
+    copy which adjustment: "excluded (adjustment 2, R10): logged twice" / "not counted — logged twice"."""
+    kind = text_value(r.get("kind"))
+    if kind != "excluded":
+        return words.kind_text(kind, internal)
+    reason = text_value(r.get("excluded_reason"))
+    number = r.get("excluded_by")
+    if internal:
+        return (f"excluded (adjustment {int(number)}, R10)" if not is_missing(number) else "excluded (R10)") \
+            + (f": {reason}" if reason else "")
+    return "not counted" + (f" — {reason}" if reason else "")
+
+
+def fee_what(r: dict, policy: dict, internal: bool) -> str:
+    """A fee's "What": its kind in words (R6), and when waived (R10) why, and in the internal
+    copy by which adjustment."""
+    text = words.fee_text(text_value(r["fee_kind"]), policy, internal)
+    number = r.get("waived_by")
+    if is_missing(number):
+        return text
+    reason = text_value(r.get("waived_reason")) or ""
+    return text + (f" — waived by adjustment {int(number)} (R10): {reason}" if internal else f" — waived: {reason}")
 
 
 def activity_text(value) -> str | None:

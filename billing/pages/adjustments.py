@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from billing import adjustments as adj
-from billing.display import date_text, datetime_text, duration_text
+from billing.display import block_text, code_text, date_text, datetime_text, duration_text
 from billing.pages.common import Filters, csv_bytes, of_customers
 from billing.reports import Books
 
@@ -23,6 +23,10 @@ TARGET_LABELS = {"extend": "Block", "waive": "Appointment with a fee", "exclude"
                  "credit": "Customer", "charge": "Customer"}
 LINK_TEXT = {"extend": "Extend this block", "waive": "Waive this fee", "exclude": "Exclude this entry"}
 ENTRY_OPTIONS = 2000   # the newest entries of the period offered in the list; any other id can be typed
+# The reason of an adjustment is printed on the customer's statement, in the customer's copy too
+# (billing.statement: adjustments are lines of their own, with their reasons).
+REASON_SHOWN = ("The reason is printed on the customer's statement (the customer's copy too), beside the "
+                "correction: write it for the customer to read.")
 
 
 def customer_text(cid: str, names: dict | None) -> str:
@@ -37,10 +41,12 @@ def block_options(books: Books, f: Filters, names: dict | None = None) -> dict[s
     an extension can give a forfeiture back), purchase_id → "P2 · acme · Acme Ltd · last day
     2026-05-02 · 30 min left (active)"; by customer, then last day."""
     b = of_customers(books.blocks, f.customers).sort_values(["customer_id", "expires_on", "purchase_id"], kind="stable")
-    return {pid: f"{pid} · {customer_text(cid, names)} · last day {date_text(last)} · "
-                 f"{duration_text(left)} left ({str(status).replace('_', ' ')})"
-            for pid, cid, last, left, status in zip(b["purchase_id"], b["customer_id"], b["expires_on"],
-                                                     b["remaining_us"], b["status"])}
+    kinds = b["kind"] if "kind" in b else [None] * len(b)
+    return {pid: f"{pid}{'' if block_text(pid, kind) == pid else ' · ' + block_text(pid, kind)} · "
+                 f"{customer_text(cid, names)} · last day {date_text(last)} · "
+                 f"{duration_text(left)} left ({code_text(status)})"
+            for pid, kind, cid, last, left, status in zip(b["purchase_id"], kinds, b["customer_id"], b["expires_on"],
+                                                           b["remaining_us"], b["status"])}
 
 
 def fee_options(books: Books, f: Filters, names: dict | None = None) -> dict[str, str]:

@@ -19,7 +19,7 @@ from billing.alerts.messages import KIND_TITLES, manager_line
 from billing.alerts.run import (CUSTOMER, Message, digest_period, manager_recipients, message_text,
                                 plan_messages)
 from billing.alerts.settings import PASSWORD_ENV, AlertSettings, load_alert_settings
-from billing.display import MISSING, date_text, duration_text
+from billing.display import MISSING, block_text, date_text, duration_text
 from billing.pages.common import Filters
 from billing.reports import Books
 from billing.store import open_db
@@ -96,7 +96,7 @@ def due_table(alerts: list[Alert], s: AlertSettings, state: JournalState, as_of:
         f = a.figures
         rows.append({
             "kind": KIND_TITLES[a.kind], "customer_id": a.customer_id, "customer_name": a.customer_name,
-            "purchase_id": a.block or None, "threshold": a.threshold or None,
+            "purchase_id": block_text(a.block) if a.block else None, "threshold": a.threshold or None,
             "time_us": f.get("remaining_us", f.get("uncovered_us")),
             "expires_on": f.get("expires_on"), "projected_forfeited_us": f.get("projected_lost_us"),
             "sent": f"{reached} of {total}", "status": next_step, "message": manager_line(a)})
@@ -143,6 +143,7 @@ def history_table(state: JournalState) -> pd.DataFrame:
     alone["kind"] = [_KINDS.get(k, k) for k in alone["kind"]]
     alone["channel"] = [_CHANNELS.get(c, c) for c in alone["channel"]]
     alone["as_of"] = [date_text(d) for d in alone["as_of"]]
+    alone["purchase_id"] = [block_text(b) if isinstance(b, str) and b else b for b in alone["purchase_id"]]
     return alone[columns].reset_index(drop=True)
 
 

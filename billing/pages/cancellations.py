@@ -13,22 +13,56 @@ from billing.reports import Books
 
 
 def cancellations(books: Books, f: Filters) -> pd.DataFrame:
-    """Cancelled and no-show appointments of the period with notice and fee (R6)."""
+    """Cancelled and no-show appointments of the period with notice and fee (R6). A fee waived
+    by an adjustment (R10) keeps its kind (late cancellation, no-show), bills 0 and has
+    waived_by (the adjustment's number); one waived after its day was closed (R12) still bills
+    as closed, its waiver credited on the first open day: waived_late names that adjustment."""
     a = of_customers(books.appointments, f.customers)
-    if f.staff:
+    if f.staff and "staff" in a:
         a = a[a["staff"].isin(list(f.staff))]
     a = a[a["status"].isin(["cancelled", "no_show"]) & in_period(a["day"], f.start, f.end)]
     by = np.where(a["status"] == "no_show", "", a["cancelled_by"].fillna("customer").astype(object))
-    kind = rules.cancellation_kind(a["status"], a["cancelled_by"], a["fee_us"])
+    waived_by = a["waived_by"].astype("Int64") if "waived_by" in a else pd.Series(pd.NA, index=a.index, dtype="Int64")
+    kind = np.where(waived_by.notna().to_numpy(), a["fee_kind"].astype(object).to_numpy(),
+                    rules.cancellation_kind(a["status"], a["cancelled_by"], a["fee_us"]))
+    late = pd.Series(pd.NA, index=a.index, dtype="Int64")
+    if books.closed_through is not None and books.adjustments is not None and len(books.adjustments):
+        from billing.adjusting import waived
+
+        later = waived(books.adjustments)
+        closed = (as_datetime(a["day"]) <= pd.Timestamp(books.closed_through)).to_numpy() & waived_by.isna().to_numpy()
+        late = a["appointment_id"].map(later).where(closed).astype("Int64")
     out = pd.DataFrame({
         "appointment_id": a["appointment_id"].to_numpy(), "customer_id": a["customer_id"].to_numpy(),
-        "staff": a["staff"].to_numpy(), "day": as_datetime(a["day"]).dt.date.to_numpy(),
-        "scheduled_start": a["scheduled_start"].to_numpy(),
-        "cancelled_at": a["cancelled_at"].to_numpy(),
+        "staff": a["staff"].to_numpy() if "staff" in a else None, "day": as_datetime(a["day"]).dt.date.to_numpy(),
+        "scheduled_start": a["scheduled_start"].to_numpy() if "scheduled_start" in a else None,
+        "cancelled_at": a["cancelled_at"].to_numpy() if "cancelled_at" in a else None,
         "cancelled_by": by, "kind": kind,
         "notice_us": a["notice_us"].to_numpy(), "fee_us": a["fee_us"].astype("int64").to_numpy(),
+        "waived_by": waived_by.to_numpy(), "waived_late": late.to_numpy(),
     })
+    out["waived_by"] = out["waived_by"].astype("Int64")
+    out["waived_late"] = out["waived_late"].astype("Int64")
     return out.sort_values(["day", "scheduled_start", "appointment_id"], kind="stable").reset_index(drop=True)
+
+
+def waiver_text(c: pd.DataFrame, reasons: dict[int, str], closed_through=None) -> list[str]:
+    """Each appointment's waiver in words (R10): "waived: goodwill (adjustment 4)", "waived after
+    the books were closed: goodwill (adjustment 6); credited on 2026-02-01" (R12), or ''.
+    ``reasons``: adjustment number → reason (billing.adjustments.history)."""
+    from datetime import timedelta
+
+    out = []
+    for by, late in zip(c["waived_by"], c["waived_late"]):
+        if not pd.isna(by):
+            out.append(f"waived: {reasons.get(int(by), '')} (adjustment {int(by)})")
+        elif not pd.isna(late):
+            credited = f"; credited on {closed_through + timedelta(days=1)}" if closed_through else ""
+            out.append(f"waived after the books were closed: {reasons.get(int(late), '')} "
+                       f"(adjustment {int(late)}){credited}")
+        else:
+            out.append("")
+    return out
 
 
 def fees_by_month(c: pd.DataFrame) -> pd.DataFrame:
@@ -72,16 +106,20 @@ def notice_histogram(c: pd.DataFrame) -> pd.DataFrame:
 
 def cancellation_counts(c: pd.DataFrame) -> dict[str, int]:
     """The headline of the page from ``cancellations``' frame: fee_us (fees billed, µs) and the
-    counts late_cancellations, no_shows and staff_cancellations."""
+    counts late_cancellations, no_shows (waived ones included), staff_cancellations and waived
+    (fees waived by an adjustment, R10)."""
+    waived = c["waived_by"].notna() if "waived_by" in c else pd.Series(False, index=c.index)
     return {"fee_us": int(c.loc[c["kind"].isin(rules.FEE_KINDS), "fee_us"].sum()),
             "late_cancellations": int((c["kind"] == rules.LATE_CANCELLATION).sum()),
             "no_shows": int((c["kind"] == rules.NO_SHOW).sum()),
-            "staff_cancellations": int((c["kind"] == rules.STAFF_CANCELLATION).sum())}
+            "staff_cancellations": int((c["kind"] == rules.STAFF_CANCELLATION).sum()),
+            "waived": int(waived.sum())}
 
 
 def appointment_rows(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``cancellations``' rows for the tables, the notice as text (``notice_text``) instead of
     notice_us and without day: (by the customer and no-shows, by staff)."""
     rows = c.assign(notice=[notice_text(v) for v in c["notice_us"]]).drop(columns=["notice_us", "day"])
+    rows = rows.drop(columns=[k for k in ("waived_by", "waived_late") if k in rows])
     by_staff = rows["kind"] == rules.STAFF_CANCELLATION
     return rows[~by_staff], rows[by_staff]

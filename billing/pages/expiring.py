@@ -8,6 +8,7 @@ import pandas as pd
 
 from billing import forecast
 from billing.pages.common import Filters, bucket_start, csv_bytes, of_customers
+from billing.pages.over_time import block_names
 from billing.reports import Books, report_minutes_text
 
 PACE_WINDOW_DAYS = forecast.PACE_WINDOW_DAYS
@@ -16,10 +17,13 @@ project, project_customer = forecast.project, forecast.project_customer
 
 
 def active_blocks(books: Books, f: Filters) -> pd.DataFrame:
-    """Active blocks with time left, by expiry date (R9)."""
+    """Active blocks with time left, by expiry date (R9): purchase_id, block (in words: a credit,
+    a rollover block or a late credit named as people read it), customer_id, purchased_on,
+    expires_on, days_left, purchased_us, remaining_us, expiring_soon."""
     b = forecast.active_with_time_left(books, f.customers)
+    b = b.assign(block=block_names(b["purchase_id"], b["kind"] if "kind" in b else None))
     return b.sort_values(["expires_on", "customer_id", "purchase_id"], kind="stable")[
-        ["purchase_id", "customer_id", "purchased_on", "expires_on", "days_left", "purchased_us",
+        ["purchase_id", "block", "customer_id", "purchased_on", "expires_on", "days_left", "purchased_us",
          "remaining_us", "expiring_soon"]].reset_index(drop=True)
 
 
@@ -100,7 +104,7 @@ def timeline(blocks: pd.DataFrame, as_of: date, limit: int) -> pd.DataFrame:
     end (Timestamps), remaining_us, expires_on, expiring_soon."""
     shown = blocks.head(limit)
     return pd.DataFrame({
-        "label": shown["customer_id"] + " · " + shown["purchase_id"],
+        "label": shown["customer_id"] + " · " + (shown["block"] if "block" in shown else shown["purchase_id"]),
         "start": pd.Timestamp(as_of),
         "end": pd.to_datetime(shown["expires_on"]) + timedelta(days=1),
         "remaining_us": shown["remaining_us"], "expires_on": shown["expires_on"],

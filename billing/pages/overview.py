@@ -10,6 +10,7 @@ import pandas as pd
 
 from billing import ledger
 from billing.pages.common import Filters, as_datetime, bucket_start, in_period, of_customers, period_days, total
+from billing.pages.over_time import block_names
 from billing.reports import Books
 from billing.display import duration_text, exact_minutes_text, signed_duration_text
 
@@ -54,7 +55,8 @@ class Overview:
     general: Kpi
     fee_count: int
     uncovered_customers: pd.DataFrame      # customer_id, uncovered_us, remaining_us, needs
-    urgent_blocks: pd.DataFrame            # purchase_id, customer_id, expires_on, days_left, remaining_us
+    urgent_blocks: pd.DataFrame            # purchase_id, block (in words), customer_id, expires_on, days_left,
+                                           # remaining_us
     trend: pd.DataFrame                    # bucket, billable_us, previous_us (previous period aligned)
     empty: bool = False
 
@@ -91,7 +93,10 @@ def overview(books: Books, f: Filters) -> Overview:
 
     urgent = active[active["remaining_us"] > 0].sort_values(
         ["expires_on", "remaining_us", "purchase_id"], ascending=[True, False, True], kind="stable")
-    urgent = urgent.head(URGENT_BLOCKS)[["purchase_id", "customer_id", "expires_on", "days_left", "remaining_us"]]
+    urgent = urgent.head(URGENT_BLOCKS)
+    # A credit, a rollover block or a late credit is named in words (R10, R12, R13); the id stays for links.
+    urgent = urgent.assign(block=block_names(urgent["purchase_id"], urgent["kind"] if "kind" in urgent else None))[
+        ["purchase_id", "block", "customer_id", "expires_on", "days_left", "remaining_us"]]
 
     trend = aligned_trend(cur, prev, f)
     fee_count = int(of_customers(books.appointments, f.customers).pipe(

@@ -13,7 +13,8 @@ from billing.display import code_text, duration_text
 
 
 def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
-    """Each rule in plain words, with this policy's numbers (RULES.md R1-R9)."""
+    """Each rule in plain words, with this policy's numbers (RULES.md R1-R14, as of the top-level
+    settings; the dated changes are listed by ``dated_changes``)."""
     inc = policy.rounding_increment_minutes
     notice = policy.cancellation_notice_hours
     session = ("a completed session bills exactly the time logged in it"
@@ -38,6 +39,20 @@ def rule_explanations(policy: Policy) -> list[tuple[str, str]]:
                "uncovered (overage) and invoiced separately."),
         ("R9", f"Time left in a block after its last day is forfeited; a block is 'expiring soon' within "
                f"{policy.expiring_window_days} days of its last day."),
+        ("R10", "A manager's correction (extend a block, waive a fee, exclude an entry, credit or charge time) is "
+                "recorded beside the data with a date and a reason, never changing the data; reports as of a day "
+                "apply those dated by then. The reason is printed on the customer's statement."),
+        ("R11", "A setting can change on a date (a [[change]] table in the policy file); each figure uses the "
+                "setting in force on its own day." + (f" Dated changes: {len(policy.changes)} (below)."
+                                                      if policy.changes else "")),
+        ("R12", "Closing the books through a day freezes every figure up to it; a later change to those days "
+                "posts on the first open day, labelled as a late change."),
+        ("R13", (f"What a block has left at the end of its last day stays usable {policy.rollover_days} more days"
+                 + (f" (at most {duration_text(policy.rollover_max_us)})" if policy.rollover_max_us is not None
+                    else "") + " in a block carried from it; only the rest is forfeited.")
+         if policy.rollover_days else "Nothing rolls over: what a block has left after its last day is forfeited."),
+        ("R14", "Time no block covers is owed: the customer's next block pays it first, on its purchase day."
+         if policy.overage == "carry" else "Time no block covers is reported as uncovered and invoiced separately."),
     ]
 
 
@@ -56,16 +71,50 @@ SETTING_LABELS = {
 }
 
 
+def setting_value_text(key: str, value) -> str:
+    """A setting's value in words ("at least the booked length", "no cap", "15")."""
+    if value is None:
+        return "no cap" if key == "rollover_max_minutes" else "none"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return code_text(value) if isinstance(value, str) and key != "timezone" else str(value)
+
+
+def dated_changes(policy: Policy) -> pd.DataFrame:
+    """The policy's dated changes (R11) for people, one row per setting changed, in date order:
+    from (date), meaning (the setting in words), before (its value the day before), from then
+    on (its value from that day), in words (what it means for billing), setting (the key)."""
+    from datetime import timedelta
+
+    from billing.statement_words import SETTING_WORDS
+
+    rows = []
+    for start, settings in policy.changes:
+        before = policy.on(start - timedelta(days=1))
+        for key, value in settings:
+            rows.append({"from": start, "meaning": SETTING_LABELS.get(key, key),
+                         "before": setting_value_text(key, getattr(before, key)),
+                         "from then on": setting_value_text(key, value),
+                         "in words": (SETTING_WORDS[key](value) if key in SETTING_WORDS else "") or "",
+                         "setting": key})
+    return pd.DataFrame(rows, columns=["from", "meaning", "before", "from then on", "in words", "setting"])
+
+
+# What the what-if's dated change can change, with its kind of value (R11: not the time zone).
+DATED_SETTINGS = {
+    "rounding_increment_minutes": ("int", 1), "hours_valid_days": ("int", 1), "cancellation_notice_hours": ("number", 0),
+    "late_cancellation_minutes": ("number", 0), "no_show_minutes": ("number", 0),
+    "session_billing": ("choice", ("logged", "at_least_booked")), "expiring_window_days": ("int", 0),
+    "rollover_days": ("int", 0), "rollover_max_minutes": ("number", 0), "overage": ("choice", ("report", "carry")),
+}
+
+
 def policy_settings(policy: Policy) -> pd.DataFrame:
     """The policy's settings for display: meaning, value, setting (the key in the policy file)
     (in words: "at least the booked length", "no cap" for a missing maximum); the meaning and
     value first, so the narrow column shows them."""
-    def value(k, v):
-        if v is None:
-            return "no cap" if k == "rollover_max_minutes" else "none"
-        return code_text(v) if isinstance(v, str) and k != "timezone" else str(v)
-    return pd.DataFrame([{"meaning": SETTING_LABELS.get(k, k), "value": value(k, v), "setting": k}
-                         for k, v in policy.as_dict().items()])
+    return pd.DataFrame([{"meaning": SETTING_LABELS.get(k, k), "value": setting_value_text(k, v), "setting": k}
+                         for k, v in policy.as_dict().items() if k != "change"])
 
 
 WHAT_IF_FIGURES = [("billable_us", "Billable"), ("adhoc_billed_us", "Ad-hoc, rounded"),

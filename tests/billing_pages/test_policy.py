@@ -22,7 +22,11 @@ from billing.pages import policy as page
 # --------------------------------------------------------------------------- policy
 def test_rule_explanations_use_the_policy_numbers():
     text = dict(page.rule_explanations(Policy(rounding_increment_minutes=15, late_cancellation_minutes=45)))
-    assert set(text) == {f"R{i}" for i in range(1, 10)}
+    assert set(text) == {f"R{i}" for i in range(1, 15)}
+    assert "Nothing rolls over" in text["R13"] and "invoiced separately" in text["R14"]
+    over = dict(page.rule_explanations(Policy(rollover_days=30, rollover_max_minutes=90, overage="carry")))
+    assert "stays usable 30 more days (at most 1 h 30 min)" in over["R13"]
+    assert "the customer's next block pays it first" in over["R14"]
     assert "next 15 minutes" in text["R5"] and "billed 45 min" in text["R5"]
     assert "billed 45 min; a no-show is billed 30 min" in text["R6"]
 

@@ -1,0 +1,67 @@
+"""Statement page: what it shows of a billing.statement.Statement, in people's words, and
+whether issuing it can close its period (R12). No Streamlit here.
+
+The page shows the internal copy's wording (rule ids, adjustment numbers) once; the downloads
+choose the copy. Block ids the engine made (adj-7, P2~rollover, late~…) are shown in words
+(billing.display.block_text); codes in words (billing.display.code_text).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from billing.display import date_text
+from billing.exports.cells import activity_text, entry_kind_text, fee_what, ledger_kind_text
+
+
+def can_close(through: date, today: date, closed_through: date | None) -> tuple[bool, str | None]:
+    """Whether issuing a statement whose figures go through ``through`` can also close the
+    books through that day (R12: only days before today, and later than the close in force),
+    and if not, why in one sentence (None when there is nothing to say: the period is not over)."""
+    if through >= today:
+        return False, None
+    if closed_through is not None and through <= closed_through:
+        return False, (f"The books are closed through {date_text(closed_through)}: this statement's days are "
+                       "closed already.")
+    return True, None
+
+
+def adjustments_table(adjustments: pd.DataFrame) -> pd.DataFrame:
+    """The statement's adjustments for the page: date, no., what (with the rules), reason,
+    minutes_us, by."""
+    return pd.DataFrame({
+        "date": adjustments["date"], "no.": [str(int(v)) for v in adjustments["adjustment_id"]],
+        "what": adjustments["description"], "reason": [" ".join(str(r).split()) for r in adjustments["reason"]],
+        "minutes_us": adjustments["minutes_us"], "by": adjustments["recorded_by"],
+    }).reset_index(drop=True)
+
+
+def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger for the page: date, kind in words, what (internal wording), block in words,
+    minutes_us, balance_us."""
+    return pd.DataFrame({
+        "date": ledger["date"], "kind": [ledger_kind_text(k) for k in ledger["kind"]],
+        "what": ledger["description"], "block": ledger["block"],
+        "minutes_us": ledger["minutes_us"], "balance_us": ledger["balance_us"],
+    }).reset_index(drop=True)
+
+
+def entries_table(entries: pd.DataFrame, redact: bool) -> pd.DataFrame:
+    """The time entries for the page: an excluded one's kind says why (R10); without staff and
+    notes when ``redact`` (the customer copy is chosen)."""
+    out = entries.assign(kind=[entry_kind_text(r, True) for r in entries.to_dict("records")],
+                         activity=[activity_text(a) for a in entries["activity"]])
+    out = out.drop(columns=["excluded_by", "excluded_reason"])
+    return out.drop(columns=["notes", "staff"]) if redact else out
+
+
+def fees_table(fees: pd.DataFrame, policy: dict | None = None) -> pd.DataFrame:
+    """The fees for the page: what each is, and a waived one (R10) says so, by which adjustment
+    and why; fee_us is 0 for it and waived_us what it would have billed."""
+    shown = fees.assign(what=[fee_what(r, policy or {}, True) for r in fees.to_dict("records")])
+    return shown[["day", "appointment_id", "what", "status", "cancelled_by", "scheduled_start", "cancelled_at",
+                  "notice_us", "fee_us", "waived_us"]].reset_index(drop=True)
+
+
+__all__ = ["can_close", "adjustments_table", "ledger_table", "entries_table", "fees_table"]
