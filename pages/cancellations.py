@@ -4,6 +4,7 @@ import streamlit as st
 
 from billing import rules
 from billing.pages import cancellations as fees
+from billing.pages.colours import series
 from billing.pages.common import hours_text
 from pages import _ui as ui
 
@@ -30,7 +31,8 @@ month = fees.fees_by_month(canc)
 fig = go.Figure()
 for kind in rules.FEE_KINDS:
     m = month[month["kind"] == kind]
-    fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]),
+    meaning = "no_show" if kind == rules.NO_SHOW else "late_cancellation"
+    fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]), **series(meaning),
                 hovertemplate="%{x|%b %Y}: %{y} (fee %{customdata})<extra>" + kind + "</extra>")
 fig.update_layout(barmode="stack")
 ui.date_axis(fig, "month", month["month"])
@@ -40,7 +42,8 @@ hist = fees.notice_histogram(canc)
 fig = go.Figure()
 for who in ("by the customer", "by staff"):
     h = hist[hist["who"] == who]
-    fig.add_bar(x=h["notice"], y=h["count"], name=f"cancelled {who}")
+    fig.add_bar(x=h["notice"], y=h["count"], name=f"cancelled {who}",
+                **series("staff_cancellation" if who == "by staff" else "customer_cancellation"))
 fig.update_layout(barmode="group")
 with right:
     ui.chart(ui.style(fig, f"Notice given before the start (free from {p.cancellation_notice_hours:g} h)",

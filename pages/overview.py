@@ -2,6 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+from billing.pages.colours import series
 from billing.pages.common import hours_float
 from billing.pages.overview import overview
 from pages import _ui as ui
@@ -29,10 +30,10 @@ st.caption(f"Period {f.start} â€“ {f.end}, compared with {f.previous().start} â€
 trend = ov.trend
 grain = trend.attrs.get("grain", "day")
 fig = go.Figure()
-fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period",
+fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period", **series("billable"),
             customdata=ui.hover_hours(trend["billable_us"]), hovertemplate="%{x|%Y-%m-%d}: %{customdata}")
 fig.add_scatter(x=trend["bucket"], y=hours_float(trend["previous_us"]), name="Previous period",
-                mode="lines+markers", customdata=ui.hover_hours(trend["previous_us"]),
+                mode="lines+markers", **series("previous", line=True), customdata=ui.hover_hours(trend["previous_us"]),
                 hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
 ui.date_axis(fig, grain, trend["bucket"])
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),

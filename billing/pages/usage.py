@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from billing.pages.common import Filters, as_datetime, bucket_start, period_days, total
+from billing.display import durations_text
 from billing.reports import Books, report_minutes_text
 
 
@@ -63,9 +64,13 @@ def usage_by(entries: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def usage_table(over_time: pd.DataFrame) -> pd.DataFrame:
-    """The figures under the usage charts, minutes as exact 2-decimal text (FORMATS.md style)."""
+    """The figures under the usage charts, for the CSV download: per bucket (period_start),
+    each time as people read it ("12 h 5 min", billing.display) beside its exact minutes as
+    2-decimal text (FORMATS.md style, ``<name>_minutes``)."""
     out = pd.DataFrame({"period_start": [b.date().isoformat() for b in as_datetime(over_time["bucket"])]})
     for col in ["billable_us", "general_us", "adhoc_raw_us", "adhoc_billed_us", "rounding_us",
                 "session_us", "fee_us"]:
-        out[col.replace("_us", "_minutes")] = report_minutes_text(over_time[col]) if len(over_time) else []
+        name = col.replace("_us", "")
+        out[name] = durations_text(over_time[col]) if len(over_time) else []
+        out[f"{name}_minutes"] = report_minutes_text(over_time[col]) if len(over_time) else []
     return out
