@@ -3,7 +3,10 @@ import streamlit as st
 
 from billing import appdata
 from billing import statement as stm
+from billing.customers import customer_label
 from billing.display import date_text, duration_text, exact_minutes_text
+from billing.pages import statement as stmt_page
+from billing.pages.common import ids_param, range_param, range_text
 from pages import _ui as ui
 
 
@@ -23,17 +26,42 @@ if not ids:
     st.info("No customers yet: import an export first (Import page or `python -m billing import`).")
     st.stop()
 
-left, mid, right = st.columns([2, 2, 1])
-default = f.customers[0] if f.customers else ids[0]
-customer = left.selectbox("Customer", ids, index=ids.index(default) if default in ids else 0, key="stmt_customer",
-                          format_func=lambda cid: f"{cid} · {c.names.get(cid, cid)}", bind="query-params")
-period = mid.date_input("Statement period", value=(f.start, f.end), key="stmt_period")
+# Which statement: a link's ?customer=C1014 (an id: it survives a rename) and statement_period,
+# else the sidebar's first chosen customer and its period. Everything below, the figures and
+# every download, is of the statement last shown with the button: a date typed but not yet
+# applied never reaches a download (a download button's file is made when the page is drawn,
+# so one clicked right after typing carried the previous period).
+sidebar = (f.start, f.end)
+first_id = lambda values: (ids_param(values, ids)[0] or [None])[0]   # noqa: E731
+ui.from_link("stmt_customer", "customer", first_id, f.customers[0] if f.customers else ids[0])
+ui.from_link("stmt_period", "statement_period", range_param, sidebar)
+st.session_state["stmt_period"] = stmt_page.follow(st.session_state.get("stmt_period"),
+                                                   st.session_state.get("stmt_sidebar_seen"), sidebar)
+st.session_state["stmt_sidebar_seen"] = sidebar
+chosen = st.session_state.get("stmt_customers_seen")
+if chosen is not None and chosen != f.customers and f.customers and st.session_state["stmt_customer"] not in f.customers:
+    st.session_state["stmt_customer"] = f.customers[0]   # the sidebar's choice changed: follow it
+st.session_state["stmt_customers_seen"] = f.customers
+
+with st.form("statement_choice", border=False):
+    left, mid, right = st.columns([2, 2, 1])
+    left.selectbox("Customer", ids, key="stmt_customer", format_func=lambda cid: customer_label(cid, c.names))
+    mid.date_input("Statement period", key="stmt_period")
+    right.toggle("Customer copy", value=True, key="stmt_redact",
+                 help="Hide internal notes and staff names (staff shown as 'Tech Support').")
+    st.form_submit_button("Show statement", type="primary")
+customer = st.session_state["stmt_customer"]
+period = st.session_state["stmt_period"]
 if not isinstance(period, (list, tuple)) or len(period) != 2:
-    st.info("Pick the first and the last day of the statement period.")
+    st.info("Pick the first and the last day of the statement period, then show the statement.")
     st.stop()
 first, last = period
-redact = right.toggle("Customer copy", value=True, key="stmt_redact",
-                      help="Hide internal notes and staff names (staff shown as 'Tech Support').")
+redact = st.session_state["stmt_redact"]
+ui.to_link("customer", customer)
+ui.to_link("statement_period", range_text(first, last) if (first, last) != sidebar else None)
+note = stmt_page.period_note((first, last), sidebar)
+if note:
+    st.info(note)
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
 
 args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
@@ -59,6 +87,8 @@ cols[1].metric("Closing balance", duration_text(st_.closing_remaining_us),
 
 files = ui.compute(appdata.statement_files, *args, redact)
 stem = f"statement_{customer}_{first}_{last}".replace("/", "_")
+st.caption(f"Downloads: {customer_label(customer, c.names)}, {first} – {last}, as of {f.as_of}, "
+           + ("customer copy." if redact else "internal copy (with notes and staff names)."))
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button("Download PDF", files["pdf"], f"{stem}.pdf", "application/pdf", key="dl_pdf")
 d2.download_button("Download XLSX", files["xlsx"], f"{stem}.xlsx",
@@ -87,7 +117,7 @@ with st.expander(f"Time entries ({len(st_.entries)})"):
     ui.table(entries)
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
-        ui.table(st_.fees)
+        ui.table(stmt_page.fees_for_people(st_.fees, c.books().appointments))
 
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):
@@ -96,7 +126,7 @@ issued = ui.compute(appdata.issued_statements, c.db, c.version.number, customer)
 if issued.empty:
     st.caption(f"No statement issued to {customer} yet.")
 else:
-    ui.table(issued)
+    ui.table(stmt_page.issued_for_people(issued, c.policy.timezone))
     changed = issued[issued["status"] != "unchanged"]
     if len(changed):
         st.warning(f"{len(changed)} issued statement(s) no longer match today's data: see 'differences'.")
