@@ -135,13 +135,13 @@ def sidebar_filters(c: Ctx) -> Filters:
     ids_from_link("customers", "customers", ids, "customers")
     customers = side.multiselect("Customers", ids, key="customers", placeholder="All customers",
                                  format_func=lambda cid: customer_label(cid, names))
-    ui.to_link("customers", customers)
+    ui.to_link("customers", sorted(customers))
     staff_known = staff_options(c)
     ids_from_link("staff", "staff", staff_known, "staff members")
     staff = side.multiselect("Staff", staff_known, key="staff", placeholder="All staff",
                              help="Applies to logged time by staff and activity and to appointments; billable "
                                   "time is a customer's (R5 rounds a customer's whole day).")
-    ui.to_link("staff", staff)
+    ui.to_link("staff", sorted(staff))
     side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
     c.names = names
     return Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),

@@ -71,6 +71,75 @@ def test_a_page_shows_people_whole_minutes_dates_and_words(demo_db, monkeypatch,
     assert len(texts) > 5
     bad = sorted({m.group(0) + " in: " + t[:120] for t in texts for m in [FORBIDDEN.search(t) or RAW.search(t)] if m})
     assert not bad, bad
+    names = demo_names(demo_db)
+    assert_names_beside_ids(at, names, page)
+    assert_one_colour_per_meaning(at)
+
+
+def demo_names(db) -> dict[str, str]:
+    from billing.customers import customer_names
+    from billing.store import open_db
+
+    with open_db(db, read_only=True) as con:
+        return customer_names(con)
+
+
+CUSTOMER_ID = re.compile(r"^(C\d{4})\b")
+CHARTS_OF_CUSTOMERS = {"pages/usage.py": 1, "pages/expiring.py": 2}   # charts with a customer axis
+
+
+def chart_traces(at: AppTest) -> list[list[dict]]:
+    return [json.loads(chart.proto.spec).get("data", []) for chart in at.get("plotly_chart")]
+
+
+def assert_names_beside_ids(at: AppTest, names: dict[str, str], page: str) -> None:
+    """Every table with a customer column has the customer's name right beside it, and every
+    chart that labels a customer labels it "C1014 · name" (billing.customers)."""
+    assert len(names) == 40
+    for d in at.dataframe:
+        columns = list(d.value.columns)
+        if "customer" not in columns:
+            continue
+        at_ = columns.index("customer")
+        assert columns[at_ + 1] == "name", columns
+        for cid, name in zip(d.value["customer"], d.value["name"]):
+            if cid in names:
+                assert name == names[cid], (cid, name)
+    charted = 0
+    for traces in chart_traces(at):
+        labels = [v for t in traces for axis in ("x", "y") for v in (t.get(axis) or []) if isinstance(v, str)]
+        ids = [(CUSTOMER_ID.match(v).group(1), v) for v in labels if CUSTOMER_ID.match(v)]
+        for cid, label in ids:
+            assert label.startswith(f"{cid} · {names[cid]}"), label
+        charted += bool(ids)
+    assert charted >= CHARTS_OF_CUSTOMERS.get(page, 0), (page, charted)
+
+
+def assert_one_colour_per_meaning(at: AppTest) -> None:
+    """Every trace of every chart says its meaning (legend group) and has that meaning's colour
+    (billing.pages.colours): the same thing is the same colour on every chart."""
+    from billing.pages.colours import MEANINGS
+
+    for traces in chart_traces(at):
+        for trace in traces:
+            meaning = trace.get("legendgroup")
+            assert meaning in MEANINGS, f"trace {trace.get('name')!r} has no meaning of billing.pages.colours"
+            expected = MEANINGS[meaning][0]
+            assert trace.get("marker", {}).get("color") == expected, (trace.get("name"), meaning)
+            if "line" in trace and "color" in trace["line"]:
+                assert trace["line"]["color"] == expected, (trace.get("name"), meaning)
+
+
+def test_each_meaning_has_a_colour_of_its_own():
+    from billing.pages.colours import MEANINGS, colour, series
+
+    colours = [c.lower() for c, _ in MEANINGS.values()]
+    assert len(set(colours)) == len(colours)
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
+    assert series("uncovered", line=True) == {"marker_color": colour("uncovered"), "legendgroup": "uncovered",
+                                              "line_color": colour("uncovered")}
+    with pytest.raises(KeyError, match="no colour for 'overtime'"):
+        colour("overtime")
 
 
 def test_the_demo_has_what_the_check_looks_for(demo_db):

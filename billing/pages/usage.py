@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from billing.pages.common import Filters, as_datetime, bucket_start, period_days, total
+from billing.customers import customer_labels
 from billing.display import durations_text
 from billing.reports import Books, report_minutes_text
 
@@ -38,11 +39,11 @@ def usage_by_customer(books: Books, f: Filters, top_n: int = 10, names: dict | N
     top, rest = g.head(top_n), g.iloc[top_n:]
     if len(rest):
         other = {c: int(rest[c].sum()) for c in cols}
-        other["customer_id"] = f"{len(rest)} other customers"
+        other["customer_id"] = f"{len(rest)} other customer" + ("s" if len(rest) != 1 else "")
         top = pd.concat([top, pd.DataFrame([other])], ignore_index=True)
     top = top.reset_index(drop=True)
     names = names or {}
-    top["customer"] = [f"{c} {names[c]}" if names.get(c) else c for c in top["customer_id"]]
+    top["customer"] = customer_labels(top["customer_id"], names)   # "C1014 · Acme" (billing.customers)
     return top
 
 

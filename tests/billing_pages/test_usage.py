@@ -42,7 +42,7 @@ def test_usage_buckets_by_week_and_month(books):
 
 def test_usage_by_customer_keeps_top_n_and_sums_the_rest(books):
     top1 = page.usage_by_customer(books, F(), top_n=1, names={"acme": "Acme Ltd"})
-    assert top1["customer"].tolist() == ["acme Acme Ltd", "1 other customers"]
+    assert top1["customer"].tolist() == ["acme · Acme Ltd", "1 other customer"]
     total = page.usage_by_customer(books, F(), top_n=10)["billable_us"].sum()
     assert top1["billable_us"].sum() == total
 
