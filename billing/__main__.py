@@ -172,7 +172,7 @@ def cmd_import(args) -> int:
         # import then removes exactly those rows (or stops if the data changed meanwhile).
         preview, done = run(True)
         if preview is not None and preview.removed and not (done and done.nothing_read):
-            print(format_import(preview, tracker=done, asking=True))
+            print(format_import(preview, tracker=done, asking=True, names=_names_for(args.db, preview)))
             one = preview.removed == 1
             what = ("entry" if one else "entries") if all(r.table == "time_entries" for r in preview.removals) \
                 else ("row" if one else "entries and appointments")
@@ -188,17 +188,31 @@ def cmd_import(args) -> int:
     if result is None:
         print(f"{args.source}: the file has a header row but no entries; nothing imported.")
         return 1
-    print(format_import(result, tracker=done))
+    print(format_import(result, tracker=done, names=_names_for(args.db, result)))
     if done is not None and done.nothing_read:
         return 1
     return 0
 
 
+def _names_for(db, result) -> dict[str, str]:
+    """The customers' names (billing.customers) for an import summary that lists removals;
+    {} when it lists none or the database is not there (a dry run into a new file)."""
+    if not result.removals or not Path(db).exists():
+        return {}
+    from billing.customers import customer_names
+    from billing.store import open_db
+
+    with open_db(db, read_only=True) as con:
+        return customer_names(con)
+
+
 def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: int = 20,
-                  asking: bool = False) -> str:
+                  asking: bool = False, names: dict[str, str] | None = None) -> str:
     """The import summary: counts, the period and its zone, the removal scope in words, what is
     (or would be) removed, new customers, notices and the first rejects; for a tracker file
     none of whose rows converts, the rejects grouped by reason and what to change."""
+    from billing.customers import customer_label
+    from billing.display import MISSING, duration_text, exact_minutes_us
     from billing.load import reject_groups
 
     head = ("this import would make" if asking else "dry run, nothing saved") if result.dry_run \
@@ -221,8 +235,9 @@ def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: 
         verb = "would be removed" if result.dry_run else "removed"
         shown = result.removals[:max_removals]
         lines.append(f"{verb} ({result.removed}" + (f", first {len(shown)}" if len(shown) < result.removed else "")
-                     + "): id, day, staff, customer, minutes")
-        lines += [f"  {r}" for r in shown]
+                     + "): id, day, staff, customer, time")
+        lines += [f"  {r.id}  {r.day}  {r.staff or MISSING}  {customer_label(r.customer_id, names or {})}  "
+                  f"{duration_text(exact_minutes_us(r.minutes))}" for r in shown]
         if not result.dry_run:
             lines.append(f"undo: python -m billing undo {result.import_id}")
     if result.rejects:

@@ -40,9 +40,10 @@ SEPARATOR = " · "
 def customer_label(customer_id, names: dict[str, str]) -> str:
     """How people see a customer wherever one is picked or charted: "C1014 · Acme Logistics
     Inc." (the id first, so it stays what a link or the command line takes), the bare id when
-    the data names none. ``names``: ``customer_names``."""
+    the data names none or the name is the id (a tracker's client that became a customer id).
+    ``names``: ``customer_names``."""
     name = names.get(customer_id) if names else None
-    return f"{customer_id}{SEPARATOR}{name}" if name else str(customer_id)
+    return f"{customer_id}{SEPARATOR}{name}" if name and name != customer_id else str(customer_id)
 
 
 def customer_labels(customer_ids, names: dict[str, str]) -> list[str]:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from billing import appdata, importing, ledger
 from billing.customers import customer_label
-from billing.display import duration_text, exact_minutes_us
+from billing.display import code_text, duration_text, exact_minutes_us
 from billing.errors import HourbankError
 from billing.load import undo_import
 from billing.pages.common import import_history, undoable
@@ -114,7 +114,7 @@ def show_result(result, title: str) -> None:
         st.markdown(f"**{'Will be removed' if result.dry_run else 'Removed'}: {result.removed} row(s)**"
                     + ("" if len(result.removals) == result.removed else f" (the first {len(result.removals)} listed)"))
         ui.table(pd.DataFrame([{"what": r.table.replace("_", " "), "id": r.id, "day": r.day, "staff": r.staff,
-                                "customer": r.customer_id, "time_us": exact_minutes_us(r.minutes)}
+                                "customer_id": r.customer_id, "time_us": exact_minutes_us(r.minutes)}
                                for r in result.removals[:1000]]), key=f"removals_{title}")
     if result.rejects:
         st.warning(f"{title}: {len(result.rejects)} row(s) are rejected: they are not loaded (and not lost); "
@@ -161,9 +161,9 @@ if uploads:
         base = importing.tracker_mapping(preset)
         with st.expander("How the file maps: tiers, sessions, customers", expanded=False):
             y, n = st.columns(2)
-            yes = y.selectbox("Billable = yes means", ["one_on_one", "general"],
+            yes = y.selectbox("Billable = yes means", ["one_on_one", "general"], format_func=code_text,
                               index=["one_on_one", "general"].index(base.meaning.get("billable_yes", "one_on_one")))
-            no = n.selectbox("Billable = no means", ["general", "one_on_one"],
+            no = n.selectbox("Billable = no means", ["general", "one_on_one"], format_func=code_text,
                              index=["general", "one_on_one"].index(base.meaning.get("billable_no", "general")))
             meaning = {}
             for key, label in importing.MEANING_LISTS.items():
