@@ -106,7 +106,7 @@ def ids_from_link(key: str, param: str, known: list[str], what: str) -> None:
         st.sidebar.warning(f"The link names {what} the data does not have: {', '.join(unknown)}.")
 
 
-def sidebar_filters(c: Ctx) -> Filters:
+def sidebar_filters(c: Ctx, page_id: str) -> Filters:
     """The filters every page shares. Stable keys, rendered on every page (so they are kept
     across pages) and written into the URL by id (``pages/_ui.to_link``), the as-of date
     always, so a link reproduces the view on any later day and after a customer's rename."""
@@ -114,14 +114,15 @@ def sidebar_filters(c: Ctx) -> Filters:
     today = today_in(zone)
     side = st.sidebar
     side.header("Filters")
+    ui.keep_across_pages(page_id, ("asof", "period", "range", "customers", "staff"))
     ui.from_link("asof", "asof", date_param, today)
     as_of = side.date_input("As of (T)", key="asof",
                             help="Everything is computed as of this day: later work does not count yet. "
                                  "A link to this page keeps it, so it shows the same figures on another day.")
-    as_of = as_of or today
+    as_of = ui.kept("asof", as_of or today)
     ui.to_link("asof", as_of.isoformat())
     ui.from_link("period", "period", period_param, "last_30_days")
-    preset = side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period")
+    preset = ui.kept("period", side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period"))
     ui.to_link("period", preset)
     custom = None
     if preset == "custom":
@@ -129,18 +130,21 @@ def sidebar_filters(c: Ctx) -> Filters:
         custom = side.date_input("From – to", value=st.session_state["range"], key="range")
         if isinstance(custom, (list, tuple)) and len(custom) == 1:
             custom = (custom[0], custom[0])
+        ui.kept("range", custom)
     start, end = period_bounds(preset, as_of, custom)
     ui.to_link("range", range_text(start, end) if preset == "custom" else None)
     ids, names = customer_options(c)
     ids_from_link("customers", "customers", ids, "customers")
     customers = side.multiselect("Customers", ids, key="customers", placeholder="All customers",
                                  format_func=lambda cid: customer_label(cid, names))
+    ui.kept("customers", customers)
     ui.to_link("customers", sorted(customers))
     staff_known = staff_options(c)
     ids_from_link("staff", "staff", staff_known, "staff members")
     staff = side.multiselect("Staff", staff_known, key="staff", placeholder="All staff",
                              help="Applies to logged time by staff and activity and to appointments; billable "
                                   "time is a customer's (R5 rounds a customer's whole day).")
+    ui.kept("staff", staff)
     ui.to_link("staff", sorted(staff))
     side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
     c.names = names
@@ -157,13 +161,14 @@ def navigation():
 
 
 context = read_context()
-context.filters = sidebar_filters(context)
+page = navigation()
+context.filters = sidebar_filters(context, page.url_path)
 if context.problem:
     st.sidebar.warning(context.problem)
 # The page reads this rerun's context; it is dropped afterwards, so a page that runs without
 # this script before it notices (pages/_ui.py).
 st.session_state[CTX_KEY] = context
 try:
-    navigation().run()
+    page.run()
 finally:
     st.session_state.pop(CTX_KEY, None)

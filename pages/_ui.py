@@ -111,6 +111,28 @@ def from_link(key: str, param: str, parse: Callable[[list[str]], object], defaul
         st.session_state[key] = default if value is None else value
 
 
+KEPT = "_kept_"
+
+
+def keep_across_pages(page_id: str, keys: tuple[str, ...]) -> None:
+    """Before the shell's widgets are drawn: on a page change, give them back the values they had
+    (``kept``). A multiselect whose value came from a link, not from a click, comes back empty
+    from the browser when another page is opened (seen in Chromium with Streamlit 1.67: the
+    browser sends its own empty value, which wins over the session's)."""
+    changed = st.session_state.get("_page") not in (None, page_id)
+    st.session_state["_page"] = page_id
+    if changed:
+        for key in keys:
+            if KEPT + key in st.session_state:
+                st.session_state[key] = st.session_state[KEPT + key]
+
+
+def kept(key: str, value):
+    """After drawing the widget ``key``: remember its value for ``keep_across_pages``; returns it."""
+    st.session_state[KEPT + key] = value
+    return value
+
+
 def to_link(param: str, values) -> None:
     """Write ``param`` into the link: one value, a list (a repeated parameter) or None/[] (removed).
     The URL changes only when the value does (no message to the browser otherwise)."""
