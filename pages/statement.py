@@ -104,7 +104,7 @@ if d4.button("Issue statement", key="issue", help="Record that this statement wa
 
 st.subheader("Day by day")
 if st_.days.empty:
-    st.info(f"No billable time for {customer} between {first} and {min(last, f.as_of)}.")
+    st.info(f"No billable time for {customer_label(customer, c.names)} between {first} and {min(last, f.as_of)}.")
 else:
     ui.table(st_.days[["day", "explanation", "billable_us", "paid_by"]],
              {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
@@ -124,7 +124,7 @@ if st.session_state.get("statement_flash"):
     st.success(st.session_state.pop("statement_flash"))
 issued = ui.compute(appdata.issued_statements, c.db, c.version.number, customer)
 if issued.empty:
-    st.caption(f"No statement issued to {customer} yet.")
+    st.caption(f"No statement issued to {customer_label(customer, c.names)} yet.")
 else:
     ui.table(stmt_page.issued_for_people(issued, c.policy.timezone))
     changed = issued[issued["status"] != "unchanged"]
