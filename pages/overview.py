@@ -39,20 +39,19 @@ ui.date_axis(fig, grain, trend["bucket"])
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),
          key="overview_trend")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Uncovered time by customer")
-    if ov.uncovered_customers.empty:
-        st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
-    else:
-        st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
-        ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
-                                          "remaining": "prepaid left", "needs": "action"})
-with right:
-    st.subheader("Most urgent expiring blocks")
-    if ov.urgent_blocks.empty:
-        st.info("No active block with time left.")
-    else:
-        st.caption("Active blocks with time left, soonest last day first (R9).")
-        ui.table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
-                                    "days_left": "days left", "remaining": "left"})
+# One under the other, full width: with each customer's name beside its id, half a page at
+# 1,400 px cut off the last column ("left", "action") of each.
+st.subheader("Uncovered time by customer")
+if ov.uncovered_customers.empty:
+    st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
+else:
+    st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
+    ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
+                                      "remaining": "prepaid left", "needs": "action"})
+st.subheader("Most urgent expiring blocks")
+if ov.urgent_blocks.empty:
+    st.info("No active block with time left.")
+else:
+    st.caption("Active blocks with time left, soonest last day first (R9).")
+    ui.table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
+                                "days_left": "days left", "remaining": "left"})
