@@ -31,6 +31,7 @@ PAGES = [
     ("pages/usage.py", "Usage", ":material/bar_chart:"),
     ("pages/expiring.py", "Expiring hours", ":material/hourglass_bottom:"),
     ("pages/cancellations.py", "Cancellation fees", ":material/event_busy:"),
+    ("pages/adjustments.py", "Adjustments", ":material/edit_note:"),
     ("pages/statement.py", "Statement", ":material/receipt_long:"),
     ("pages/data_quality.py", "Data quality", ":material/rule:"),
     ("pages/import.py", "Import", ":material/upload_file:"),

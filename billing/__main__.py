@@ -1,4 +1,4 @@
-"""The command line: python -m billing {import,report,imports,undo,rejects,demo} …
+"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,demo} …
 
 Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
 are imported only by the commands that need them, so `import` starts fast.
@@ -48,6 +48,16 @@ def _period(text: str) -> tuple[date, date]:
 def _presets() -> list[str]:
     """The shipped presets' names (read from the folder: the parser imports nothing heavy)."""
     return sorted(p.stem for p in (Path(__file__).resolve().parent / "trackers" / "presets").glob("*.toml"))
+
+
+ADJUST_KINDS = [  # (kind, its target, help): R10
+    ("extend", "PURCHASE_ID", "move a block's last day later (--to); adj-N names a credit's block"),
+    ("waive", "APPOINTMENT_ID", "waive a late cancellation's or a no-show's fee"),
+    ("exclude", "ENTRY_ID", "exclude a time entry: it counts toward nothing and stays listed"),
+    ("credit", "CUSTOMER_ID", "credit a customer minutes (--minutes): a block purchased on the adjustment's date"),
+    ("charge", "CUSTOMER_ID", "charge a customer minutes (--minutes), billed on the adjustment's date"),
+    ("void", "ADJUSTMENT_ID", "void an adjustment from the void's date; both stay on record"),
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
     rej = sub.add_parser("rejects", help="list the rows an import rejected")
     rej.add_argument("import_id", type=int, nargs="?", help="default: the latest import")
     rej.add_argument("--db", default=_default_db())
+
+    adj = sub.add_parser("adjust", help="record an adjustment (R10): extend, waive, exclude, credit, charge, void")
+    kinds = adj.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, target, helptext in ADJUST_KINDS:
+        k = kinds.add_parser(kind, help=helptext)
+        k.add_argument("target", metavar=target)
+        if kind == "extend":
+            k.add_argument("--to", dest="to_day", type=_date, required=True, help="the block's new last day")
+        if kind in ("credit", "charge"):
+            k.add_argument("--minutes", required=True, help="minutes, a number > 0 (90, 12.5), kept exact")
+        k.add_argument("--reason", required=True, help="why (kept with it; statements show it)")
+        k.add_argument("--on", type=_date, help="the adjustment's date: reports as of this day or later apply it "
+                                                "(default: today in the policy's zone)")
+        k.add_argument("--by", help="who records it (default: your user name)")
+        k.add_argument("--policy", help="policy TOML (default: billing.toml): its zone's today, R7 validity, R6 fees")
+        k.add_argument("--db", default=_default_db())
+
+    adjs = sub.add_parser("adjustments", help="list the adjustments, voids included")
+    adjs.add_argument("--customer", help="only this customer's")
+    adjs.add_argument("--format", choices=("csv", "table", "json"), default="table",
+                      help="table (for people; the default), csv or json (exact minutes)")
+    adjs.add_argument("--db", default=_default_db())
 
     demo = sub.add_parser("demo", help="write a realistic demo export")
     demo.add_argument("--out", required=True)
@@ -389,8 +421,71 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise HourbankError("cannot tell who you are from the system: give --by NAME.") from None
+
+
+def cmd_adjust(args) -> int:
+    from billing import adjustments
+    from billing.customers import customer_names
+    from billing.policy import load_policy
+    from billing.store import open_db
+
+    policy = load_policy(args.policy)
+    by = args.by if args.by is not None else _os_user()
+    number = adjustments.record(args.db, args.kind, args.target, on=args.on, by=by, reason=args.reason,
+                                to_day=getattr(args, "to_day", None), minutes=getattr(args, "minutes", None),
+                                policy=policy)
+    with open_db(args.db, read_only=True) as con:
+        row = adjustments.history(con).set_index("adjustment_id").loc[number]
+        names = customer_names(con)
+    from billing.display import duration_text
+
+    who = f"{row.customer_id} ({names[row.customer_id]})" if names.get(row.customer_id) else row.customer_id
+    print(f"adjustment {number} recorded: "
+          f"{adjustments.what_text(row.kind, row.target, row.to_day, row.minutes_us, duration_text)} for {who}, "
+          f"dated {row.on_day.isoformat()}.")
+    return 0
+
+
+def cmd_adjustments(args) -> int:
+    import json
+
+    from billing import adjustments
+    from billing.customers import customer_names, customers_frame
+    from billing.reports import write_table
+    from billing.store import open_db
+
+    with open_db(args.db, read_only=True) as con:
+        frame = adjustments.history(con, args.customer)
+        names = customer_names(con)
+        if args.customer is not None and frame.empty \
+                and not (customers_frame(con)["customer_id"] == args.customer).any():
+            raise HourbankError(f"there is no customer {args.customer!r} in the data.")
+    if args.format == "table":
+        people = adjustments.people_frame(frame, names)
+        write_table(people, list(people.columns), sys.stdout.buffer)
+    elif args.format == "csv":
+        sys.stdout.write(adjustments.listing(frame).to_csv(index=False, lineterminator="\n"))
+    else:
+        rows = adjustments.listing(frame).to_dict(orient="records")
+        for r in rows:
+            r["adjustment_id"] = int(r["adjustment_id"])
+            r["voided_by"] = int(r["voided_by"]) if r["voided_by"] else None
+            r["minutes"] = float(r["minutes"]) if r["minutes"] else None
+            for key in ("to_day", "voided_on"):
+                r[key] = r[key] or None
+        sys.stdout.write(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+    return 0
+
+
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
-            "rejects": cmd_rejects, "demo": cmd_demo}
+            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "demo": cmd_demo}
 
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended

@@ -323,9 +323,10 @@ def recent_imports(path: Path, version: int, limit: int = 10) -> tuple[pd.DataFr
 
 @cached
 def statement(path: Path, version: int, policy: Policy, customer: str, first: date, last: date, as_of: date,
-              for_people: bool = False):
-    """billing.statement.build_statement of one customer and period as of T; ``for_people``:
-    its explanations in whole minutes (billing.display) for the page, else exact (the files)."""
+              for_people: bool = True):
+    """billing.statement.build_statement of one customer and period as of T: its texts in
+    hours and whole minutes (billing.display), as the page and the downloads show them;
+    ``for_people=False``: to 1/100 minute (billing.statement_model.format_minutes)."""
     from billing.display import duration_text
     from billing.statement import build_statement, format_minutes
 
@@ -334,15 +335,26 @@ def statement(path: Path, version: int, policy: Policy, customer: str, first: da
                                                             minutes_text=text))
 
 
+def active_team():
+    """The sender of statements: the ``[team]`` of the policy file (billing.team), or None
+    without one. Raises TeamError (a PolicyError naming the key) for a bad value. Read on
+    every call (it is tiny), like the policy."""
+    from billing.team import load_team
+
+    return load_team(policy_path())
+
+
 @cached
 def statement_files(path: Path, version: int, policy: Policy, customer: str, first: date, last: date,
-                    as_of: date, redact: bool) -> dict[str, bytes]:
-    """The statement's downloads, {"pdf", "xlsx", "csv"} → bytes (a customer copy if ``redact``)."""
-    from billing.exports import statement_csv, statement_pdf, statement_xlsx
+                    as_of: date, team, internal: bool = False) -> dict[str, tuple[str, bytes]]:
+    """One copy of the statement's downloads, {"pdf", "xlsx", "csv"} → (file name, bytes):
+    the customer copy, or the internal one (billing.exports). Made from the same Statement
+    the page shows (``statement``), so the page and its files cannot disagree. ``team``:
+    billing.team.Team or None (keyed on its key())."""
+    from billing.exports import statement_files as files
 
-    st = statement(path, version, policy, customer, first, last, as_of)
-    return {"pdf": statement_pdf(st, redact=redact), "xlsx": statement_xlsx(st, redact=redact),
-            "csv": statement_csv(st, redact=redact)}
+    st = statement(path, version, policy, customer, first, last, as_of, True)   # the page's own key
+    return files(st, internal=internal, team=team)
 
 
 @cached
@@ -351,6 +363,50 @@ def issued_statements(path: Path, version: int, customer: str) -> pd.DataFrame:
     from billing.statement import issued_with_checks
 
     return _read(path, version, lambda con: issued_with_checks(con, customer))
+
+
+@cached
+def adjustment_history(path: Path, version: int) -> pd.DataFrame:
+    """Every adjustment on record, voids included (billing.adjustments.history, R10)."""
+    from billing.adjustments import history
+
+    return _read(path, version, history)
+
+
+def adjustment_target(path: Path, version: int, kind: str, target: str, policy: Policy, on: date):
+    """What an adjustment of ``kind`` would be about (billing.adjustments.resolve: a Target),
+    checked as recording checks it; AdjustmentError (one sentence) when it cannot be. Not
+    cached: the answer is an error as often as a value."""
+    from billing.adjustments import resolve
+
+    return _read(path, version, lambda con: resolve(con, kind, target, policy, on))
+
+
+@cached
+def period_entries(path: Path, version: int, policy: Policy, as_of: date, start: date, end: date,
+                   customers_: tuple[str, ...] = (), staff_: tuple[str, ...] = (),
+                   limit: int = 2000) -> pd.DataFrame:
+    """The time entries of the period (business days start…end, none after T: R1) of the chosen
+    customers and staff, newest first, at most ``limit``: entry_id, customer_id, started_at
+    (as written), staff, minutes_us, activity."""
+    from billing.calendar import business_day_expr
+
+    day = business_day_expr("e", "started_at")
+    where = ""
+    params = {"tz": policy.timezone, "start": start, "end": min(end, as_of), "limit": limit}
+    if customers_:
+        where += " AND list_contains($customers, e.customer_id)"
+        params["customers"] = list(customers_)
+    if staff_:
+        where += " AND list_contains($staff, e.staff)"
+        params["staff"] = list(staff_)
+
+    def work(con):
+        return con.execute(f"""
+            SELECT entry_id, customer_id, started_at, staff, minutes_us, activity FROM time_entries e
+            WHERE {day} BETWEEN $start AND $end {where}
+            ORDER BY started_at DESC, entry_id LIMIT $limit""", params).df()
+    return _read(path, version, work)
 
 
 def figure(fn: Callable, with_names: bool = False) -> Callable:

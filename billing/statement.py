@@ -3,8 +3,11 @@
 ``build_statement`` reads one snapshot and fills ``billing.statement_model.Statement``:
 the opening balance at the period's start, day by day how each billed figure was reached
 (entries, the daily rounding of R5, sessions of R4, fees of R6) and which block paid for
-it (R8), purchases and forfeitures as they happen (R7, R9), and the closing balance.
-The ledger lines always balance: opening + purchases − draws − forfeitures = closing.
+it (R8), purchases and forfeitures as they happen (R7, R9), the closing balance, and the
+blocks as they stood at the end of the period. The ledger lines always balance: opening +
+purchases − draws − forfeitures = closing, and the blocks' minutes left at the end add up to
+the closing balance. Each text is there twice, in the internal copy's words (rule ids) and
+in the customer's (billing.statement_words); the downloads choose (billing.exports).
 
 Issued statements are recorded (``issue_statement``) with their figures and files, so a
 later look can tell whether today's data still gives the same figures.
@@ -16,13 +19,17 @@ import json
 from datetime import date, datetime, timezone
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from billing import ledger, reports, rules
+from billing import statement_words as words
 from billing.customers import customer_names
+from billing.display import duration_text
 from billing.errors import HourbankError
-from billing.policy import US_PER_HOUR, Policy, validate_policy
-from billing.statement_model import Statement, StatementError, format_minutes
+from billing.policy import Policy, validate_policy
+from billing.statement_model import (BLOCK_COLUMNS, DAY_COLUMNS, FEE_COLUMNS, LEDGER_COLUMNS, Statement,
+                                     StatementError, format_minutes)
 from billing.store import open_db
 
 KIND_LABEL = {"adhoc": "ad-hoc", "session": "session", "general": "general (free)", "held": "held"}
@@ -51,54 +58,51 @@ def statement_entries(con, policy: Policy, as_of: date, customer: str, first: da
     return df
 
 
-def _explain_day(day_row, entries: pd.DataFrame, fees: pd.DataFrame, policy: Policy,
-                 format_minutes=format_minutes) -> str:
-    parts = []
-    adhoc = entries[entries["kind"] == "adhoc"]
-    if len(adhoc):
-        terms = " + ".join(format_minutes(m) for m in adhoc["minutes_us"])
-        raw, billed = int(day_row.adhoc_raw_us), int(day_row.adhoc_billed_us)
-        text = f"ad-hoc {terms}" + (f" = {format_minutes(raw)}" if len(adhoc) > 1 else "")
-        text += (f" → rounded up to {format_minutes(billed)} (R5, {policy.rounding_increment_minutes}-min increments)"
-                 if billed != raw else f" → {format_minutes(billed)} (R5, already a whole increment)")
-        parts.append(text)
+def _grouped(frame: pd.DataFrame, key: str) -> dict:
+    """``frame``'s rows by the value of ``key`` (one pass; an empty frame gives {})."""
+    return {k: g for k, g in frame.groupby(key, sort=False)} if len(frame) else {}
+
+
+def _day_texts(day_row, entries: pd.DataFrame, fees: pd.DataFrame, draws: pd.DataFrame, policy: dict,
+               internal: bool, minutes_text) -> tuple[str, str]:
+    """One day's explanation and "paid by" in the internal or the customer copy's words
+    (billing.statement_words): ``entries`` and ``fees`` (R4-R6) and ``draws`` (R8) of that day."""
+    adhoc = [int(m) for m in entries.loc[entries["kind"] == "adhoc", "minutes_us"]]
     session = entries[entries["kind"] == "session"]
-    if len(session):
-        for appt, group in session.groupby("appointment_id", sort=True):
-            parts.append(f"session {appt}: " + " + ".join(format_minutes(m) for m in group["minutes_us"])
-                         + " as logged (R4)")
-    if int(day_row.top_up_us):
-        parts.append(f"booked-length top-up {format_minutes(int(day_row.top_up_us))} (R4, at least booked)")
-    for fee in fees.itertuples():
-        parts.append(f"{fee.fee_kind} fee {format_minutes(int(fee.fee_us))} for {fee.appointment_id} (R6)")
-    return "; ".join(parts)
-
-
-def _paid_by(draws: pd.DataFrame, uncovered_us: int, format_minutes=format_minutes) -> str:
-    parts = [f"{r.purchase_id} {format_minutes(int(r.drawn_us))}" for r in draws.itertuples()]
-    text = ", ".join(parts) if parts else "no prepaid block"
-    if uncovered_us:
-        text += f"; {format_minutes(uncovered_us)} uncovered (invoiced separately, R8)"
-    return text
+    sessions = [(appt, [int(m) for m in group["minutes_us"]])
+                for appt, group in session.groupby("appointment_id", sort=True)] if len(session) else []
+    fee_list = [(f.fee_kind, f.appointment_id, int(f.fee_us)) for f in fees.itertuples()]
+    explanation = words.day_explanation(adhoc, int(day_row.adhoc_raw_us), int(day_row.adhoc_billed_us), sessions,
+                                        int(day_row.top_up_us), fee_list, policy, internal, minutes_text)
+    paid = words.paid_by_text([(r.purchase_id, int(r.drawn_us)) for r in draws.itertuples()],
+                              int(day_row.uncovered_us), internal, minutes_text)
+    return explanation, paid
 
 
 def build_statement(con, policy: Policy, customer: str, period_from: date, period_to: date,
-                    as_of: date, generated_at: datetime | None = None, minutes_text=format_minutes) -> Statement:
+                    as_of: date, generated_at: datetime | None = None, minutes_text=duration_text) -> Statement:
     """One customer's statement of ``period_from``..``period_to`` as of T (nothing after T
     counts, R1), from one read of ``con``: days explained (R4-R6) and paid (R8), the ledger
     of purchases, draws, uncovered minutes and forfeitures (R7-R9) with opening and closing
-    balances. ``minutes_text`` writes the times in the explanations and the ledger's
-    descriptions: exact (format_minutes, the files) by default; the page passes
-    billing.display.duration_text (whole minutes). The figures are the same. Raises HourbankError when the period is reversed or the customer has nothing
-    dated on or before T, StatementError when the ledger would not balance (a bug)."""
+    balances, and the blocks as they stood at the end of the period (their minutes left add
+    up to the closing balance). Every text is written twice: for the internal copy (rule
+    ids) and for the customer (words), see billing.statement_words. ``minutes_text`` writes
+    the times in those texts: hours and whole minutes (billing.display) by default; the
+    figures are exact µs whatever it is. Raises HourbankError when the period is reversed,
+    starts after T, or the customer has nothing dated on or before T; StatementError when
+    the books would not balance (a bug)."""
     if period_from > period_to:
         raise HourbankError(f"statement period {period_from}..{period_to}: the first day is after the last day.")
+    if period_from > as_of:
+        raise HourbankError(f"statement period {period_from}..{period_to} starts after the as-of date {as_of}: "
+                            f"nothing in it counts yet (R1); choose an as-of date on or after {period_from}.")
     last = min(period_to, as_of)  # nothing after T counts (R1)
     books = reports.compute_books(con, policy, as_of, customer)
     if customer not in set(books.customers):
         raise HourbankError(f"customer {customer!r} has nothing dated on or before {as_of}.")
     days_all, blocks = books.days, books.blocks
-    in_period = (pd.to_datetime(days_all["day"]).dt.date >= period_from) & (pd.to_datetime(days_all["day"]).dt.date <= last)
+    day_of = pd.to_datetime(days_all["day"]).dt.date
+    in_period = (day_of >= period_from) & (day_of <= last)
     days = days_all[in_period & (days_all["billable_us"] > 0)].copy()
     days["day"] = pd.to_datetime(days["day"]).dt.date
     draws = books.draws.assign(day=pd.to_datetime(books.draws["day"]).dt.date)
@@ -106,79 +110,125 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
     appts = books.appointments.assign(day=pd.to_datetime(books.appointments["day"]).dt.date)
     fee_rows = appts[(appts["fee_us"] > 0) & (appts["day"] >= period_from) & (appts["day"] <= last)]
 
-    days["explanation"] = [
-        _explain_day(r, entries[entries["day"] == r.day], fee_rows[fee_rows["day"] == r.day], policy,
-                     minutes_text)
-        for r in days.itertuples()]
-    days["paid_by"] = [_paid_by(draws[draws["day"] == r.day], int(r.uncovered_us), minutes_text) for r in days.itertuples()]
+    settings = policy.as_dict()
+    by_day = (_grouped(entries, "day"), _grouped(fee_rows, "day"), _grouped(draws, "day"))
+    empty = (entries.iloc[:0], fee_rows.iloc[:0], draws.iloc[:0])
+    for internal, (explained, paid) in ((True, ("explanation", "paid_by")),
+                                        (False, ("customer_explanation", "customer_paid_by"))):
+        texts = [_day_texts(r, *(group.get(r.day, e) for group, e in zip(by_day, empty)), settings, internal,
+                            minutes_text) for r in days.itertuples()]
+        days[explained] = [t[0] for t in texts]
+        days[paid] = [t[1] for t in texts]
 
     b = blocks.copy()
     b["left_at_start"] = ledger.left_after(b, draws[draws["day"] < period_from])
     b["left_at_end"] = ledger.left_after(b, draws[draws["day"] <= last])
-    lines = _ledger_lines(b, draws, days, period_from, last, as_of, minutes_text)
-    ledger_frame, opening, closing = _ledger_frame(lines, b, period_from, last)
-    alive = b[ledger.usable_at_end_of(b, b["left_at_end"], last, as_of)]
-    if int(alive["left_at_end"].sum()) != closing:
-        raise StatementError(
-            f"statement of {customer} for {period_from}..{period_to}: the ledger does not balance (closing "
-            f"balance {format_minutes(closing)}, blocks still usable {format_minutes(int(alive['left_at_end'].sum()))}); "
-            "this is a bug in Hourbank, not in the data.")
+    at_end = _blocks_at_end(b, period_from, last, as_of)
+    opening = int(at_end["left_at_start_us"].sum())
+    lines = _ledger_lines(b, draws, days, period_from, last, as_of)
+    ledger_frame, closing = _ledger_frame(lines, opening, period_from, last, minutes_text)
+    totals = _totals(days, lines, int(days_all[in_period]["general_us"].sum()))
+    _check_balances(customer, period_from, last, at_end, closing, totals)
+
+    alive = at_end[at_end["left_at_end_us"] > 0]
     next_expiry = min(alive["expires_on"]) if len(alive) else None
     soon = alive[ledger.expiring_soon(alive["expires_on"], last, policy)]
     return Statement(
         customer_id=customer, customer_name=customer_names(con).get(customer, customer), period_from=period_from,
-        period_to=period_to, as_of=as_of, policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),
+        period_to=period_to, as_of=as_of, policy=settings, policy_fingerprint=policy.fingerprint(),
         data_version=books.data_version,
         generated_at=generated_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
         opening_remaining_us=opening, closing_remaining_us=closing, next_expiry=next_expiry,
-        expiring_us=int(soon["left_at_end"].sum()),
-        totals=_totals(days, lines, int(days_all[in_period]["general_us"].sum())),
-        days=days[["day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us", "covered_us",
-                   "uncovered_us", "explanation", "paid_by"]].reset_index(drop=True),
-        entries=_entries_table(entries), fees=_fees_table(fee_rows), ledger=ledger_frame,
-        blocks=blocks[["purchase_id", "purchased_on", "expires_on", "purchased_us", "used_us", "forfeited_us",
-                       "remaining_us", "status"]].reset_index(drop=True),
+        next_expiry_us=int(alive.loc[alive["expires_on"] == next_expiry, "left_at_end_us"].sum()),
+        expiring_us=int(soon["left_at_end_us"].sum()), totals=totals,
+        days=days[list(DAY_COLUMNS)].reset_index(drop=True),
+        entries=_entries_table(entries), fees=_fees_table(fee_rows), ledger=ledger_frame, blocks=at_end,
     )
 
 
+def _blocks_at_end(b: pd.DataFrame, period_from: date, last: date, as_of: date) -> pd.DataFrame:
+    """The blocks usable on some day of the period, as they stood at the end of its last day
+    ``last`` (R7-R9), in drawing order: left at the start (missing for a block bought in the
+    period), used and forfeited in the period, left at the end, status at the end. Per block:
+    left at start (or purchased, if bought in the period) − used − forfeited = left at end;
+    a block bought after ``last`` is not there. ``b``: the customer's blocks with left_at_start
+    (after the draws before the period) and left_at_end (after the draws through ``last``)."""
+    s = b[(b["purchased_on"] <= last) & (b["expires_on"] >= period_from)].reset_index(drop=True)
+    usable = ledger.usable_at_end_of(s, s["left_at_end"], last, as_of).to_numpy(dtype=bool)
+    bought_in = (s["purchased_on"] >= period_from).to_numpy(dtype=bool)
+    purchased = s["purchased_us"].to_numpy("int64")
+    start = np.where(bought_in, 0, s["left_at_start"].to_numpy("int64"))
+    left = s["left_at_end"].to_numpy("int64")
+    forfeited = np.where(~usable & (left > 0), left, 0)
+    status = np.where(left <= 0, ledger.STATUS_USED_UP,
+                      np.where(forfeited > 0, ledger.STATUS_FORFEITED, ledger.STATUS_ACTIVE))
+    return pd.DataFrame({
+        "purchase_id": s["purchase_id"].astype(object), "purchased_on": s["purchased_on"],
+        "expires_on": s["expires_on"], "purchased_us": purchased,
+        "left_at_start_us": pd.Series(start, dtype="Int64").mask(bought_in),
+        "used_us": (start + np.where(bought_in, purchased, 0) - left).astype("int64"),
+        "forfeited_us": forfeited.astype("int64"), "left_at_end_us": np.where(usable, left, 0).astype("int64"),
+        "status": status.astype(object),
+    }, columns=list(BLOCK_COLUMNS))
+
+
+def _check_balances(customer: str, first: date, last: date, at_end: pd.DataFrame, closing: int, totals: dict) -> None:
+    """The blocks at the end of the period agree with the ledger, figure by figure: their
+    minutes left add up to the closing balance, their use to the minutes paid from prepaid
+    hours, their forfeitures and purchases to the period's. A difference is a bug (StatementError)."""
+    bought = at_end["purchased_on"] >= first
+    pairs = [("closing balance", closing, int(at_end["left_at_end_us"].sum())),
+             ("paid from prepaid hours", totals["covered_us"], int(at_end["used_us"].sum())),
+             ("forfeited", totals["forfeited_us"], int(at_end["forfeited_us"].sum())),
+             ("purchased", totals["purchased_us"], int(at_end.loc[bought, "purchased_us"].sum()))]
+    wrong = [f"{name} {format_minutes(a)} in the ledger, {format_minutes(b)} in the blocks"
+             for name, a, b in pairs if a != b]
+    if wrong:
+        raise StatementError(f"statement of {customer} for {first}..{last}: the books do not balance ("
+                             + "; ".join(wrong) + "); this is a bug in Hourbank, not in the data.")
+
+
 def _ledger_lines(b: pd.DataFrame, draws: pd.DataFrame, days: pd.DataFrame, period_from: date, last: date,
-                  as_of: date, format_minutes=format_minutes) -> list[tuple]:
-    """The period's ledger events, sorted: (date, order, kind, description, purchase_id, minutes_us).
-    ``b``: the blocks with left_at_end (ledger.left_after through the period's last day)."""
+                  as_of: date) -> list[tuple]:
+    """The period's ledger events, sorted: (date, order, kind, purchase_id, minutes_us, facts).
+    ``minutes_us`` is what the line adds to the balance; ``facts`` the keywords of
+    statement_words.ledger_text. ``b``: the blocks with left_at_end (ledger.left_after
+    through the period's last day)."""
     lines = []
     for r in b[(b["purchased_on"] >= period_from) & (b["purchased_on"] <= last)].itertuples():
-        lines.append((r.purchased_on, 1, "purchase", f"purchase {r.purchase_id}: {format_minutes(int(r.purchased_us))}, "
-                      f"usable through {r.expires_on} (R7)", r.purchase_id, int(r.purchased_us)))
+        lines.append((r.purchased_on, 1, "purchase", r.purchase_id, int(r.purchased_us),
+                      {"minutes": int(r.purchased_us), "expires_on": r.expires_on}))
     for r in draws[(draws["day"] >= period_from) & (draws["day"] <= last)].itertuples():
-        lines.append((r.day, 2, "billed", f"billed on {r.day}, paid by {r.purchase_id} (R8)", r.purchase_id,
-                      -int(r.drawn_us)))
+        lines.append((r.day, 2, "billed", r.purchase_id, -int(r.drawn_us), {"day": r.day}))
     for r in days[days["uncovered_us"] > 0].itertuples():
-        lines.append((r.day, 3, "uncovered", f"{format_minutes(int(r.uncovered_us))} billed on {r.day} with no "
-                      f"prepaid minutes left: invoiced separately (R8)", None, 0))
+        lines.append((r.day, 3, "uncovered", None, 0, {"day": r.day, "minutes": int(r.uncovered_us)}))
     gone = b[(b["expires_on"] >= period_from) & (b["expires_on"] <= last) & (b["expires_on"] < as_of)
              & (b["left_at_end"] > 0) & (b["purchased_on"] <= last)]
     for r in gone.itertuples():
-        lines.append((r.expires_on, 4, "forfeited", f"{format_minutes(int(r.left_at_end))} left in {r.purchase_id} "
-                      f"forfeited at the end of its last day {r.expires_on} (R9)", r.purchase_id, -int(r.left_at_end)))
-    lines.sort(key=lambda t: (t[0], t[1], t[4] or ""))
+        lines.append((r.expires_on, 4, "forfeited", r.purchase_id, -int(r.left_at_end),
+                      {"minutes": int(r.left_at_end), "expires_on": r.expires_on}))
+    lines.sort(key=lambda t: (t[0], t[1], t[3] or ""))
     return lines
 
 
-def _ledger_frame(lines: list[tuple], b: pd.DataFrame, period_from: date, last: date) -> tuple[pd.DataFrame, int, int]:
-    """The ledger table (opening, the events with the balance after each, closing), and the
-    opening and closing balances in µs. ``b``: the blocks with left_at_start."""
-    open_mask = (b["purchased_on"] < period_from) & (b["expires_on"] >= period_from)
-    opening = int(b.loc[open_mask, "left_at_start"].sum())
+def _ledger_frame(lines: list[tuple], opening: int, period_from: date, last: date,
+                  minutes_text) -> tuple[pd.DataFrame, int]:
+    """The ledger table (opening, the events with the balance after each, closing) with
+    each line's description for the internal copy and for the customer, and the closing
+    balance in µs."""
+    def row(day, kind, pid, minutes, balance, facts):
+        return {"date": day, "kind": kind,
+                "description": words.ledger_text(kind, True, minutes_text, purchase_id=pid, **facts),
+                "customer_description": words.ledger_text(kind, False, minutes_text, purchase_id=pid, **facts),
+                "purchase_id": pid, "minutes_us": minutes, "balance_us": balance}
+
     balance = opening
-    rows = [{"date": period_from, "kind": "opening", "description": "prepaid minutes left at the start of the period",
-             "purchase_id": None, "minutes_us": opening, "balance_us": opening}]
-    for day, _, kind, text, pid, minutes in lines:
+    rows = [row(period_from, "opening", None, opening, opening, {})]
+    for day, _, kind, pid, minutes, facts in lines:
         balance += minutes
-        rows.append({"date": day, "kind": kind, "description": text, "purchase_id": pid,
-                     "minutes_us": minutes, "balance_us": balance})
-    rows.append({"date": last, "kind": "closing", "description": "prepaid minutes left at the end of the period",
-                 "purchase_id": None, "minutes_us": balance, "balance_us": balance})
-    return pd.DataFrame(rows), opening, balance
+        rows.append(row(day, kind, pid, minutes, balance, facts))
+    rows.append(row(last, "closing", None, balance, balance, {}))
+    return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS)), balance
 
 
 def _entries_table(entries: pd.DataFrame) -> pd.DataFrame:
@@ -194,15 +244,16 @@ def _entries_table(entries: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fees_table(fee_rows: pd.DataFrame) -> pd.DataFrame:
-    """The statement's fees (R6): timestamps as written, the notice in hours (1 decimal)."""
+    """The statement's fees (R6): the fee's kind in billing.rules' words, timestamps as
+    written, the notice given in µs (missing for a no-show)."""
     return pd.DataFrame({
-        "day": fee_rows["day"], "appointment_id": fee_rows["appointment_id"], "status": fee_rows["status"],
-        "cancelled_by": fee_rows["cancelled_by"],
+        "day": fee_rows["day"], "appointment_id": fee_rows["appointment_id"], "fee_kind": fee_rows["fee_kind"],
+        "status": fee_rows["status"], "cancelled_by": fee_rows["cancelled_by"],
         "scheduled_start": [_written(w, o) for w, o in zip(fee_rows["scheduled_start"], fee_rows["scheduled_start_offset"])],
         "cancelled_at": [_written(w, o) or None for w, o in zip(fee_rows["cancelled_at"], fee_rows["cancelled_at_offset"])],
-        "notice_hours": [("" if pd.isna(n) else f"{int(n) / US_PER_HOUR:.1f}") for n in fee_rows["notice_us"]],
+        "notice_us": pd.array(fee_rows["notice_us"], dtype="Int64"),
         "fee_us": fee_rows["fee_us"].astype("int64"),
-    }).reset_index(drop=True)
+    }, columns=list(FEE_COLUMNS)).reset_index(drop=True)
 
 
 def _totals(days: pd.DataFrame, lines: list[tuple], general_us: int) -> dict:
@@ -212,8 +263,8 @@ def _totals(days: pd.DataFrame, lines: list[tuple], general_us: int) -> dict:
         "uncovered_us": int(days["uncovered_us"].sum()), "fee_us": int(days["fee_us"].sum()),
         "session_us": int(days["session_us"].sum()), "adhoc_raw_us": int(days["adhoc_raw_us"].sum()),
         "adhoc_billed_us": int(days["adhoc_billed_us"].sum()),
-        "purchased_us": int(sum(m for _, _, k, _, _, m in lines if k == "purchase")),
-        "forfeited_us": int(-sum(m for _, _, k, _, _, m in lines if k == "forfeited")),
+        "purchased_us": int(sum(t[4] for t in lines if t[2] == "purchase")),
+        "forfeited_us": int(-sum(t[4] for t in lines if t[2] == "forfeited")),
         "nonbillable_us": int(general_us),
     }
 
@@ -231,7 +282,9 @@ def statement_figures(st: Statement) -> dict:
 
 
 def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: str | None = None) -> int:
-    """Record an issued statement (its figures and its files); returns its id."""
+    """Record an issued statement: its figures, the policy it was made under, and ``files``
+    (file name → bytes; the Statement page gives billing.exports.issued_files: the customer
+    copy as sent and the internal copy that explains it, in every format). Returns its id."""
     with open_db(db_path) as con:
         con.execute("BEGIN TRANSACTION")
         try:

@@ -26,22 +26,30 @@ TOTAL_KEYS = (
 )
 
 # Columns of each table, in the order the exports show them.
+# Texts come twice: for the internal copy (explanation, paid_by, description: with rule
+# ids) and for the customer (customer_*: in words), see billing.statement_words.
 DAY_COLUMNS = (
     "day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us",
-    "covered_us", "uncovered_us", "explanation", "paid_by",
+    "covered_us", "uncovered_us", "explanation", "paid_by", "customer_explanation", "customer_paid_by",
 )
 ENTRY_COLUMNS = (
     "day", "started_at", "entry_id", "staff", "activity", "tier", "kind", "minutes_us",
     "customer_requested", "appointment_id", "notes",
 )
+# fee_kind: billing.rules.LATE_CANCELLATION or NO_SHOW; notice_us: missing for a no-show.
 FEE_COLUMNS = (
-    "day", "appointment_id", "status", "cancelled_by", "scheduled_start", "cancelled_at",
-    "notice_hours", "fee_us",
+    "day", "appointment_id", "fee_kind", "status", "cancelled_by", "scheduled_start", "cancelled_at",
+    "notice_us", "fee_us",
 )
-LEDGER_COLUMNS = ("date", "kind", "description", "purchase_id", "minutes_us", "balance_us")
+LEDGER_COLUMNS = ("date", "kind", "description", "customer_description", "purchase_id", "minutes_us",
+                  "balance_us")
+# The blocks usable on some day of the period, as they stood at the end of its last day:
+# left_at_start_us (missing for a block bought in the period) + purchased_us (if bought in
+# it) − used_us − forfeited_us (both in the period) = left_at_end_us; status at the end.
+# Their left_at_end_us add up to the closing balance, left_at_start_us to the opening one.
 BLOCK_COLUMNS = (
-    "purchase_id", "purchased_on", "expires_on", "purchased_us", "used_us", "forfeited_us",
-    "remaining_us", "status",
+    "purchase_id", "purchased_on", "expires_on", "purchased_us", "left_at_start_us", "used_us",
+    "forfeited_us", "left_at_end_us", "status",
 )
 
 ENTRY_KINDS = ("ad-hoc", "session", "general (free)", "held")
@@ -64,6 +72,12 @@ class StatementError(HourbankError):
 class Statement:
     """One customer's statement for period_from..period_to, computed as of ``as_of``.
 
+    Balances are µs at the start of ``period_from`` (opening) and at the end of ``through``
+    (closing: the period's last day, or T if that is earlier). ``next_expiry``: the
+    earliest last day of a block still usable at the end, ``next_expiry_us`` what the
+    blocks ending that day have left then; ``expiring_us``: what blocks expiring within
+    the policy's window of that day have left (R9).
+
     ``eq=False``: DataFrames have no single truth value, so statements compare (and hash)
     by identity; compare the exported bytes instead.
     """
@@ -79,6 +93,7 @@ class Statement:
     opening_remaining_us: int
     closing_remaining_us: int
     next_expiry: date | None
+    next_expiry_us: int
     expiring_us: int
     totals: dict[str, int]
     days: pd.DataFrame
@@ -86,6 +101,11 @@ class Statement:
     fees: pd.DataFrame
     ledger: pd.DataFrame
     blocks: pd.DataFrame
+
+    @property
+    def through(self) -> date:
+        """The last day the figures cover: the period's last day, or T if that is earlier (R1)."""
+        return min(self.period_to, self.as_of)
 
     def __post_init__(self) -> None:
         # A statement the engine filled wrongly must fail here, in one sentence, and not

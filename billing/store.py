@@ -124,6 +124,20 @@ SCHEMA = [
         reason VARCHAR NOT NULL,
         record VARCHAR)""",
 ]
+# R10 adjustments (billing/adjustments.py): recorded beside the imports, never changing them.
+# A database made before this table existed gets it on its next read-write open; reads
+# (billing.adjustments.in_force) find it missing and see no adjustments.
+SCHEMA.append("""CREATE TABLE IF NOT EXISTS adjustments (
+        adjustment_id INTEGER PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,
+        customer_id VARCHAR NOT NULL,
+        on_day DATE NOT NULL,
+        to_day DATE,
+        minutes_us BIGINT,
+        reason VARCHAR NOT NULL,
+        recorded_by VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL)""")
 for _name, _cols in TABLES.items():
     SCHEMA.append(f"CREATE TABLE IF NOT EXISTS {_name} ({_cols})")
     # Previous versions: a row replaced or removed by import `superseded_by`.

@@ -161,6 +161,15 @@ def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
     st.dataframe(hours_table(frame, rename), hide_index=True, **kwargs)
 
 
+def linked_table(frame: pd.DataFrame, rename: dict | None, links: list[str], text: str, **kwargs) -> None:
+    """``table`` with a last column of links to the Adjustments page (billing.pages.adjustments.links),
+    each shown as ``text`` ("Waive this fee"); an empty link shows nothing."""
+    shown = hours_table(frame, rename)
+    shown["adjust"] = links
+    st.dataframe(shown, hide_index=True, column_config={"adjust": st.column_config.LinkColumn(
+        "adjust", display_text=text, help="Opens the Adjustments page with this filled in (R10).")}, **kwargs)
+
+
 def hover_hours(us) -> list[str]:
     return hours_text(us)
 

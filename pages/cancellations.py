@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from billing import rules
+from billing.pages import adjustments as adjust
 from billing.pages import cancellations as fees
 from billing.pages.colours import series
 from billing.pages.common import hours_text
@@ -63,6 +64,7 @@ rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled
 order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "cancelled_at",
          "cancelled_by", "staff"]
 with tab1:
-    ui.table(customer_rows[order], rename)
+    ui.linked_table(customer_rows[order], rename, adjust.links("waive", customer_rows["appointment_id"],
+                                                               customer_rows["fee_us"] > 0), adjust.LINK_TEXT["waive"])
 with tab2:
     ui.table(staff_rows[order], rename)

@@ -3,6 +3,7 @@ import streamlit as st
 
 from billing import appdata
 from billing.display import review_text
+from billing.pages import adjustments as adjust
 from billing.pages import data_quality as dq
 from billing.pages.common import import_history
 from pages import _ui as ui
@@ -23,7 +24,8 @@ else:
     cols = st.columns(max(1, min(4, len(counts))))
     for i, row in enumerate(counts.itertuples(index=False)):
         cols[i % len(cols)].metric(row.issue, int(row.count))
-    ui.table(review.assign(issue=[review_text(v) for v in review["issue"]]))
+    ui.linked_table(review.assign(issue=[review_text(v) for v in review["issue"]]), None,
+                    adjust.links("exclude", review["id"], review["item"] == "entry"), adjust.LINK_TEXT["exclude"])
 
 st.subheader("Recent imports")
 if imports.empty:

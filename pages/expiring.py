@@ -5,6 +5,7 @@ import streamlit as st
 
 from billing.customers import customer_labels
 from billing.display import date_text
+from billing.pages import adjustments as adjust
 from billing.pages import expiring
 from billing.pages.colours import series
 from billing.pages.common import hours_float, hours_text
@@ -89,9 +90,11 @@ else:
                        help="Hours and minutes beside the exact minutes; opens in Excel with accents intact.")
 
     st.subheader("Active blocks")
-    ui.table(blocks.drop(columns=["expiring_soon"]),
-             {"purchase_id": "block", "customer_id": "customer", "purchased_on": "bought",
-              "expires_on": "last day", "days_left": "days left", "purchased": "bought hours", "remaining": "left"})
+    ui.linked_table(blocks.drop(columns=["expiring_soon"]),
+                    {"purchase_id": "block", "customer_id": "customer", "purchased_on": "bought",
+                     "expires_on": "last day", "days_left": "days left", "purchased": "bought hours",
+                     "remaining": "left"},
+                    adjust.links("extend", blocks["purchase_id"]), adjust.LINK_TEXT["extend"])
 
 st.subheader("Already forfeited, by month")
 if lost.empty:

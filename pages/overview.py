@@ -2,6 +2,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
+from billing.pages import adjustments as adjust
 from billing.pages.colours import series
 from billing.pages.common import hours_float
 from billing.pages.overview import overview
@@ -53,5 +54,6 @@ if ov.urgent_blocks.empty:
     st.info("No active block with time left.")
 else:
     st.caption("Active blocks with time left, soonest last day first (R9).")
-    ui.table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
-                                "days_left": "days left", "remaining": "left"})
+    ui.linked_table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
+                                       "days_left": "days left", "remaining": "left"},
+                    adjust.links("extend", ov.urgent_blocks["purchase_id"]), adjust.LINK_TEXT["extend"])

@@ -5,8 +5,11 @@ from billing import appdata
 from billing import statement as stm
 from billing.customers import customer_label
 from billing.display import date_text, duration_text, exact_minutes_text
+from billing.exports import FORMATS, issued_files
+from billing.pages import adjustments as adjust
 from billing.pages import statement as stmt_page
 from billing.pages.common import ids_param, range_param, range_text
+from billing.policy import PolicyError
 from pages import _ui as ui
 
 
@@ -48,7 +51,9 @@ with st.form("statement_choice", border=False):
     left.selectbox("Customer", ids, key="stmt_customer", format_func=lambda cid: customer_label(cid, c.names))
     mid.date_input("Statement period", key="stmt_period")
     right.toggle("Customer copy", value=True, key="stmt_redact",
-                 help="Hide internal notes and staff names (staff shown as 'Tech Support').")
+                 help="On: the downloads are the copy to send, in the customer's words, without rule ids, "
+                      "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
+                      "marked INTERNAL COPY on every page, with '-internal' in its file names.")
     st.form_submit_button("Show statement", type="primary")
 customer = st.session_state["stmt_customer"]
 period = st.session_state["stmt_period"]
@@ -85,19 +90,22 @@ cols[1].metric("Closing balance", duration_text(st_.closing_remaining_us),
                help=exact(st_.closing_remaining_us, "Next last day of a block: "
                           + (date_text(st_.next_expiry) if st_.next_expiry else "none")))
 
-files = ui.compute(appdata.statement_files, *args, redact)
-stem = f"statement_{customer}_{first}_{last}".replace("/", "_")
+try:
+    team = appdata.active_team()   # the letterhead: [team] of the policy file
+except PolicyError as exc:
+    st.error(f"{exc} The statement cannot be downloaded or issued until the policy file is fixed.")
+    st.stop()
+files = ui.compute(appdata.statement_files, *args, team, not redact)
 st.caption(f"Downloads: {customer_label(customer, c.names)}, {first} – {last}, as of {f.as_of}, "
-           + ("customer copy." if redact else "internal copy (with notes and staff names)."))
+           + ("customer copy." if redact else "internal copy (marked INTERNAL COPY on every page)."))
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button("Download PDF", files["pdf"], f"{stem}.pdf", "application/pdf", key="dl_pdf")
-d2.download_button("Download XLSX", files["xlsx"], f"{stem}.xlsx",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
-d3.download_button("Download CSV", files["csv"], f"{stem}.csv", "text/csv", key="dl_csv")
-if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and files are "
-             "kept, and a later change of data that alters them is flagged below."):
-    sid = ui.compute(stm.issue_statement, c.db, st_,
-                     {f"{stem}.{ext}": data for ext, data in files.items()}, issued_by=current_user())
+for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download XLSX"), (d3, "csv", "Download CSV")):
+    name, data = files[ext]
+    column.download_button(label, data, name, FORMATS[ext][0], key=f"dl_{ext}")
+if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and both "
+             "copies' files (the customer's, as sent, and the internal one that explains it) are kept, and a later "
+             "change of data that alters them is flagged below."):
+    sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user())
     appdata.clear_caches()
     st.session_state["statement_flash"] = f"Statement {sid} recorded as issued."
     st.rerun()
@@ -110,14 +118,15 @@ else:
              {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by"})
 
 st.subheader("Prepaid hours: purchases, draws and forfeitures")
-ui.table(st_.ledger, {"minutes": "time", "balance": "balance after"})
+ui.table(st_.ledger.drop(columns=["customer_description"]), {"minutes": "time", "balance": "balance after"})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
     entries = st_.entries.drop(columns=["notes", "staff"]) if redact else st_.entries
-    ui.table(entries)
+    ui.linked_table(entries, None, adjust.links("exclude", entries["entry_id"]), adjust.LINK_TEXT["exclude"])
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
-        ui.table(stmt_page.fees_for_people(st_.fees, c.books().appointments))
+        fees = stmt_page.fees_for_people(st_.fees)
+        ui.linked_table(fees, None, adjust.links("waive", fees["appointment_id"]), adjust.LINK_TEXT["waive"])
 
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):

@@ -34,7 +34,8 @@ BEA = {"is_logged_in": True, "email": "bea@BILLING.example.org"}       # by the 
 EVE = {"is_logged_in": True, "email": "eve@example.com", "name": "Eve"}
 # Every page of the app (dashboard.PAGES), including those test_pages does not open.
 ALL_PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/cancellations.py",
-             "pages/statement.py", "pages/data_quality.py", "pages/import.py", "pages/policy.py"]
+             "pages/adjustments.py", "pages/statement.py", "pages/data_quality.py", "pages/import.py",
+             "pages/policy.py"]
 
 
 # --- the allow-list (no Streamlit) ---------------------------------------------------------

@@ -21,11 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as hs
 from pypdf import PdfReader
 
-from billing.exports import (REDACTED_STAFF, safe_cell, statement_csv, statement_pdf,
-                             statement_xlsx)
+from billing.exports import (INTERNAL_MARK, safe_cell, statement_csv, statement_filename, statement_files,
+                             statement_pdf, statement_xlsx)
 from billing.policy import US_PER_MINUTE, Policy
 from billing.statement_model import (Statement, StatementError, empty_table, format_minutes,
                                      hours_number, minutes_number)
+from billing.team import Team, load_team
 
 M = US_PER_MINUTE
 CUSTOMER = "+1 Łódź Design 東京"
@@ -48,20 +49,27 @@ def build_statement(**changes) -> Statement:
         # R5: 5 + 30 = 35 -> 60, paid by P1.
         dict(day=D("2026-01-12"), adhoc_raw_us=_us(35), adhoc_billed_us=_us(60), session_us=0, fee_us=0,
              billable_us=_us(60), covered_us=_us(60), uncovered_us=0,
-             explanation="ad-hoc 5 min + 30 min = 35 min -> rounded up to 60 min", paid_by="P1 60 min"),
+             explanation="ad-hoc 5 min + 30 min = 35 min -> rounded up to 60 min (R5)", paid_by="P1 60 min",
+             customer_explanation="ad-hoc work 5 min + 30 min = 35 min -> rounded up to 1 h",
+             customer_paid_by="P1 1 h"),
         # R4: session billed as logged; the staff name in free text must be redacted too.
         dict(day=D("2026-01-13"), adhoc_raw_us=0, adhoc_billed_us=0, session_us=_us(45), fee_us=0,
              billable_us=_us(45), covered_us=_us(45), uncovered_us=0,
-             explanation=f"session 45 min with {ANN}", paid_by="P1 45 min"),
+             explanation=f"session 45 min with {ANN} (R4)", paid_by="P1 45 min",
+             customer_explanation=f"session 45 min with {ANN}", customer_paid_by="P1 45 min"),
         # R6 fee + R8 drawn from two blocks, oldest expiry first.
         dict(day=D("2026-01-21"), adhoc_raw_us=_us(10), adhoc_billed_us=_us(30), session_us=0,
              fee_us=_us(30), billable_us=_us(60), covered_us=_us(60), uncovered_us=0,
-             explanation="ad-hoc 10 min -> rounded up to 30 min; late-cancellation fee 30 min",
-             paid_by="P1 15 min, P2 45 min"),
+             explanation="ad-hoc 10 min -> rounded up to 30 min (R5); late-cancellation fee 30 min (R6)",
+             paid_by="P1 15 min, P2 45 min",
+             customer_explanation="ad-hoc work 10 min -> rounded up to 30 min; late cancellation 30 min",
+             customer_paid_by="P1 15 min, P2 45 min"),
         # R8: nothing left in a valid block -> uncovered.
         dict(day=D("2026-04-22"), adhoc_raw_us=_us(12.5), adhoc_billed_us=_us(30), session_us=0, fee_us=0,
              billable_us=_us(30), covered_us=0, uncovered_us=_us(30),
-             explanation="ad-hoc 12.5 min -> rounded up to 30 min", paid_by="30 min uncovered"),
+             explanation="ad-hoc 13 min -> rounded up to 30 min (R5)", paid_by="30 min uncovered (R8)",
+             customer_explanation="ad-hoc work 13 min -> rounded up to 30 min",
+             customer_paid_by="30 min not covered by prepaid hours"),
     ])
     entries = pd.DataFrame([
         dict(day=D("2026-01-12"), started_at="2026-01-12T09:00:00", entry_id="E1", staff=ANN,
@@ -84,42 +92,42 @@ def build_statement(**changes) -> Statement:
              customer_requested=False, appointment_id=None, notes="Łódź visit ☕"),
     ])
     fees = pd.DataFrame([
-        dict(day=D("2026-01-21"), appointment_id="A2", status="cancelled", cancelled_by="customer",
-             scheduled_start="2026-01-21T15:00:00", cancelled_at="2026-01-21T05:00:00", notice_hours="10.0",
-             fee_us=_us(30)),
+        dict(day=D("2026-01-21"), appointment_id="A2", fee_kind="late cancellation", status="cancelled",
+             cancelled_by="customer", scheduled_start="2026-01-21T15:00:00", cancelled_at="2026-01-21T05:00:00",
+             notice_us=600 * M, fee_us=_us(30)),
     ])
+
+    def line(day, kind, text, pid, minutes, balance, customer=None):
+        return dict(date=D(day), kind=kind, description=text, customer_description=customer or text,
+                    purchase_id=pid, minutes_us=minutes, balance_us=balance)
     ledger = pd.DataFrame([
-        dict(date=D("2026-01-01"), kind="opening", description="opening balance", purchase_id=None,
-             minutes_us=0, balance_us=0),
-        dict(date=D("2026-01-10"), kind="purchase", description="purchase P1, 2 h, usable through 2026-04-10",
-             purchase_id="P1", minutes_us=_us(120), balance_us=_us(120)),
-        dict(date=D("2026-01-12"), kind="billed", description="billed 60 min", purchase_id="P1",
-             minutes_us=-_us(60), balance_us=_us(60)),
-        dict(date=D("2026-01-13"), kind="billed", description="billed 45 min", purchase_id="P1",
-             minutes_us=-_us(45), balance_us=_us(15)),
-        dict(date=D("2026-01-20"), kind="purchase", description="purchase P2, 1 h, usable through 2026-04-20",
-             purchase_id="P2", minutes_us=_us(60), balance_us=_us(75)),
-        dict(date=D("2026-01-21"), kind="billed", description="billed 60 min (part)", purchase_id="P1",
-             minutes_us=-_us(15), balance_us=_us(60)),
-        dict(date=D("2026-01-21"), kind="billed", description="billed 60 min (part)", purchase_id="P2",
-             minutes_us=-_us(45), balance_us=_us(15)),
-        dict(date=D("2026-04-20"), kind="forfeited", description="P2 expired with 15 min left: forfeited",
-             purchase_id="P2", minutes_us=-_us(15), balance_us=0),
-        dict(date=D("2026-04-22"), kind="uncovered", description="30 min not covered by prepaid hours",
-             purchase_id=None, minutes_us=0, balance_us=0),
-        dict(date=D("2026-04-25"), kind="purchase", description="purchase P3, 1 h, usable through 2026-07-24",
-             purchase_id="P3", minutes_us=_us(60), balance_us=_us(60)),
-        dict(date=D("2026-04-30"), kind="closing", description="closing balance", purchase_id=None,
-             minutes_us=0, balance_us=_us(60)),
+        line("2026-01-01", "opening", "opening balance", None, 0, 0),
+        line("2026-01-10", "purchase", "purchase P1, 2 h, usable through 2026-04-10 (R7)", "P1", _us(120), _us(120),
+             "purchase P1, 2 h, usable through 2026-04-10"),
+        line("2026-01-12", "billed", "billed 60 min (R8)", "P1", -_us(60), _us(60), "billed 1 h"),
+        line("2026-01-13", "billed", "billed 45 min (R8)", "P1", -_us(45), _us(15), "billed 45 min"),
+        line("2026-01-20", "purchase", "purchase P2, 1 h, usable through 2026-04-20 (R7)", "P2", _us(60), _us(75),
+             "purchase P2, 1 h, usable through 2026-04-20"),
+        line("2026-01-21", "billed", "billed 60 min (part)", "P1", -_us(15), _us(60)),
+        line("2026-01-21", "billed", "billed 60 min (part)", "P2", -_us(45), _us(15)),
+        line("2026-04-20", "forfeited", "P2 expired with 15 min left: forfeited (R9)", "P2", -_us(15), 0,
+             "15 min left in P2 expired unused"),
+        line("2026-04-22", "uncovered", "30 min not covered by prepaid hours (R8)", None, 0, 0,
+             "30 min not covered by prepaid hours"),
+        line("2026-04-25", "purchase", "purchase P3, 1 h, usable through 2026-07-24 (R7)", "P3", _us(60), _us(60),
+             "purchase P3, 1 h, usable through 2026-07-24"),
+        line("2026-04-30", "closing", "closing balance", None, 0, _us(60)),
     ])
+    # At the end of the period (all three bought in it: no balance at its start).
     blocks = pd.DataFrame([
         dict(purchase_id="P1", purchased_on=D("2026-01-10"), expires_on=D("2026-04-10"), purchased_us=_us(120),
-             used_us=_us(120), forfeited_us=0, remaining_us=0, status="used_up"),
+             left_at_start_us=None, used_us=_us(120), forfeited_us=0, left_at_end_us=0, status="used_up"),
         dict(purchase_id="P2", purchased_on=D("2026-01-20"), expires_on=D("2026-04-20"), purchased_us=_us(60),
-             used_us=_us(45), forfeited_us=_us(15), remaining_us=0, status="forfeited"),
+             left_at_start_us=None, used_us=_us(45), forfeited_us=_us(15), left_at_end_us=0, status="forfeited"),
         dict(purchase_id="P3", purchased_on=D("2026-04-25"), expires_on=D("2026-07-24"), purchased_us=_us(60),
-             used_us=0, forfeited_us=0, remaining_us=_us(60), status="active"),
+             left_at_start_us=None, used_us=0, forfeited_us=0, left_at_end_us=_us(60), status="active"),
     ])
+    blocks["left_at_start_us"] = blocks["left_at_start_us"].astype("Int64")
     totals = dict(
         billable_us=int(days.billable_us.sum()), covered_us=int(days.covered_us.sum()),
         uncovered_us=int(days.uncovered_us.sum()), fee_us=int(days.fee_us.sum()),
@@ -132,8 +140,8 @@ def build_statement(**changes) -> Statement:
         customer_id="cust-1", customer_name=CUSTOMER, period_from=D("2026-01-01"), period_to=D("2026-04-30"),
         as_of=D("2026-04-30"), policy=policy.as_dict(), policy_fingerprint=policy.fingerprint(),
         data_version=7, generated_at=datetime(2026, 4, 30, 17, 5, tzinfo=timezone.utc),
-        opening_remaining_us=0, closing_remaining_us=int(blocks.remaining_us.sum()),
-        next_expiry=D("2026-07-24"), expiring_us=0, totals=totals,
+        opening_remaining_us=0, closing_remaining_us=int(blocks.left_at_end_us.sum()),
+        next_expiry=D("2026-07-24"), next_expiry_us=_us(60), expiring_us=0, totals=totals,
         days=days, entries=entries, fees=fees, ledger=ledger, blocks=blocks,
     )
     values.update(changes)
@@ -149,6 +157,7 @@ def test_hand_built_statement_balances(st):
     # R9: purchased = used + forfeited + remaining; the ledger ends at the closing balance.
     t = st.totals
     assert t["purchased_us"] == int(st.blocks.used_us.sum()) + t["forfeited_us"] + st.closing_remaining_us
+    assert int(st.blocks.left_at_end_us.sum()) == st.closing_remaining_us
     assert t["billable_us"] == t["covered_us"] + t["uncovered_us"]
     assert int(st.ledger.balance_us.iloc[-1]) == st.closing_remaining_us
 
@@ -225,52 +234,69 @@ def _csv_sections(rows: list[list[str]]) -> dict[str, list[list[str]]]:
     return sections
 
 
-def test_csv_sections_and_header_block(st):
-    sections = _csv_sections(_csv_rows(statement_csv(st)))
-    assert list(sections) == ["Statement of prepaid hours", "Ledger", "Days", "Entries", "Fees", "Blocks"]
-    head = {row[0]: row[1:] for row in sections["Statement of prepaid hours"]}
-    assert head["customer"] == ["'" + CUSTOMER]                 # starts with "+": neutralised
-    assert head["period_from"] == ["2026-01-01"] and head["period_to"] == ["2026-04-30"]
-    assert head["as_of"] == ["2026-04-30"]
-    assert head["generated_at"] == ["2026-04-30T17:05:00+00:00"]
-    assert head["policy_fingerprint"] == [st.policy_fingerprint]
-    assert head["data_version"] == ["7"]
-    assert head["billable_minutes"] == ["195.00", "3.25", "3 h 15 min"]
-    assert head["adhoc_raw_minutes"][0] == "57.50"
-    assert head["closing_balance_minutes"][0] == "60.00"
-    assert head["next_expiry"] == ["2026-07-24"]
+def _csv_table(sections, name) -> list[dict]:
+    header, *rows = sections[name]
+    return [dict(zip(header, row)) for row in rows]
+
+
+def test_csv_sections_and_summary(st):
+    sections = _csv_sections(_csv_rows(statement_csv(st, internal=True)))
+    assert list(sections) == [INTERNAL_MARK, "Ledger", "Days", "Entries", "Fees", "Blocks"]
+    first = sections[INTERNAL_MARK]
+    assert first[0] == ["Statement of prepaid hours"] and first[1] == ["Item", "Value", "Minutes", "Hours", "As shown"]
+    head = {row[0]: row[1:] for row in first[2:]}
+    assert head["Customer"] == ["'" + CUSTOMER]                 # starts with "+": neutralised
+    assert head["First day"] == ["2026-01-01"] and head["Last day"] == ["2026-04-30"]
+    assert head["Statement date"] == ["2026-04-30"]
+    assert head["Generated"] == ["2026-04-30 17:05 UTC"]
+    assert head["Policy fingerprint"] == [st.policy_fingerprint]
+    assert head["Data version"] == ["7"]
+    assert head["Billed in the period"] == ["", "195.00", "3.25", "3 h 15 min"]
+    assert head["Ad-hoc work as logged"][1] == "57.50"
+    assert head["Closing balance"][1:] == ["60.00", "1.00", "1 h"]
+    assert head["Next expiry"] == ["2026-07-24"]
+    assert head["Left in the blocks ending then"][1] == "60.00"
+    # The customer copy: the title first, nothing of the policy.
+    customer = _csv_sections(_csv_rows(statement_csv(st)))
+    assert list(customer)[0] == "Statement of prepaid hours"
+    items = {row[0] for row in customer["Statement of prepaid hours"]}
+    assert not items & {"Generated", "Policy fingerprint", "Data version"}
+    assert not any(i.startswith("Policy:") for i in items)
 
 
 def test_csv_tables_numbers_have_two_decimals(st):
-    sections = _csv_sections(_csv_rows(statement_csv(st)))
-    days = [dict(zip(sections["Days"][0], row)) for row in sections["Days"][1:]]
+    sections = _csv_sections(_csv_rows(statement_csv(st, internal=True)))
+    days = _csv_table(sections, "Days")
     assert len(days) == len(st.days)
     first = days[0]
-    assert (first["day"], first["adhoc_raw_minutes"], first["adhoc_billed_minutes"]) == ("2026-01-12", "35.00",
-                                                                                          "60.00")
-    assert first["explanation"] == "ad-hoc 5 min + 30 min = 35 min -> rounded up to 60 min"
+    assert (first["Day"], first["Ad-hoc logged (minutes)"], first["Ad-hoc billed (minutes)"]) == (
+        "2026-01-12", "35.00", "60.00")
+    assert first["How it was reached"] == "ad-hoc 5 min + 30 min = 35 min -> rounded up to 60 min (R5)"
     two_blocks = days[2]
-    assert two_blocks["paid_by"] == "P1 15 min, P2 45 min" and two_blocks["fee_minutes"] == "30.00"
-    assert days[3]["uncovered_minutes"] == "30.00" and days[3]["adhoc_raw_minutes"] == "12.50"
-    minute_cells = [v for d in days for k, v in d.items() if k.endswith("_minutes")]
+    assert two_blocks["Paid by"] == "P1 15 min, P2 45 min" and two_blocks["Fees (minutes)"] == "30.00"
+    assert days[3]["Not covered (minutes)"] == "30.00" and days[3]["Ad-hoc logged (minutes)"] == "12.50"
+    minute_cells = [v for d in days for k, v in d.items() if "(minutes)" in k]
     assert minute_cells and all(re.fullmatch(r"-?\d+\.\d\d", v) for v in minute_cells)
 
-    ledger = [dict(zip(sections["Ledger"][0], row)) for row in sections["Ledger"][1:]]
-    assert [r["kind"] for r in ledger] == list(st.ledger.kind)
-    forfeit = next(r for r in ledger if r["kind"] == "forfeited")
+    ledger = _csv_table(sections, "Ledger")
+    assert [r["Kind"] for r in ledger] == list(st.ledger.kind)
+    forfeit = next(r for r in ledger if r["Kind"] == "forfeited")
     # A negative number stays a number: no apostrophe in front of "-15.00".
-    assert (forfeit["minutes"], forfeit["balance_minutes"]) == ("-15.00", "0.00")
+    assert (forfeit["Minutes"], forfeit["Balance after (minutes)"]) == ("-15.00", "0.00")
 
-    entries = [dict(zip(sections["Entries"][0], row)) for row in sections["Entries"][1:]]
-    assert entries[0]["notes"] == "'" + HYPERLINK_NOTE
-    assert entries[5]["activity"] == "'@mention sync"
-    assert entries[5]["minutes"] == "12.50"
-    assert entries[1]["customer_requested"] == "yes" and entries[1]["staff"] == TARO
-    fee = dict(zip(sections["Fees"][0], sections["Fees"][1]))
-    assert (fee["notice_hours"], fee["fee_minutes"], fee["status"]) == ("10.0", "30.00", "cancelled")
-    blocks = [dict(zip(sections["Blocks"][0], row)) for row in sections["Blocks"][1:]]
-    assert [(b["purchase_id"], b["status"], b["forfeited_minutes"]) for b in blocks] == [
-        ("P1", "used_up", "0.00"), ("P2", "forfeited", "15.00"), ("P3", "active", "0.00")]
+    entries = _csv_table(sections, "Entries")
+    assert entries[0]["Notes"] == "'" + HYPERLINK_NOTE
+    assert entries[5]["Activity"] == "'@mention sync"
+    assert entries[5]["Minutes"] == "12.50"
+    assert entries[1]["Asked for by the customer"] == "yes" and entries[1]["Staff"] == TARO
+    fee = _csv_table(sections, "Fees")[0]
+    assert (fee["Notice given (minutes)"], fee["Fee (minutes)"], fee["Status"]) == ("600.00", "30.00", "cancelled")
+    assert fee["What"] == "late cancellation (less than 24 h notice) (R6)"
+    blocks = _csv_table(sections, "Blocks")
+    assert [(b["Block"], b["Status at end"], b["Forfeited in the period (minutes)"], b["Left at end (minutes)"])
+            for b in blocks] == [("P1", "used up", "0.00", "0.00"), ("P2", "forfeited", "15.00", "0.00"),
+                                 ("P3", "active", "0.00", "60.00")]
+    assert {b["Left at start (minutes)"] for b in blocks} == {""}      # all bought in the period
     # No cell anywhere starts with a formula trigger.
     for rows in sections.values():
         for row in rows:
@@ -279,55 +305,74 @@ def test_csv_tables_numbers_have_two_decimals(st):
                 assert not cell.startswith("-") or re.fullmatch(r"-\d+\.\d\d", cell), cell
 
 
+def test_csv_customer_copy_tables_in_words(st):
+    sections = _csv_sections(_csv_rows(statement_csv(st)))
+    entries = _csv_table(sections, "Entries")
+    assert list(entries[0]) == ["Day", "Started", "Activity", "Kind", "Minutes", "Asked for by the customer",
+                                "Appointment"]
+    assert [e["Started"] for e in entries[:4]] == ["09:00", "14:00", "10:00", "08:30"]
+    assert entries[4]["Started"] == "11:00 Z" and entries[4]["Kind"] == "General Support (free)"
+    assert entries[2]["Activity"] == "status call" and entries[0]["Kind"] == "ad-hoc work"
+    assert entries[5]["Minutes"] == "12.50"                                   # exact number
+    fee = _csv_table(sections, "Fees")[0]
+    assert (fee["What"], fee["Scheduled start"], fee["Cancelled at"], fee["Notice given"]) == (
+        "late cancellation (less than 24 h notice)", "2026-01-21 15:00", "2026-01-21 05:00", "10 h")
+    days = _csv_table(sections, "Days")
+    assert days[3]["How it was reached"] == "ad-hoc work 13 min -> rounded up to 30 min"
+
+
 # --- XLSX -------------------------------------------------------------------------------------
 
 def _sheet_dicts(ws) -> list[dict]:
+    """A sheet's rows under its column names (row 2; row 1 names the document)."""
     rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    return [dict(zip(rows[1], row)) for row in rows[2:]]
 
 
 def test_xlsx_sheets_types_and_layout(st):
-    data = statement_xlsx(st)
+    data = statement_xlsx(st, internal=True)
     wb = openpyxl.load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["Summary", "Ledger", "Days", "Entries", "Fees", "Blocks"]
     for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2", ws.title
-        assert all(c.font.bold for c in ws[1] if c.value is not None), ws.title
+        assert ws.freeze_panes == "A3", ws.title
+        assert all(c.font.bold for c in ws[2] if c.value is not None), ws.title
     days = wb["Days"]
     assert days.column_dimensions["J"].width >= 40          # the explanation column is wide
     rows = _sheet_dicts(days)
-    assert rows[0]["day"] == datetime(2026, 1, 12)           # a real date, not text
-    assert days["A2"].is_date and days["A2"].number_format == "yyyy-mm-dd"
-    assert rows[0]["adhoc_raw_minutes"] == 35 and isinstance(rows[0]["adhoc_raw_minutes"], (int, float))
-    assert rows[0]["billable_hours"] == 1
-    assert days["B2"].number_format == "#,##0.00"
-    assert rows[3]["adhoc_raw_minutes"] == 12.5 and rows[3]["uncovered_minutes"] == 30
-    assert rows[2]["paid_by"] == "P1 15 min, P2 45 min"
+    assert rows[0]["Day"] == datetime(2026, 1, 12)           # a real date, not text
+    assert days["A3"].is_date and days["A3"].number_format == "yyyy-mm-dd"
+    assert rows[0]["Ad-hoc logged (minutes)"] == 35 and isinstance(rows[0]["Ad-hoc logged (minutes)"], (int, float))
+    assert rows[0]["Billed (hours)"] == 1
+    assert days["B3"].number_format == "#,##0.00"
+    assert rows[3]["Ad-hoc logged (minutes)"] == 12.5 and rows[3]["Not covered (minutes)"] == 30
+    assert rows[2]["Paid by"] == "P1 15 min, P2 45 min"
 
-    summary = {r["item"]: r for r in _sheet_dicts(wb["Summary"])}
-    assert summary["customer"]["value"] == CUSTOMER          # no apostrophe in XLSX: a string cell
-    assert summary["billable_minutes"]["value"] == 195 and summary["billable_minutes"]["hours"] == 3.25
-    assert summary["billable_minutes"]["as written"] == "3 h 15 min"
-    assert summary["data_version"]["value"] == 7
-    assert summary["next_expiry"]["value"] == datetime(2026, 7, 24)
+    summary = {r["Item"]: r for r in _sheet_dicts(wb["Summary"])}
+    assert summary["Customer"]["Value"] == CUSTOMER          # no apostrophe in XLSX: a string cell
+    assert summary["Billed in the period"]["Minutes"] == 195 and summary["Billed in the period"]["Hours"] == 3.25
+    assert summary["Billed in the period"]["As shown"] == "3 h 15 min"
+    assert summary["Data version"]["Value"] == 7
+    assert summary["Next expiry"]["Value"] == datetime(2026, 7, 24)
 
     ledger = _sheet_dicts(wb["Ledger"])
-    assert [r["minutes"] for r in ledger if r["kind"] == "forfeited"] == [-15]
+    assert [r["Minutes"] for r in ledger if r["Kind"] == "forfeited"] == [-15]
     entries = _sheet_dicts(wb["Entries"])
-    assert entries[0]["staff"] == ANN and entries[1]["customer_requested"] is True
-    assert entries[5]["minutes"] == 12.5
+    assert entries[0]["Staff"] == ANN and entries[1]["Asked for by the customer"] is True
+    assert entries[5]["Minutes"] == 12.5
     fees = _sheet_dicts(wb["Fees"])
-    assert fees[0]["notice_hours"] == 10 and fees[0]["fee_minutes"] == 30
+    assert fees[0]["Notice given (minutes)"] == 600 and fees[0]["Fee (minutes)"] == 30
+    blocks = _sheet_dicts(wb["Blocks"])
+    assert sum(b["Left at end (minutes)"] for b in blocks) == summary["Closing balance"]["Minutes"] == 60
 
 
 def test_xlsx_dangerous_text_is_a_string_cell_never_a_formula(st):
-    data = statement_xlsx(st)
+    data = statement_xlsx(st, internal=True)
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    cell = wb["Entries"]["K2"]
-    assert wb["Entries"]["K1"].value == "notes"
+    cell = wb["Entries"]["K3"]
+    assert wb["Entries"]["K2"].value == "Notes"
     assert cell.value == HYPERLINK_NOTE and cell.data_type == "s"
     assert cell.quotePrefix is True                       # stays text when edited, too
-    name = next(r for r in wb["Summary"].iter_rows() if r[0].value == "customer")[1]
+    name = next(r for r in wb["Summary"].iter_rows() if r[0].value == "Customer")[1]
     assert name.value == CUSTOMER and name.data_type == "s"
     # At the file level: no sheet holds a formula element at all.
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -339,29 +384,47 @@ def test_xlsx_dangerous_text_is_a_string_cell_never_a_formula(st):
 
 # --- PDF --------------------------------------------------------------------------------------
 
-def _pdf_text(data: bytes) -> tuple[str, int]:
+def _pdf_pages(data: bytes) -> list[str]:
     assert data.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(data))
     page = reader.pages[0]
     assert round(float(page.mediabox.width)) == 595 and round(float(page.mediabox.height)) == 842  # A4
-    return "\n".join(p.extract_text() for p in reader.pages), len(reader.pages)
+    return [p.extract_text() for p in reader.pages]
 
 
-def test_pdf_text_has_customer_totals_and_closing(st):
-    text, pages = _pdf_text(statement_pdf(st))
+def _pdf_text(data: bytes) -> tuple[str, int]:
+    pages = _pdf_pages(data)
+    return "\n".join(pages), len(pages)
+
+
+def test_pdf_text_has_customer_summary_and_closing(st):
+    text, pages = _pdf_text(statement_pdf(st, internal=True))
     flat = " ".join(text.split())
     assert "Statement of prepaid hours" in flat
     assert CUSTOMER in flat                                   # Polish letters and 東京 via the fallback font
-    assert "Period: 2026-01-01 to 2026-04-30" in flat and "As of: 2026-04-30" in flat
-    assert "0 min" in flat                                    # opening balance
+    assert "Period: 2026-01-01 to 2026-04-30" in flat and "Statement date: 2026-04-30" in flat
+    assert "Opening balance (start of 2026-01-01) 0 min" in flat
     assert "rounded up to 60 min" in flat and "P1 15 min, P2 45 min" in flat
-    assert "3 h 15 min" in flat                               # billable total (195 min)
-    assert "57.5 min" in flat                                 # ad-hoc as logged
-    assert "Prepaid time left at the end of 2026-04-30: 1 h" in flat
-    assert "Next expiry: 2026-07-24" in flat
+    assert "Billed in the period 3 h 15 min" in flat          # 195 min
+    assert "Ad-hoc work as logged 58 min" in flat             # 57.5 min, to the whole minute
+    assert "Closing balance (end of 2026-04-30) 1 h" in flat
+    assert "Next expiry 2026-07-24" in flat and "Left in the blocks ending then 1 h" in flat
     assert "forfeited" in flat
     assert f"Page 1 of {pages}" in flat
     assert ANN in flat and TARO in flat                       # internal copy names the staff
+
+
+def test_pdf_summary_box_shows_the_statements_figures(st):
+    # By hand from the builder: opening 0; purchased P1 2 h + P2 1 h + P3 1 h = 4 h; used
+    # 60 + 45 + 60 = 165 min (the day of 22 April was not covered); forfeited 15 min of P2;
+    # closing 0 + 240 − 165 − 15 = 60 min.
+    flat = " ".join(_pdf_text(statement_pdf(st))[0].split())
+    assert "Opening balance (start of 2026-01-01) 0 min" in flat
+    assert "Purchased + 4 h" in flat
+    assert "Used (paid from prepaid hours) − 2 h 45 min" in flat
+    assert "Forfeited (expired unused) − 15 min" in flat
+    assert "Closing balance (end of 2026-04-30) 1 h" in flat
+    assert "Not covered (invoiced separately) 30 min" in flat
 
 
 def test_pdf_long_text_wraps_onto_numbered_pages(st):
@@ -369,7 +432,7 @@ def test_pdf_long_text_wraps_onto_numbered_pages(st):
     many["explanation"] = [f"day {i}: " + "ad-hoc 5 min + 30 min = 35 min -> rounded up to 60 min; " * 4
                            + "Zażółć gęślą jaźń" for i in range(len(many))]
     big = build_statement(days=many)
-    text, pages = _pdf_text(statement_pdf(big))
+    text, pages = _pdf_text(statement_pdf(big, internal=True))
     assert pages >= 3
     flat = " ".join(text.split())
     assert f"Page {pages} of {pages}" in flat
@@ -377,29 +440,197 @@ def test_pdf_long_text_wraps_onto_numbered_pages(st):
     assert "Zażółć gęślą jaźń" in flat
 
 
-# --- Redaction ----------------------------------------------------------------------------
+def test_pdf_times_are_whole_minutes_and_dates_are_dates(st):
+    for internal in (False, True):
+        text, _ = _pdf_text(statement_pdf(st, internal=internal))
+        assert not re.search(r"\d+\.\d+ ?min", text), "a fractional minute in the PDF"
+        assert not re.search(r"\d\d:\d\d:\d\d", text), "a time with seconds"
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", text), "an ISO timestamp"
+        assert "13 min" in text                             # the 12.5-minute entry, half up
+
+
+# --- The two copies -----------------------------------------------------------------------
 
 def _all_xlsx_text(data: bytes) -> str:
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    return "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
-                     for v in row if v is not None)
+    texts = [v.date().isoformat() if isinstance(v, datetime) and v == datetime.combine(v.date(), datetime.min.time())
+             else str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    texts += [str(part.text) for ws in wb.worksheets for hf in (ws.oddHeader, ws.oddFooter)
+              for part in (hf.left, hf.center, hf.right) if part.text]
+    props = wb.properties
+    texts += [str(v) for v in (props.title, props.description, props.creator) if v]
+    return "\n".join(texts)
 
 
-@pytest.mark.parametrize("render, as_text", [
-    (statement_csv, lambda b: b.decode("utf-8-sig")),
-    (statement_xlsx, _all_xlsx_text),
-    (statement_pdf, lambda b: " ".join(_pdf_text(b)[0].split())),
-])
-def test_redact_hides_staff_and_notes(st, render, as_text):
-    secrets = [*STAFF, SECRET_NOTE, "HYPERLINK", "Łódź visit"]
-    internal = as_text(render(st))
-    assert all(s in internal for s in secrets)               # so the check below can fail
-    customer_copy = as_text(render(st, redact=True))
+AS_TEXT = {
+    "csv": (statement_csv, lambda b: b.decode("utf-8-sig")),
+    "xlsx": (statement_xlsx, _all_xlsx_text),
+    "pdf": (statement_pdf, lambda b: " ".join(_pdf_text(b)[0].split())),
+}
+RULE_ID = re.compile(r"\bR\d{1,2}\b")
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|\b\d\d:\d\d:\d\d\b")
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")      # used_up, no_show, one_on_one, status_call, ...
+INTERNAL_WORD = re.compile(r"\binternal\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("fmt", sorted(AS_TEXT))
+def test_customer_copy_says_nothing_internal(st, fmt):
+    render, as_text = AS_TEXT[fmt]
+    internal = as_text(render(st, internal=True))
+    customer = as_text(render(st))
+    secrets = [*STAFF, SECRET_NOTE, "HYPERLINK", "Łódź visit", st.policy_fingerprint, "E1", "E2"]
+    # The internal copy has each of them, so that the checks below can fail.
     for s in secrets:
-        assert s not in customer_copy, s
-    assert REDACTED_STAFF in customer_copy
-    assert "session 45 min with Tech Support" in customer_copy   # names in free text too
-    assert "Łódź Design" in customer_copy                         # the customer is still named
+        assert s in internal, s
+    # (The internal PDF writes times for people too: the entries' timestamps as written are in
+    # the fixture, st.entries.started_at, and in the internal CSV and XLSX.)
+    for pattern in (RULE_ID, RAW_CODE, INTERNAL_WORD) + ((ISO_TIMESTAMP,) if fmt != "pdf" else ()):
+        assert pattern.search(internal), pattern.pattern
+    assert ISO_TIMESTAMP.search(" ".join(st.entries["started_at"]))
+    # The customer copy has none of them.
+    for s in secrets:
+        assert s not in customer, s
+    for pattern in (RULE_ID, ISO_TIMESTAMP, RAW_CODE, INTERNAL_WORD):
+        assert not pattern.search(customer), (pattern.pattern, pattern.search(customer).group(0))
+    assert "session 45 min with Tech Support" in customer   # a staff name in free text too
+    assert "Łódź Design" in customer                         # the customer is still named
+    assert "late cancellation (less than 24 h notice)" in customer or fmt == "pdf"
+
+
+def test_internal_pdf_is_marked_on_every_page_and_the_customer_copy_nowhere(st):
+    many = pd.concat([st.entries] * 25, ignore_index=True)
+    big = build_statement(entries=many)
+    internal = _pdf_pages(statement_pdf(big, internal=True))
+    assert len(internal) >= 3
+    for number, text in enumerate(internal, start=1):
+        flat = " ".join(text.split())
+        # The band at the top and the footer of every page.
+        assert flat.count(INTERNAL_MARK) >= 2, f"page {number}"
+    customer = _pdf_pages(statement_pdf(big))
+    assert len(customer) >= 2
+    for number, text in enumerate(customer, start=1):
+        assert not INTERNAL_WORD.search(text), f"page {number}"
+        assert f"Page {number} of {len(customer)}" in " ".join(text.split())
+
+
+def test_internal_xlsx_marks_every_sheet_and_csv_its_first_line(st):
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st, internal=True)))
+    for ws in wb.worksheets:
+        assert str(ws["A1"].value).startswith(INTERNAL_MARK), ws.title
+        assert INTERNAL_MARK in ws.oddHeader.left.text and INTERNAL_MARK in ws.oddFooter.left.text, ws.title
+        assert ws.sheet_properties.tabColor is not None, ws.title
+    customer = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st)))
+    for ws in customer.worksheets:
+        assert str(ws["A1"].value).startswith("Statement of prepaid hours · " + CUSTOMER), ws.title
+        assert ws.sheet_properties.tabColor is None
+    assert _csv_rows(statement_csv(st, internal=True))[0] == [INTERNAL_MARK]
+    assert _csv_rows(statement_csv(st))[0] == ["Statement of prepaid hours"]
+
+
+@pytest.mark.parametrize("first, last, internal, name", [
+    ("2026-10-01", "2026-10-31", False, "statement-C1014-2026-10.pdf"),
+    ("2026-10-01", "2026-10-31", True, "statement-C1014-2026-10-internal.pdf"),
+    ("2026-02-01", "2026-02-28", False, "statement-C1014-2026-02.pdf"),
+    ("2026-01-01", "2026-12-31", False, "statement-C1014-2026.pdf"),
+    ("2026-10-01", "2026-10-15", True, "statement-C1014-2026-10-01-to-2026-10-15-internal.pdf"),
+    ("2026-10-02", "2026-10-31", False, "statement-C1014-2026-10-02-to-2026-10-31.pdf"),
+])
+def test_file_names_say_period_and_copy(st, first, last, internal, name):
+    one = build_statement(customer_id="C1014", period_from=D(first), period_to=D(last), as_of=D(last))
+    assert statement_filename(one, "pdf", internal) == name
+
+
+def test_file_name_of_an_odd_customer_id_is_safe(st):
+    name = statement_filename(build_statement(customer_id="../=Ö ä/x"), "csv")
+    assert name == "statement-x-2026-01-01-to-2026-04-30.csv"
+    assert statement_filename(build_statement(customer_id="Acme Ltd."), "csv").startswith("statement-Acme_Ltd-")
+    assert statement_filename(build_statement(customer_id="///"), "pdf").startswith("statement-customer-")
+
+
+def test_statement_files_give_each_format_of_a_copy(st):
+    files = statement_files(st, internal=True)
+    assert {ext: name for ext, (name, _) in files.items()} == {
+        "pdf": "statement-cust-1-2026-01-01-to-2026-04-30-internal.pdf",
+        "xlsx": "statement-cust-1-2026-01-01-to-2026-04-30-internal.xlsx",
+        "csv": "statement-cust-1-2026-01-01-to-2026-04-30-internal.csv"}
+    assert files["csv"][1] == statement_csv(st, internal=True)
+
+
+# --- The sender (billing/team.py) --------------------------------------------------------------
+
+def test_letterhead_names_the_team_and_draws_its_logo(st):
+    team = load_team()
+    data = statement_pdf(st, team=team)
+    reader = PdfReader(io.BytesIO(data))
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "Northwind Tech Support" in first and "12 Harbour Street" in first
+    assert "support@northwind.example +1 207 555 0142" in first
+    assert reader.metadata.author == "Northwind Tech Support"
+    # The SVG logo is drawn as vector paths: its navy fill (#1e3a5f) is in page 1's drawing.
+    navy = "0.1176 0.2275 0.3725 rg"
+    assert navy in reader.pages[0].get_contents().get_data().decode("latin-1")
+    bare = PdfReader(io.BytesIO(statement_pdf(st)))
+    assert navy not in bare.pages[0].get_contents().get_data().decode("latin-1")   # no team: no logo
+    assert " ".join(bare.pages[0].extract_text().split()).startswith("Statement of prepaid hours")
+    rows = {r["Item"]: r["Value"] for r in _sheet_dicts(openpyxl.load_workbook(
+        io.BytesIO(statement_xlsx(st, team=team)))["Summary"])}
+    assert rows["From"] == "Northwind Tech Support" and rows["Address line 2"] == "Portland, ME 04101"
+    assert rows["E-mail"] == "support@northwind.example" and rows["Phone"] == "+1 207 555 0142"
+    assert "Northwind Tech Support" in statement_csv(st, team=team).decode("utf-8-sig")
+
+
+def test_a_png_logo_is_drawn_as_an_image(st, tmp_path):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (60, 20), (200, 30, 30)).save(buf, format="PNG")
+    team = Team("Ops Desk", address=("1 Main St",), logo=buf.getvalue(), logo_kind="png")
+    reader = PdfReader(io.BytesIO(statement_pdf(st, team=team)))
+    assert len(reader.pages[0].images) == 1
+
+
+# --- Words whole in table cells ----------------------------------------------------------------
+
+LONG_NAME = ("Internationale Gesellschaft für zahnärztliche Fortbildung und Praxismanagement "
+             "Nordrhein-Westfalen Landesverband der Kieferorthopäden e.V.")
+LONG_NOTE = ("Customer reported intermittent synchronisation failures between the accounting workstation "
+             "and the shared calendar; reconfigured the autodiscover records and verified replication")
+LONG_ID = "PO-2026-RENEWAL-ACME-LOGISTICS-INTERNATIONAL-000123"
+NO_SEPARATOR_ID = "Z" * 70
+
+
+def _tokens(data: bytes) -> list[str]:
+    return " ".join(_pdf_text(data)[0].split()).split(" ")
+
+
+def test_pdf_table_cells_never_break_a_word(st):
+    entries = st.entries.copy()
+    entries.loc[1, "notes"] = LONG_NOTE
+    entries.loc[3, "activity"] = "project_management_and_quarterly_planning"
+    entries.loc[3, "entry_id"] = "ENTRY-2026-01-21-ACME-LOGISTICS-0000000001"
+    blocks = st.blocks.copy()
+    blocks.loc[0, "purchase_id"] = LONG_ID
+    days = st.days.copy()
+    days.loc[0, "paid_by"] = f"{LONG_ID} 1 h"
+    days.loc[0, "customer_paid_by"] = f"{LONG_ID} 1 h"
+    long = build_statement(customer_name=LONG_NAME, entries=entries, blocks=blocks, days=days)
+    for internal in (False, True):
+        tokens = _tokens(statement_pdf(long, internal=internal))
+        # Words of people's text come out whole: wrapped on spaces only.
+        texts = [LONG_NAME, "project management and quarterly planning"] + ([LONG_NOTE] if internal else [])
+        for word in " ".join(texts).split():
+            assert word in tokens, (internal, word)
+        # Long ids are cut only after a separator: each piece ends in "-" or ends the id.
+        ids = [LONG_ID] + (["ENTRY-2026-01-21-ACME-LOGISTICS-0000000001"] if internal else [])
+        for long_id in ids:
+            pieces = [t for t in tokens if len(t) >= 4 and t in long_id and not re.fullmatch(r"[\d-]+", t)]
+            assert pieces, long_id
+            for piece in pieces:
+                assert piece == long_id or piece.endswith("-") or long_id.endswith(piece), (internal, piece)
+        # A long name leaves the footer's page number in place.
+        pages = _pdf_pages(statement_pdf(long, internal=internal))
+        for number, text in enumerate(pages, start=1):
+            assert f"Page {number} of {len(pages)}" in " ".join(text.split()), (internal, number)
 
 
 def test_empty_tables_render(st):
@@ -409,7 +640,7 @@ def test_empty_tables_render(st):
     assert sections["Days"] == [sections["Days"][0]]        # header only
     assert openpyxl.load_workbook(io.BytesIO(statement_xlsx(bare))).sheetnames[0] == "Summary"
     text, _ = _pdf_text(statement_pdf(bare))
-    assert "Next expiry: none" in " ".join(text.split())
+    assert "Next expiry none" in " ".join(text.split())
 
 
 def test_exports_are_pure(st):
@@ -417,7 +648,7 @@ def test_exports_are_pure(st):
     before = st.days.copy()
     assert statement_csv(st) == statement_csv(st)
     statement_xlsx(st)
-    statement_pdf(st, redact=True)
+    statement_pdf(st, internal=True)
     pd.testing.assert_frame_equal(st.days, before)
 
 
@@ -428,13 +659,13 @@ def test_hostile_text_survives_every_format(st):
     entries.loc[0, "notes"] = "bad\x00ctl\x01 tab\there\r\nnext line 😀 שלום"
     entries.loc[1, "activity"] = "\t=cmd|' /C calc'!A0"
     hostile = build_statement(entries=entries, customer_name="한국 Ünïcødé 東京")
-    sections = _csv_sections(_csv_rows(statement_csv(hostile)))
-    rows = [dict(zip(sections["Entries"][0], r)) for r in sections["Entries"][1:]]
-    assert rows[1]["activity"] == "'\t=cmd|' /C calc'!A0"
-    assert rows[0]["notes"] == "bad\x00ctl\x01 tab\there\r\nnext line 😀 שלום"   # CSV loses nothing
-    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(hostile)))
-    assert wb["Entries"]["E3"].value == "\t=cmd|' /C calc'!A0" and wb["Entries"]["E3"].data_type == "s"
-    text, _ = _pdf_text(statement_pdf(hostile))
+    sections = _csv_sections(_csv_rows(statement_csv(hostile, internal=True)))
+    rows = _csv_table(sections, "Entries")
+    assert rows[1]["Activity"] == "'\t=cmd|' /C calc'!A0"
+    assert rows[0]["Notes"] == "bad\x00ctl\x01 tab\there\r\nnext line 😀 שלום"   # CSV loses nothing
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(hostile, internal=True)))
+    assert wb["Entries"]["E4"].value == "\t=cmd|' /C calc'!A0" and wb["Entries"]["E4"].data_type == "s"
+    text, _ = _pdf_text(statement_pdf(hostile, internal=True))
     flat = " ".join(text.split())
     assert "한국 Ünïcødé 東京" in flat                          # Hangul via the fallback font
     assert "tab here" in flat and "next line" in flat
@@ -465,11 +696,11 @@ def test_frames_as_pandas_makes_them(st):
     days = st.days.copy()
     days["day"] = pd.to_datetime(days["day"])
     engine_like = build_statement(entries=entries, days=days)
-    sections = _csv_sections(_csv_rows(statement_csv(engine_like)))
-    rows = [dict(zip(sections["Entries"][0], r)) for r in sections["Entries"][1:]]
-    assert rows[0]["day"] == "2026-01-12" and rows[2]["notes"] == "" and rows[2]["customer_requested"] == ""
-    assert rows[1]["customer_requested"] == "yes"
+    sections = _csv_sections(_csv_rows(statement_csv(engine_like, internal=True)))
+    rows = _csv_table(sections, "Entries")
+    assert rows[0]["Day"] == "2026-01-12" and rows[2]["Notes"] == "" and rows[2]["Asked for by the customer"] == ""
+    assert rows[1]["Asked for by the customer"] == "yes"
     assert sections["Days"][1][0] == "2026-01-12"
     wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(engine_like)))
-    assert wb["Days"]["A2"].value == datetime(2026, 1, 12)
+    assert wb["Days"]["A3"].value == datetime(2026, 1, 12)
     assert "2026-01-12" in _pdf_text(statement_pdf(engine_like))[0]

@@ -409,8 +409,8 @@ def _assert_neutralised(cells: list[str], texts) -> None:
     assert not [c for c in cells if is_dangerous(c)], "a cell a spreadsheet would run"
 
 
-@pytest.mark.parametrize("redact", [False, True])
-def test_statement_downloads_neutralise_hostile_text_and_keep_numbers(hostile_db, redact):
+@pytest.mark.parametrize("internal", [False, True])
+def test_statement_downloads_neutralise_hostile_text_and_keep_numbers(hostile_db, internal):
     h = HOSTILE
     with open_db(hostile_db, read_only=True) as con:
         st = build_statement(con, Policy(), h["customer_id"], date(2026, 3, 1), T, T)
@@ -419,11 +419,11 @@ def test_statement_downloads_neutralise_hostile_text_and_keep_numbers(hostile_db
     row = st.entries.iloc[0]
     assert (row["activity"], row["notes"], row["staff"]) == (h["activity"], h["notes"], h["staff"])
 
-    cells = _csv_cells(statement_csv(st, redact=redact))
-    _assert_neutralised(cells, [h["customer_name"], h["activity"]] + ([] if redact else [h["notes"]]))
+    cells = _csv_cells(statement_csv(st, internal=internal))
+    _assert_neutralised(cells, [h["customer_name"], h["activity"]] + ([h["notes"]] if internal else []))
     assert "600.00" in cells                          # minutes stay numbers
 
-    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st, redact=redact)))
+    wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st, internal=internal)))
     texts, numbers = [], []
     for ws in wb.worksheets:
         for r in ws.iter_rows():
@@ -434,7 +434,7 @@ def test_statement_downloads_neutralise_hostile_text_and_keep_numbers(hostile_db
                 elif isinstance(cell.value, (int, float)):
                     numbers.append(cell.value)
     # XLSX: the text is kept exactly, in a string cell (Excel shows it, never runs it).
-    for text in [h["customer_name"], h["activity"]] + ([] if redact else [h["notes"]]):
+    for text in [h["customer_name"], h["activity"]] + ([h["notes"]] if internal else []):
         assert text in texts
     assert 600 in numbers
 

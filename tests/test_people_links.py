@@ -119,8 +119,8 @@ def csv_download(at, downloads) -> tuple[str, str]:
 
 
 def period_of(csv_text: str) -> tuple[str, str]:
-    rows = dict(line.split(",", 1) for line in csv_text.splitlines() if line.startswith("period_"))
-    return rows["period_from"], rows["period_to"]
+    rows = dict(line.split(",", 1) for line in csv_text.splitlines() if line.startswith(("First day,", "Last day,")))
+    return rows["First day"], rows["Last day"]
 
 
 def test_a_link_to_a_statement_selects_its_customer(led, downloads):
@@ -128,27 +128,27 @@ def test_a_link_to_a_statement_selects_its_customer(led, downloads):
     assert at.selectbox(key="stmt_customer").value == "beta"
     assert metrics(at)["Billable"] == "2 h"
     name, text = csv_download(at, downloads)
-    assert name == "statement_beta_2026-01-01_2026-04-30.csv" and period_of(text) == ("2026-01-01", "2026-04-30")
+    assert name == "statement-beta-2026-01-01-to-2026-04-30.csv" and period_of(text) == ("2026-01-01", "2026-04-30")
     assert at.query_params["customer"] == "beta" and "statement_period" not in at.query_params
 
 
 def test_the_downloads_hold_the_statement_shown_not_dates_typed_but_not_applied(led, downloads):
     at = open_link("pages/statement.py", asof="2026-04-30", period="this_year", customer="acme")
     assert metrics(at)["Billable"] == "2 h 45 min"      # acme, 2026-01-01 .. 2026-04-30
-    assert csv_download(at, downloads)[0] == "statement_acme_2026-01-01_2026-04-30.csv"
+    assert csv_download(at, downloads)[0] == "statement-acme-2026-01-01-to-2026-04-30.csv"
     # Dates typed into the form, not applied: the page and the downloads stay on the statement shown.
     at.date_input(key="stmt_period").set_value((date(2026, 2, 1), date(2026, 2, 28))).run()
     assert metrics(at)["Billable"] == "2 h 45 min"
     name, text = csv_download(at, downloads)
-    assert name.endswith("_2026-01-01_2026-04-30.csv") and period_of(text) == ("2026-01-01", "2026-04-30")
+    assert name.endswith("-2026-01-01-to-2026-04-30.csv") and period_of(text) == ("2026-01-01", "2026-04-30")
     # Applied: the page and every download are February's, and the page says it is not the sidebar's.
     at.date_input(key="stmt_period").set_value((date(2026, 2, 1), date(2026, 2, 28)))
     [b for b in at.button if b.label == "Show statement"][0].click().run()
     name, text = csv_download(at, downloads)
-    assert name.endswith("_2026-02-01_2026-02-28.csv") and period_of(text) == ("2026-02-01", "2026-02-28")
+    assert name == "statement-acme-2026-02.csv" and period_of(text) == ("2026-02-01", "2026-02-28")   # a whole month
     for label in ("Download PDF", "Download XLSX"):
         url = next(b.proto.url for b in at.get("download_button") if b.proto.label == label)
-        assert downloads[url][0].endswith("_2026-02-01_2026-02-28." + label.split()[-1].lower())
+        assert downloads[url][0] == "statement-acme-2026-02." + label.split()[-1].lower()
     assert metrics(at)["Billable"] != "2 h 45 min"
     assert any("2026-02-01 – 2026-02-28" in i.value and "sidebar" in i.value for i in at.info)
     assert any("2026-02-01 – 2026-02-28" in c.value for c in at.caption if c.value.startswith("Downloads"))

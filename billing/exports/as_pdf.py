@@ -1,14 +1,41 @@
-"""The statement as a PDF for people: totals, days, ledger; long text wraps onto numbered pages."""
+"""The statement as a PDF a company sends: letterhead, a summary box, then the explanation.
+
+Page 1: the team's logo, name, address and contacts (billing.team; without a team, the
+title alone), the customer and the period, and a box with the balances (opening,
+purchased, used, forfeited, closing), the next expiry with what it holds, and what was
+billed. Then the days explained, the fees, purchases and expiries, the blocks at the end
+of the period (their total is the closing balance), the period's totals, the time entries
+and how the figures are reached. Times are hours and whole minutes (billing.display).
+
+Every page is numbered and carries the customer and the period; the internal copy has a red
+"INTERNAL COPY" band at the top and the mark in the footer of every page. Table cells never
+break a word in the middle (billing.exports.pdf_fit). Any name renders: DejaVu Sans, with
+Droid Sans Fallback for Chinese, Japanese and Korean.
+"""
 from __future__ import annotations
 
+import io
+import math
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from billing.exports.cells import (ExportError, FONT_DIR, PDF_TITLE, REDACTED_STAFF, day_value, flag_value,
-                                   generated_text, records, scrubber, text_value)
-from billing.statement_model import Statement, format_minutes
+from billing import statement_words as words
+from billing.display import MISSING, duration_text, whole_minutes
+from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, PDF_TITLE, ExportError, activity_text, day_value,
+                                   flag_value, generated_text, is_missing, period_text, records, scrubber,
+                                   started_text, summary_figures, text_value)
+from billing.exports.pdf_fit import fit_text
+from billing.statement_model import Statement
+
+NBSP = "\u00a0"
+MIN_CELL_PT = 6.0           # a cell's font shrinks no further (then a long id is split)
+RED = (185, 28, 28)
+INK = (30, 41, 59)
+GREY = (100, 110, 125)
+HEAD_FILL = (238, 242, 247)
+BOX_FILL = (246, 248, 251)
 
 
 @lru_cache(maxsize=1)
@@ -24,24 +51,47 @@ def _needs_fallback(texts) -> bool:
     return any(ord(ch) not in covered for text in texts if text for ch in text if not ch.isspace())
 
 
-def statement_pdf(st: Statement, redact: bool = False) -> bytes:
-    """A4 statement: title, customer, period, as-of, opening balance, a table of days (day,
-    how it was reached, billed, paid by), purchases and forfeitures, fees, closing balance
-    and next expiry, totals, then the entries. Long text wraps; every page is numbered;
-    any name renders (DejaVu Sans, with Droid Sans Fallback for Chinese/Japanese/Korean)."""
+def statement_pdf(st: Statement, *, internal: bool = False, team=None) -> bytes:
+    """The statement as A4 PDF bytes: the customer copy, or with ``internal`` the internal
+    copy (rule ids, staff, notes, entry ids, policy; marked on every page). ``team``: the
+    sender (billing.team.Team) or None. Raises ExportError if the PDF cannot be written."""
     from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-    from fpdf.fonts import FontFace
 
-    scrub = scrubber(st, redact)
-    doc = _pdf_content(st, redact, scrub)
+    doc = _pdf_content(st, internal, scrubber(st, internal), team)
 
     class _StatementPDF(FPDF):
+        def header(self):
+            if internal:
+                self.set_fill_color(*RED)
+                self.rect(0, 0, self.w, 9, "F")
+                self.set_xy(self.l_margin, 2)
+                self.set_font("DejaVu", "B", 9)
+                self.set_text_color(255)
+                self.cell(self.epw, 5, f"{INTERNAL_MARK} · policy {st.policy_fingerprint} · "
+                                       f"data version {st.data_version}", align="C")
+            if self.page_no() > 1:
+                self.set_xy(self.l_margin, 11)
+                self.set_font("DejaVu", "", 7.5)
+                self.set_text_color(*GREY)
+                self.cell(self.epw, 4, _clip(self, doc["running"], self.epw), align="L")
+                self.set_draw_color(210, 215, 222)
+                self.line(self.l_margin, 16, self.w - self.r_margin, 16)
+                self.set_y(19)
+            else:
+                self.set_y(13 if internal else 12)
+            self.set_text_color(*INK)
+            self.set_font("DejaVu", "", 9)
+
         def footer(self):
             self.set_y(-12)
-            self.set_font("DejaVu", "", 8)
-            self.set_text_color(110)
-            self.cell(0, 6, _pdf_clean(f"{doc['footer']}    Page {self.page_no()} of {{nb}}"), align="C")
+            self.set_font("DejaVu", "B" if internal else "", 7.5)
+            self.set_text_color(*(RED if internal else GREY))
+            # The page number and the internal mark always fit; the customer's name and the
+            # period take what is left (cut at a word).
+            page = f"  ·  Page {self.page_no()} of {{nb}}"
+            mark = f"{INTERNAL_MARK}  ·  " if internal else ""
+            room = self.epw - self.get_string_width(mark + page.replace("{nb}", "999"))
+            self.cell(0, 6, mark + _clip(self, doc["footer"], room) + page, align="C")
 
     pdf = _StatementPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(15, 15, 15)
@@ -51,157 +101,341 @@ def statement_pdf(st: Statement, redact: bool = False) -> bytes:
     if _needs_fallback(doc["all_text"]):
         pdf.add_font("DroidFallback", "", str(FONT_DIR / "DroidSansFallback.ttf"))
         pdf.set_fallback_fonts(["DroidFallback"], exact_match=False)
-    pdf.set_title(f"{PDF_TITLE}: {st.customer_name}")
-    pdf.set_author("Hourbank")
+    pdf.set_title(f"{PDF_TITLE}{' (internal copy)' if internal else ''}: {st.customer_name}")
+    pdf.set_author(team.name if team is not None else "Hourbank")
     pdf.set_subject(f"{st.period_from.isoformat()} to {st.period_to.isoformat()}")
     if isinstance(st.generated_at, datetime):
         pdf.set_creation_date(st.generated_at)
     pdf.add_page()
-
-    def heading(text: str, size: float = 12):
-        pdf.ln(3)
-        pdf.set_font("DejaVu", "B", size)
-        pdf.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", "", 9)
-
-    def line(text: str, bold: bool = False):
-        pdf.set_font("DejaVu", "B" if bold else "", 9)
-        pdf.multi_cell(0, 5, _pdf_clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
-        pdf.set_font("DejaVu", "", 9)
-
-    def table(header, rows, widths, align=None, size=8):
-        if not rows:
-            line("None in this period.")
-            return
-        pdf.set_font("DejaVu", "", size)
-        with pdf.table(col_widths=widths, text_align=align or "LEFT", line_height=4.2,
-                       headings_style=FontFace(emphasis="BOLD", fill_color=(238, 242, 247)),
-                       padding=1, repeat_headings=1, width=pdf.epw) as t:
-            head = t.row()
-            for h in header:
-                head.cell(h)
-            for row in rows:
-                cells = t.row()
-                for value in row:
-                    cells.cell(_pdf_clean("" if value is None else str(value)))
-        pdf.set_font("DejaVu", "", 9)
-
-    heading(PDF_TITLE, 16)
-    for label, value, bold in doc["header"]:
-        line(f"{label}: {value}", bold)
-
-    heading("Opening balance")
-    line(doc["opening"], True)
-
-    heading("Day by day")
-    table(("Day", "How it was reached", "Billed", "Paid by"), doc["days"], (19, 86, 20, 55),
-          align=("LEFT", "LEFT", "RIGHT", "LEFT"))
-
-    heading("Purchases and forfeitures")
-    table(("Date", "What", "Minutes", "Balance after"), doc["movements"], (22, 98, 30, 30),
-          align=("LEFT", "LEFT", "RIGHT", "RIGHT"))
-
-    if doc["fees"]:
-        heading("Cancellation and no-show fees (R6)")
-        table(("Day", "Appointment", "Status", "Notice", "Fee"), doc["fees"], (22, 50, 48, 30, 30),
-              align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"))
-
-    heading("Prepaid blocks")
-    table(("Block", "Purchased", "Usable through", "Bought", "Used", "Forfeited", "Left", "Status"),
-          doc["blocks"], (26, 21, 21, 22, 22, 22, 22, 24))
-
-    heading("Closing balance")
-    for text in doc["closing"]:
-        line(text, True)
-
-    heading("Totals for the period")
-    table(("Figure", "Minutes"), doc["totals"], (120, 60), align=("LEFT", "RIGHT"), size=9)
-
-    heading("Time entries")
-    if redact:
-        table(("Day", "Started", "Who", "Activity", "Kind", "Minutes"), doc["entries"],
-              (20, 40, 30, 40, 28, 22), align=("LEFT",) * 5 + ("RIGHT",))
-    else:
-        table(("Day", "Started", "Who", "Activity", "Kind", "Minutes", "Notes"), doc["entries"],
-              (19, 33, 24, 24, 22, 16, 42), align=("LEFT",) * 5 + ("RIGHT", "LEFT"))
-
+    _Layout(pdf, doc, team).draw()
     try:
         return bytes(pdf.output())
     except Exception as exc:  # fpdf2 raises plain exceptions; give one sentence instead
         raise ExportError(f"statement for {st.customer_id}: the PDF could not be written ({exc}).") from None
 
 
-def _pdf_content(st: Statement, redact: bool, scrub) -> dict[str, Any]:
+def _clip(pdf, text: str, width: float) -> str:
+    """One line of ``text`` that fits ``width``: whole words, cut with an ellipsis when too long
+    (running headers and footers)."""
+    text = _pdf_clean(text).replace("\n", " ")
+    if pdf.get_string_width(text) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and pdf.get_string_width(" ".join(words) + " …") > width:
+        words.pop()   # whole words only: a running line never ends in half a word
+    return " ".join(words).rstrip(" ·") + " …"
+
+
+class _Layout:
+    """Draws the statement's content on ``pdf`` from ``doc`` (_pdf_content)."""
+
+    def __init__(self, pdf, doc: dict[str, Any], team):
+        self.pdf, self.doc, self.team = pdf, doc, team
+
+    def measure(self, bold: bool):
+        pdf = self.pdf
+
+        def width(text: str, size: float) -> float:
+            pdf.set_font("DejaVu", "B" if bold else "", size)
+            return pdf.get_string_width(text)
+        return width
+
+    def fitted(self, text: str, width: float, size: float, bold: bool = False) -> tuple[str, float]:
+        """Text and size for a cell (or a line) ``width`` mm wide: words whole (pdf_fit)."""
+        inner = width - 2 * self.pdf.c_margin - 0.4
+        return fit_text(_pdf_clean(text), inner, size, MIN_CELL_PT, self.measure(bold))
+
+    def one_line(self, text: str, width: float, size: float, bold: bool = False) -> float:
+        """The font size (``size`` or smaller, not under MIN_CELL_PT) at which ``text`` fits
+        ``width`` on one line; at the smallest, the caller clips it at a word (_clip)."""
+        needed = self.measure(bold)(_pdf_clean(text), size)
+        return size if needed <= width else max(MIN_CELL_PT, math.floor(size * width / needed * 4) / 4)
+
+    def write(self, text: str, size: float = 9, bold: bool = False, color=INK, h: float | None = None,
+              width: float = 0, align: str = "L"):
+        from fpdf.enums import XPos, YPos
+
+        pdf = self.pdf
+        text, size = self.fitted(text, width or pdf.epw, size, bold)
+        pdf.set_font("DejaVu", "B" if bold else "", size)
+        pdf.set_text_color(*color)
+        pdf.multi_cell(width, h or size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align=align)
+        pdf.set_text_color(*INK)
+
+    def heading(self, text: str):
+        pdf = self.pdf
+        pdf.ln(3)
+        if pdf.will_page_break(20):
+            pdf.add_page()
+        self.write(text, 11.5, bold=True, h=6.5)
+        pdf.ln(0.5)
+
+    def draw(self):
+        d = self.doc
+        self.letterhead()
+        self.summary_box()
+        self.heading("Day by day")
+        self.table(d["day_header"], d["days"], (20, 88, 20, 52), ("LEFT", "LEFT", "RIGHT", "LEFT"))
+        if d["fees"]:
+            self.heading("Cancellation and no-show fees")
+            self.table(d["fee_header"], d["fees"], (20, 28, 74, 28, 30), ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT"))
+        self.heading("Purchases and expiries")
+        self.table(("Date", "What", "Time", "Balance after"), d["movements"], (22, 104, 27, 27),
+                   ("LEFT", "LEFT", "RIGHT", "RIGHT"))
+        self.heading(f"Prepaid blocks at the end of {d['through']}")
+        self.table(("Block", "Bought on", "Last day", "Size", "Left at start", "Used", "Forfeited", "Left at end",
+                    "Status"), d["blocks"], (24, 20, 20, 16, 20, 20, 20, 20, 20),
+                   ("LEFT", "LEFT", "LEFT") + ("RIGHT",) * 5 + ("LEFT",), total=d["blocks_total"])
+        self.heading("Totals for the period")
+        self.table(("Figure", "Time"), d["totals"], (130, 50), ("LEFT", "RIGHT"), size=8.5)
+        self.heading("Time entries")
+        self.table(d["entry_header"], d["entries"], d["entry_widths"], d["entry_align"])
+        self.heading("How the figures are reached")
+        for text in d["how"]:
+            self.write(f"• {text}", 8.5, h=4.4)
+
+    # --- page 1 -----------------------------------------------------------------------------
+    def letterhead(self):
+        pdf, d, team = self.pdf, self.doc, self.team
+        top = pdf.get_y()
+        left_w, right_x = 90.0, pdf.l_margin + 92
+        bottom = top
+        if team is not None:
+            text_x = pdf.l_margin
+            if team.logo:
+                info = pdf.image(io.BytesIO(team.logo), x=pdf.l_margin, y=top, h=18)
+                logo_w = min(float(info.rendered_width), 40.0)
+                text_x += logo_w + 4
+                bottom = top + 18
+            pdf.set_xy(text_x, top)
+            width = pdf.l_margin + left_w - text_x
+            self._block(team.name, width, 12.5, True, INK, 5.8, text_x)
+            for line in team.contact_lines():
+                self._block(line, width, 8.5, False, GREY, 4.2, text_x)
+            bottom = max(bottom, pdf.get_y())
+            pdf.set_xy(right_x, top)
+            self._block(PDF_TITLE, pdf.w - pdf.r_margin - right_x, 14, True, INK, 7, right_x, align="R")
+        else:
+            pdf.set_xy(pdf.l_margin, top)
+            self._block(PDF_TITLE, pdf.epw, 17, True, INK, 8, pdf.l_margin)
+        for label, value in d["dates"]:
+            x = right_x if team is not None else pdf.l_margin
+            pdf.set_x(x)
+            self._block(f"{label}: {value}", pdf.w - pdf.r_margin - x, 8.5, False, GREY, 4.4, x,
+                        align="R" if team is not None else "L")
+        bottom = max(bottom, pdf.get_y())
+        pdf.set_y(bottom + 5)
+        self.write("Customer", 8, color=GREY, h=4)
+        self.write(d["customer"], 13, bold=True, h=6)
+        self.write(f"Customer id {d['customer_id']}", 8.5, color=GREY, h=4.4)
+        for text in d["internal_lines"]:
+            self.write(text, 8, color=RED, h=4.2)
+        pdf.ln(3)
+
+    def _block(self, text, width, size, bold, color, h, x, align="L"):
+        from fpdf.enums import XPos, YPos
+
+        pdf = self.pdf
+        text, size = self.fitted(text, width, size, bold)
+        pdf.set_font("DejaVu", "B" if bold else "", size)
+        pdf.set_text_color(*color)
+        pdf.set_x(x)
+        pdf.multi_cell(width, h, text, new_x=XPos.LEFT, new_y=YPos.NEXT, align=align)
+        pdf.set_text_color(*INK)
+
+    def summary_box(self):
+        """The balances (left) and what comes next and what was billed (right), boxed. Each
+        column's labels share one font size, the largest at which all fit on one line."""
+        from fpdf.enums import XPos, YPos
+
+        pdf, d = self.pdf, self.doc
+        x, y, w = pdf.l_margin, pdf.get_y(), pdf.epw
+        row_h, pad, gap = 5.6, 3.5, 6.0
+        inner = w - 2 * pad
+        columns = ((d["box_left"], x + pad, inner * 0.56 - gap / 2, 28.0),
+                   (d["box_right"], x + pad + inner * 0.56 + gap / 2, inner * 0.44 - gap / 2, 24.0))
+        note_lines = 0
+        if d["box_note"]:
+            pdf.set_font("DejaVu", "", 7)
+            note_lines = len(pdf.multi_cell(inner, 3.4, d["box_note"], dry_run=True, output="LINES"))
+        rows = max(len(d["box_left"]), len(d["box_right"]))
+        h = pad * 2 + 7 + row_h * rows + (note_lines * 3.4 + 1.5 if note_lines else 0)
+        if pdf.will_page_break(h + 2):
+            pdf.add_page()
+            y = pdf.get_y()
+        pdf.set_fill_color(*BOX_FILL)
+        pdf.set_draw_color(*INK)
+        pdf.set_line_width(0.35)
+        pdf.rect(x, y, w, h, "DF")
+        pdf.set_line_width(0.2)
+        pdf.set_xy(x + pad, y + pad)
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.cell(inner, 6, _clip(pdf, f"Summary for {d['period']}", inner))
+        for items, cx, width, value_w in columns:
+            label_w = width - value_w - 1
+            plain = min([self.one_line(label, label_w, 8.5) for label, _, strong in items if not strong] or [8.5])
+            cy = y + pad + 7
+            for label, value, strong in items:
+                if strong:
+                    pdf.set_draw_color(*INK)
+                    pdf.line(cx, cy + 0.3, cx + width, cy + 0.3)
+                pdf.set_font("DejaVu", "B" if strong else "", self.one_line(label, label_w, 9, True) if strong else plain)
+                pdf.set_xy(cx, cy)
+                pdf.cell(width - value_w, row_h, _clip(pdf, label, label_w))
+                pdf.set_font("DejaVu", "B" if strong else "", 9)
+                pdf.cell(value_w, row_h, _clip(pdf, value, value_w), align="R")
+                cy += row_h
+        if note_lines:
+            pdf.set_xy(x + pad, y + h - pad - note_lines * 3.4)
+            pdf.set_font("DejaVu", "", 7)
+            pdf.set_text_color(*GREY)
+            pdf.multi_cell(inner, 3.4, d["box_note"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_text_color(*INK)
+        pdf.set_draw_color(0)
+        pdf.set_xy(x, y + h + 2)
+
+    # --- tables -----------------------------------------------------------------------------
+    def table(self, header, rows, widths, align, size: float = 8, total=None):
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        if not rows:
+            self.write("None in this period.", 8.5, color=GREY)
+            return
+        pdf.set_font("DejaVu", "", size)
+        pdf.set_draw_color(190, 198, 208)
+        with pdf.table(col_widths=widths, text_align=align, line_height=size * 0.5,
+                       headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL), padding=1,
+                       repeat_headings=1, width=pdf.epw) as t:
+            head = t.row()
+            for text, w in zip(header, widths):
+                fitted, s = self.fitted(text, w * pdf.epw / sum(widths), size, bold=True)
+                head.cell(fitted, style=FontFace(emphasis="BOLD", size_pt=s, fill_color=HEAD_FILL))
+            for row in [*rows, *([total] if total else [])]:
+                bold = row is total
+                cells = t.row()
+                for value, w in zip(row, widths):
+                    text = "" if value is None else str(value)
+                    fitted, s = self.fitted(text, w * pdf.epw / sum(widths), size, bold)
+                    style = FontFace(emphasis="BOLD" if bold else None, size_pt=s,
+                                     fill_color=HEAD_FILL if bold else None)
+                    cells.cell(fitted, style=style)
+        pdf.set_draw_color(0)
+        pdf.set_font("DejaVu", "", 9)
+
+
+def _dt(us) -> str:
+    """A time for a table cell: hours and whole minutes, its spaces non-breaking so that
+    "14 h 15 min" never wraps inside a narrow column (the cell's font shrinks instead)."""
+    return duration_text(int(us)).replace(" ", NBSP)
+
+
+def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
     """Every text the PDF prints, computed before any drawing (also to pick fonts)."""
-    fm = lambda us: format_minutes(int(us))  # noqa: E731
-    name = st.customer_name
-    header = [
-        ("Customer", f"{name} ({st.customer_id})", True),
-        ("Period", f"{st.period_from.isoformat()} to {st.period_to.isoformat()}", False),
-        ("As of", st.as_of.isoformat(), False),
-        ("Generated", generated_text(st), False),
-        ("Policy", f"{st.policy_fingerprint} (data version {st.data_version}); ad-hoc work rounded up "
-                   f"daily to {st.policy.get('rounding_increment_minutes', 30)} min (R5), hours valid "
-                   f"{st.policy.get('hours_valid_days', 90)} days (R7)", False),
-    ]
-    days = []
-    for r in records(st.days):
-        billed = fm(r["billable_us"])
-        days.append((_fmt_day(r["day"]), scrub(text_value(r["explanation"])) or "", billed,
-                     scrub(text_value(r["paid_by"])) or ""))
-    movements = []
-    for r in records(st.ledger):
-        if text_value(r["kind"]) in ("purchase", "forfeited"):
-            movements.append((_fmt_day(r["date"]), scrub(text_value(r["description"])) or text_value(r["kind"]),
-                              fm(r["minutes_us"]), fm(r["balance_us"])))
-    fees = [(_fmt_day(r["day"]), text_value(r["appointment_id"]) or "",
-             " by ".join(x for x in (text_value(r["status"]), text_value(r["cancelled_by"])) if x),
-             f"{text_value(r['notice_hours'])} h" if text_value(r["notice_hours"]) else "", fm(r["fee_us"]))
-            for r in records(st.fees)]
-    blocks = [(text_value(r["purchase_id"]) or "", _fmt_day(r["purchased_on"]), _fmt_day(r["expires_on"]),
-               fm(r["purchased_us"]), fm(r["used_us"]), fm(r["forfeited_us"]), fm(r["remaining_us"]),
-               text_value(r["status"]) or "")
-              for r in records(st.blocks)]
-    closing = [f"Prepaid time left at the end of {st.period_to.isoformat()}: {fm(st.closing_remaining_us)}"]
-    if st.next_expiry is not None:
-        closing.append(f"Next expiry: {_fmt_day(st.next_expiry)}"
-                       + (f" ({fm(st.expiring_us)} expiring soon)" if st.expiring_us else ""))
-    else:
-        closing.append("Next expiry: none (no active prepaid block)")
     t = st.totals
+    through = st.through.isoformat()
+    dates = [("Period", period_text(st)), ("Statement date", st.as_of.isoformat())]
+    internal_lines = []
+    if internal:
+        internal_lines = [
+            f"Generated {generated_text(st)} · policy {st.policy_fingerprint} · data version {st.data_version}",
+            "Settings: " + ", ".join(f"{k} = {v}" for k, v in sorted(st.policy.items())),
+        ]
+    figures = summary_figures(st)
+    signs = ["", "+ ", "− ", "− ", ""]
+    box_left = [(f"Opening balance (start of {st.period_from.isoformat()})", _dt(figures[0][1]), False),
+                ("Purchased", signs[1] + _dt(figures[1][1]), False),
+                ("Used (paid from prepaid hours)", signs[2] + _dt(figures[2][1]), False),
+                ("Forfeited (expired unused)", signs[3] + _dt(figures[3][1]), False),
+                (f"Closing balance (end of {through})", _dt(figures[4][1]), True)]
+    if st.next_expiry is not None:
+        expiry = [("Next expiry", st.next_expiry.isoformat(), False),
+                  ("Left in the blocks ending then", _dt(st.next_expiry_us), False)]
+    else:
+        expiry = [("Next expiry", "none", False)]
+    box_right = [*expiry, ("Billed in the period", _dt(t["billable_us"]), False),
+                 ("Not covered (invoiced separately)", _dt(t["uncovered_us"]), False)]
+    shown = [figures[i][1] for i in range(5)] + [st.next_expiry_us, t["billable_us"], t["uncovered_us"]]
+    box_note = ("Times are rounded to the whole minute; the XLSX and CSV copies give them to 1/100 minute."
+                if any(us % 60_000_000 for us in shown) else "")
+    # A balance that does not add up once rounded would look wrong: the note says why.
+    if whole_minutes(figures[0][1]) + whole_minutes(figures[1][1]) - whole_minutes(figures[2][1]) \
+            - whole_minutes(figures[3][1]) != whole_minutes(figures[4][1]):
+        box_note = "Times are rounded to the whole minute, so the lines may differ by a minute from their sum; " \
+                   "the XLSX and CSV copies give them to 1/100 minute."
+
+    explain, paid = ("explanation", "paid_by") if internal else ("customer_explanation", "customer_paid_by")
+    days = [(_day(r["day"]), scrub(text_value(r[explain])) or "", _dt(r["billable_us"]),
+             scrub(text_value(r[paid])) or "") for r in records(st.days)]
+    describe = "description" if internal else "customer_description"
+    movements = [(_day(r["date"]), scrub(text_value(r[describe])) or "", _dt(r["minutes_us"]), _dt(r["balance_us"]))
+                 for r in records(st.ledger) if text_value(r["kind"]) in ("purchase", "forfeited")]
+    fees = [(_day(r["day"]), text_value(r["appointment_id"]) or "",
+             words.fee_text(text_value(r["fee_kind"]), st.policy, internal),
+             MISSING if is_missing(r["notice_us"]) else _dt(r["notice_us"]), _dt(r["fee_us"]))
+            for r in records(st.fees)]
+    blocks = [(text_value(r["purchase_id"]) or "", _day(r["purchased_on"]), _day(r["expires_on"]), _dt(r["purchased_us"]),
+               "bought in period" if is_missing(r["left_at_start_us"]) else _dt(r["left_at_start_us"]),
+               _dt(r["used_us"]), _dt(r["forfeited_us"]), _dt(r["left_at_end_us"]),
+               words.status_text(text_value(r["status"])) or "")
+              for r in records(st.blocks)]
+    b = st.blocks
+    blocks_total = ("Total", "", "", "", _dt(int(b["left_at_start_us"].fillna(0).sum())), _dt(int(b["used_us"].sum())),
+                    _dt(int(b["forfeited_us"].sum())), _dt(int(b["left_at_end_us"].sum())), "")
+    rule = (lambda r: f" ({r})") if internal else (lambda r: "")
     totals = [
-        ("Ad-hoc work as logged", fm(t["adhoc_raw_us"])),
-        ("Ad-hoc work billed (rounded up once a day, R5)", fm(t["adhoc_billed_us"])),
-        ("Session work (R4)", fm(t["session_us"])),
-        ("Cancellation and no-show fees (R6)", fm(t["fee_us"])),
-        ("Billable", fm(t["billable_us"])),
-        ("Paid from prepaid hours", fm(t["covered_us"])),
-        ("Not covered (invoiced separately, R8)", fm(t["uncovered_us"])),
-        ("Hours purchased", fm(t["purchased_us"])),
-        ("Forfeited at expiry (R9)", fm(t["forfeited_us"])),
-        ("General Support, not billable (R2)", fm(t["nonbillable_us"])),
+        ("Ad-hoc work as logged", _dt(t["adhoc_raw_us"])),
+        ("Ad-hoc work billed (added up per day, rounded up)" + rule("R5"), _dt(t["adhoc_billed_us"])),
+        ("Sessions" + rule("R4"), _dt(t["session_us"])),
+        ("Cancellation and no-show fees" + rule("R6"), _dt(t["fee_us"])),
+        ("Billed in the period", _dt(t["billable_us"])),
+        ("Paid from prepaid hours" + rule("R8"), _dt(t["covered_us"])),
+        ("Not covered by prepaid hours (invoiced separately)" + rule("R8"), _dt(t["uncovered_us"])),
+        ("Hours purchased" + rule("R7"), _dt(t["purchased_us"])),
+        ("Forfeited at expiry" + rule("R9"), _dt(t["forfeited_us"])),
+        ("General Support, free (not billed)" + rule("R2"), _dt(t["nonbillable_us"])),
     ]
     entries = []
     for r in records(st.entries):
-        kind = text_value(r["kind"]) or ""
+        kind = words.kind_text(text_value(r["kind"]), internal) or ""
         if flag_value(r["customer_requested"]):
-            kind += ", requested by the customer (R3)"
-        row = [_fmt_day(r["day"]), text_value(r["started_at"]) or "",
-               REDACTED_STAFF if redact else (text_value(r["staff"]) or ""), scrub(text_value(r["activity"])) or "",
-               kind, fm(r["minutes_us"])]
-        if not redact:
-            row.append(text_value(r["notes"]) or "")
-        entries.append(tuple(row))
-    footer = f"{name} · {st.period_from.isoformat()} to {st.period_to.isoformat()} · as of {st.as_of.isoformat()}"
-    opening = f"Prepaid time left at the end of the day before {st.period_from.isoformat()}: " \
-              f"{fm(st.opening_remaining_us)}"
-    all_text = [footer, opening, *closing]
-    for group in (header, days, movements, fees, blocks, totals, entries):
+            kind += ", asked for by the customer" + rule("R3")
+        start = (started_text(r["day"], r["started_at"]) or "").replace(" ", NBSP)   # "11:00 Z" on one line
+        if internal:
+            entries.append((_day(r["day"]), start, text_value(r["entry_id"]) or "", text_value(r["staff"]) or "",
+                            activity_text(r["activity"]) or "", kind, _dt(r["minutes_us"]),
+                            text_value(r["notes"]) or ""))
+        else:
+            entries.append((_day(r["day"]), start, scrub(activity_text(r["activity"])) or "", kind,
+                            _dt(r["minutes_us"])))
+    if internal:
+        entry_header = ("Day", "Start", "Entry", "Who", "Activity", "Kind", "Time", "Notes")
+        entry_widths, entry_align = (18, 12, 21, 22, 24, 23, 19, 41), ("LEFT",) * 6 + ("RIGHT", "LEFT")
+        day_header = ("Day", "How it was reached", "Billed", "Paid by")
+        fee_header = ("Day", "Appointment", "What", "Notice given", "Fee")
+    else:
+        entry_header = ("Day", "Start", "Activity", "Kind", "Time")
+        entry_widths, entry_align = (22, 20, 60, 56, 22), ("LEFT",) * 4 + ("RIGHT",)
+        day_header = ("Day", "What was billed", "Billed", "Paid from")
+        fee_header = ("Day", "Appointment", "What", "Notice given", "Fee")
+    customer = st.customer_name
+    footer = f"{customer} · {period_text(st)}"
+    running = f"{PDF_TITLE} · {team.name + ' · ' if team is not None else ''}{customer} ({st.customer_id}) · " \
+              f"{period_text(st)}"
+    how = words.how_we_bill(st.policy, internal)
+    doc = {"dates": dates, "customer": customer, "customer_id": st.customer_id, "internal_lines": internal_lines,
+           "period": period_text(st), "through": through, "box_left": box_left, "box_right": box_right,
+           "box_note": box_note, "days": days, "day_header": day_header, "movements": movements, "fees": fees,
+           "fee_header": fee_header, "blocks": blocks, "blocks_total": blocks_total, "totals": totals,
+           "entries": entries, "entry_header": entry_header, "entry_widths": entry_widths,
+           "entry_align": entry_align, "how": how, "footer": footer, "running": running}
+    all_text = [footer, running, customer, *internal_lines, *how, *(team.contact_lines() if team else []),
+                team.name if team else ""]
+    for group in (dates, box_left, box_right, days, movements, fees, blocks, totals, entries):
         for row in group:
             all_text.extend(str(v) for v in row if isinstance(v, str))
-    return {"header": header, "opening": opening, "days": days, "movements": movements, "fees": fees,
-            "blocks": blocks, "closing": closing, "totals": totals, "entries": entries,
-            "footer": footer, "all_text": all_text}
+    doc["all_text"] = all_text
+    return doc
 
 
 def _pdf_clean(text: str) -> str:
@@ -211,6 +445,9 @@ def _pdf_clean(text: str) -> str:
     return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
 
 
-def _fmt_day(value) -> str:
+def _day(value) -> str:
     d = day_value(value)
     return d.isoformat() if d else ""
+
+
+__all__ = ["statement_pdf"]

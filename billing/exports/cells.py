@@ -1,5 +1,18 @@
-"""What the three statement formats share: typed cell values, redaction, and the statement
-as sections of typed rows (CSV and XLSX write these; the PDF lays out the same values).
+"""What the three statement formats share: typed cell values, the two copies, file names,
+and the statement as sections of typed rows (CSV and XLSX write these; the PDF lays out the
+same values).
+
+Two copies of every statement (README "Customer statements"):
+
+- the **customer copy** (``internal=False``, the default everywhere) says nothing internal:
+  no rule ids, no policy fingerprint or data version, no staff names (free text naming
+  one says "Tech Support"), no notes, no entry ids, no timestamps as written, no codes;
+  its texts are the customer's words (billing.statement_words);
+- the **internal copy** keeps all of it, is marked ``INTERNAL_MARK`` on every page, sheet
+  and at the top of the CSV, and has its own file name (``statement_filename``).
+
+Times in texts are hours and whole minutes (billing.display); exact figures are the
+numeric Minutes/Hours cells.
 
 Text from the export (names, notes, activities) is data, never a spreadsheet formula:
 ``safe_cell`` neutralises it in CSV, and XLSX writes every text as a string cell. Minutes
@@ -8,21 +21,25 @@ as they are written (``minutes_number``, ``format_minutes``).
 """
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
+from billing import statement_words as words
+from billing.display import datetime_text, duration_text
 from billing.errors import HourbankError
-from billing.statement_model import Statement, format_minutes, hours_number, minutes_number
+from billing.statement_model import Statement, hours_number, minutes_number
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 REDACTED_STAFF = "Tech Support"
 PDF_TITLE = "Statement of prepaid hours"
+INTERNAL_MARK = "INTERNAL COPY - not for the customer"
 
 
 class ExportError(HourbankError):
@@ -102,12 +119,12 @@ def safe_cell(value):
     return safe_text(value)
 
 
-# --- Redaction -----------------------------------------------------------------------------
+# --- The two copies ---------------------------------------------------------------------------
 
-def scrubber(st: Statement, redact: bool) -> Callable[[str | None], str | None]:
-    """Text filter for free text (explanations, descriptions, activities): with ``redact``,
-    every staff name (whole words) becomes "Tech Support". Names and ids are left alone."""
-    if not redact:
+def scrubber(st: Statement, internal: bool) -> Callable[[str | None], str | None]:
+    """Text filter for free text (activities, explanations): in the customer copy every staff
+    name (whole words) becomes "Tech Support". Names and ids are left alone."""
+    if internal:
         return lambda text: text
     names = sorted({str(s).strip() for s in st.entries["staff"] if not is_missing(s)} - {"", REDACTED_STAFF},
                    key=len, reverse=True)
@@ -115,6 +132,61 @@ def scrubber(st: Statement, redact: bool) -> Callable[[str | None], str | None]:
         return lambda text: text
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
     return lambda text: text if text is None else pattern.sub(REDACTED_STAFF, text)
+
+
+def statement_filename(st: Statement, ext: str, internal: bool = False) -> str:
+    """The download's name: ``statement-C1014-2026-10.pdf`` for a calendar month,
+    ``statement-C1014-2026.pdf`` for a calendar year, else ``statement-C1014-2026-10-01-to-
+    2026-10-15.pdf``; the internal copy ends ``-internal`` (``statement-C1014-2026-10-
+    internal.pdf``). A customer id's characters other than letters, digits, ``.``, ``_``
+    and ``-`` become ``_``."""
+    cid = re.sub(r"[^A-Za-z0-9._-]+", "_", st.customer_id).strip("._") or "customer"
+    a, b = st.period_from, st.period_to
+    if (a.day, b.month, b.day, a.year) == (1, 12, 31, b.year) and a.month == 1:
+        period = f"{a.year}"
+    elif a.day == 1 and (a.year, a.month) == (b.year, b.month) and b.day == calendar.monthrange(b.year, b.month)[1]:
+        period = f"{a.year}-{a.month:02d}"
+    else:
+        period = f"{a.isoformat()}-to-{b.isoformat()}"
+    return f"statement-{cid}-{period}{'-internal' if internal else ''}.{ext}"
+
+
+def document_line(st: Statement, internal: bool) -> str:
+    """One line naming the document: title, customer, period (the internal copy starts with
+    INTERNAL_MARK): the first row of each sheet, and the PDF's running header."""
+    text = f"{PDF_TITLE} · {st.customer_name} ({st.customer_id}) · {period_text(st)}"
+    return f"{INTERNAL_MARK} · {text}" if internal else text
+
+
+def period_text(st: Statement) -> str:
+    """"2026-10-01 to 2026-10-31", and "(figures through 2026-10-20)" when T is earlier."""
+    text = f"{st.period_from.isoformat()} to {st.period_to.isoformat()}"
+    return text if st.through == st.period_to else f"{text} (figures through {st.through.isoformat()})"
+
+
+def generated_text(st: Statement) -> str:
+    """When the statement was made, to the minute, in UTC (internal copy only)."""
+    g = st.generated_at
+    return f"{datetime_text(g)} UTC" if isinstance(g, datetime) else str(g)
+
+
+def started_text(day, written) -> str | None:
+    """An entry's start for people: the clock time ("16:40", with its offset when it was
+    written with one) when the written date is its day, else date and time."""
+    text = text_value(written)
+    if text is None:
+        return None
+    shown = datetime_text(text)
+    d = day_value(day)
+    if d is not None and shown.startswith(d.isoformat() + " "):
+        return shown[11:]
+    return shown
+
+
+def instant_text(written) -> str | None:
+    """A timestamp as written, for people: "2026-01-21 15:00" (offset kept), None when missing."""
+    text = text_value(written)
+    return None if text is None else datetime_text(text)
 
 
 # --- The statement as sections of typed rows (shared by CSV and XLSX) -------------------
@@ -127,46 +199,67 @@ class Section:
     wrap: tuple[str, ...] = ()  # columns with long text
 
 
-def _summary_rows(st: Statement, scrub) -> list[tuple]:
+SUMMARY_HEADER = ("Item", "Value", "Minutes", "Hours", "As shown")
+
+
+def summary_figures(st: Statement) -> list[tuple[str, int]]:
+    """The summary box's figures in µs, in order: they balance (opening + purchased − used −
+    forfeited = closing); billed = used + not covered."""
     t = st.totals
-    rows: list[tuple] = [
-        ("customer", st.customer_name, None, None),
-        ("customer_id", st.customer_id, None, None),
-        ("period_from", st.period_from, None, None),
-        ("period_to", st.period_to, None, None),
-        ("as_of", st.as_of, None, None),
-        ("generated_at", generated_text(st), None, None),
-        ("policy_fingerprint", st.policy_fingerprint, None, None),
-        ("data_version", int(st.data_version), None, None),
+    return [
+        ("Opening balance", st.opening_remaining_us),
+        ("Purchased", t["purchased_us"]),
+        ("Used (paid from prepaid hours)", t["covered_us"]),
+        ("Forfeited (expired unused)", t["forfeited_us"]),
+        ("Closing balance", st.closing_remaining_us),
     ]
-    for key in sorted(st.policy):
-        rows.append((f"policy.{key}", _policy_value(st.policy[key]), None, None))
-    figures = [
-        ("opening_balance_minutes", st.opening_remaining_us),
-        ("purchased_minutes", t["purchased_us"]),
-        ("adhoc_raw_minutes", t["adhoc_raw_us"]),
-        ("adhoc_billed_minutes", t["adhoc_billed_us"]),
-        ("session_minutes", t["session_us"]),
-        ("fee_minutes", t["fee_us"]),
-        ("billable_minutes", t["billable_us"]),
-        ("covered_minutes", t["covered_us"]),
-        ("uncovered_minutes", t["uncovered_us"]),
-        ("forfeited_minutes", t["forfeited_us"]),
-        ("nonbillable_minutes", t["nonbillable_us"]),
-        ("closing_balance_minutes", st.closing_remaining_us),
+
+
+def _time_row(label: str, us) -> tuple:
+    return (label, None, minutes_value(us), hours_value(us), None if is_missing(us) else duration_text(int(us)))
+
+
+def _summary_rows(st: Statement, internal: bool, team) -> list[tuple]:
+    t = st.totals
+    rows: list[tuple] = []
+    if internal:
+        rows.append(("Copy", INTERNAL_MARK, None, None, None))
+    if team is not None:
+        rows.append(("From", team.name, None, None, None))
+        for i, line in enumerate(team.address, start=1):
+            rows.append((f"Address line {i}", line, None, None, None))
+        if team.email:
+            rows.append(("E-mail", team.email, None, None, None))
+        if team.phone:
+            rows.append(("Phone", team.phone, None, None, None))
+    rows += [
+        ("Customer", st.customer_name, None, None, None),
+        ("Customer id", st.customer_id, None, None, None),
+        ("First day", st.period_from, None, None, None),
+        ("Last day", st.period_to, None, None, None),
+        ("Figures through", st.through, None, None, None),
+        ("Statement date", st.as_of, None, None, None),
     ]
-    for label, us in figures:
-        rows.append((label, minutes_value(us), hours_value(us), format_minutes(int(us))))
-    rows.append(("next_expiry", st.next_expiry, None, None))
-    rows.append(("expiring_minutes", minutes_value(st.expiring_us), hours_value(st.expiring_us),
-                 format_minutes(int(st.expiring_us))))
+    rows += [_time_row(label, us) for label, us in summary_figures(st)]
+    rows.append(("Next expiry", st.next_expiry, None, None, None if st.next_expiry else "none"))
+    rows.append(_time_row("Left in the blocks ending then", st.next_expiry_us))
+    window = st.policy.get("expiring_window_days", 30)
+    rows += [
+        _time_row(f"Expiring within {window} days of the last day", st.expiring_us),
+        _time_row("Billed in the period", t["billable_us"]),
+        _time_row("Not covered (invoiced separately)", t["uncovered_us"]),
+        _time_row("Ad-hoc work as logged", t["adhoc_raw_us"]),
+        _time_row("Ad-hoc work billed (daily, rounded up)", t["adhoc_billed_us"]),
+        _time_row("Sessions", t["session_us"]),
+        _time_row("Cancellation and no-show fees", t["fee_us"]),
+        _time_row("General Support (free, not billed)", t["nonbillable_us"]),
+    ]
+    if internal:
+        rows += [("Generated", generated_text(st), None, None, None),
+                 ("Policy fingerprint", st.policy_fingerprint, None, None, None),
+                 ("Data version", int(st.data_version), None, None, None)]
+        rows += [(f"Policy: {key}", _policy_value(st.policy[key]), None, None, None) for key in sorted(st.policy)]
     return rows
-
-
-def generated_text(st: Statement) -> str:
-    """When the statement was made, as ISO text to the second."""
-    g = st.generated_at
-    return g.isoformat(timespec="seconds") if isinstance(g, datetime) else str(g)
 
 
 def _policy_value(value):
@@ -177,82 +270,94 @@ def _policy_value(value):
     return str(value)
 
 
-def statement_sections(st: Statement, redact: bool) -> list[Section]:
-    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks
-    (redacted when ``redact``: staff as "Tech Support", no notes)."""
-    scrub = scrubber(st, redact)
-    sections = [Section("Summary", ("item", "value", "hours", "as written"), _summary_rows(st, scrub))]
+def statement_sections(st: Statement, internal: bool = False, team=None) -> list[Section]:
+    """The statement as typed sections: Summary, Ledger, Days, Entries, Fees, Blocks, in the
+    customer copy's form (words, no internal columns) or, with ``internal``, the internal
+    copy's (rule ids, staff, notes, entry ids, timestamps as written, policy). ``team``: a
+    billing.team.Team or None (its name and contacts open the summary)."""
+    scrub = scrubber(st, internal)
+    sections = [Section("Summary", SUMMARY_HEADER, _summary_rows(st, internal, team))]
 
+    describe = "description" if internal else "customer_description"
     ledger = [
-        (day_value(r["date"]), text_value(r["kind"]), scrub(text_value(r["description"])), text_value(r["purchase_id"]),
+        (day_value(r["date"]), text_value(r["kind"]), scrub(text_value(r[describe])), text_value(r["purchase_id"]),
          minutes_value(r["minutes_us"]), minutes_value(r["balance_us"]), hours_value(r["balance_us"]))
         for r in records(st.ledger)
     ]
     sections.append(Section(
-        "Ledger", ("date", "kind", "description", "purchase_id", "minutes", "balance_minutes",
-                   "balance_hours"), ledger, wrap=("description",)))
+        "Ledger", ("Date", "Kind", "What", "Block", "Minutes", "Balance after (minutes)", "Balance after (hours)"),
+        ledger, wrap=("What",)))
 
+    explain, paid = ("explanation", "paid_by") if internal else ("customer_explanation", "customer_paid_by")
     days = [
         (day_value(r["day"]), minutes_value(r["adhoc_raw_us"]), minutes_value(r["adhoc_billed_us"]),
          minutes_value(r["session_us"]), minutes_value(r["fee_us"]), minutes_value(r["billable_us"]),
          hours_value(r["billable_us"]), minutes_value(r["covered_us"]), minutes_value(r["uncovered_us"]),
-         scrub(text_value(r["explanation"])), scrub(text_value(r["paid_by"])))
+         scrub(text_value(r[explain])), scrub(text_value(r[paid])))
         for r in records(st.days)
     ]
     sections.append(Section(
-        "Days", ("day", "adhoc_raw_minutes", "adhoc_billed_minutes", "session_minutes", "fee_minutes",
-                 "billable_minutes", "billable_hours", "covered_minutes", "uncovered_minutes",
-                 "explanation", "paid_by"), days, wrap=("explanation", "paid_by")))
+        "Days", ("Day", "Ad-hoc logged (minutes)", "Ad-hoc billed (minutes)", "Sessions (minutes)", "Fees (minutes)",
+                 "Billed (minutes)", "Billed (hours)", "Paid from prepaid hours (minutes)",
+                 "Not covered (minutes)", "How it was reached", "Paid by"),
+        days, wrap=("How it was reached", "Paid by")))
 
-    entry_header = ["day", "started_at", "entry_id", "staff", "activity", "tier", "kind", "minutes",
-                    "customer_requested", "appointment_id"]
-    if not redact:
-        entry_header.append("notes")
-    entries = []
-    for r in records(st.entries):
-        staff = REDACTED_STAFF if redact else text_value(r["staff"])
-        row = [day_value(r["day"]), text_value(r["started_at"]), text_value(r["entry_id"]), staff,
-               scrub(text_value(r["activity"])), text_value(r["tier"]), text_value(r["kind"]), minutes_value(r["minutes_us"]),
-               flag_value(r["customer_requested"]), text_value(r["appointment_id"])]
-        if not redact:
-            row.append(text_value(r["notes"]))
-        entries.append(tuple(row))
-    sections.append(Section("Entries", tuple(entry_header), entries, wrap=("notes",)))
+    if internal:
+        entry_header = ("Day", "Started (as written)", "Entry", "Staff", "Activity", "Tier", "Kind", "Minutes",
+                        "Asked for by the customer", "Appointment", "Notes")
+        entries = [(day_value(r["day"]), text_value(r["started_at"]), text_value(r["entry_id"]),
+                    text_value(r["staff"]), text_value(r["activity"]), text_value(r["tier"]),
+                    words.kind_text(text_value(r["kind"]), True), minutes_value(r["minutes_us"]),
+                    flag_value(r["customer_requested"]), text_value(r["appointment_id"]), text_value(r["notes"]))
+                   for r in records(st.entries)]
+    else:
+        entry_header = ("Day", "Started", "Activity", "Kind", "Minutes", "Asked for by the customer", "Appointment")
+        entries = [(day_value(r["day"]), started_text(r["day"], r["started_at"]),
+                    scrub(activity_text(r["activity"])), words.kind_text(text_value(r["kind"]), False),
+                    minutes_value(r["minutes_us"]), flag_value(r["customer_requested"]),
+                    text_value(r["appointment_id"]))
+                   for r in records(st.entries)]
+    sections.append(Section("Entries", entry_header, entries, wrap=("Notes",)))
 
-    fees = [
-        (day_value(r["day"]), text_value(r["appointment_id"]), text_value(r["status"]), text_value(r["cancelled_by"]),
-         text_value(r["scheduled_start"]), text_value(r["cancelled_at"]), _notice(r["notice_hours"]),
-         minutes_value(r["fee_us"]))
-        for r in records(st.fees)
-    ]
-    sections.append(Section(
-        "Fees", ("day", "appointment_id", "status", "cancelled_by", "scheduled_start", "cancelled_at",
-                 "notice_hours", "fee_minutes"), fees))
+    if internal:
+        fee_header = ("Day", "Appointment", "What", "Status", "Cancelled by", "Scheduled start (as written)",
+                      "Cancelled at (as written)", "Notice given (minutes)", "Fee (minutes)")
+        fees = [(day_value(r["day"]), text_value(r["appointment_id"]),
+                 words.fee_text(text_value(r["fee_kind"]), st.policy, True), text_value(r["status"]),
+                 text_value(r["cancelled_by"]), text_value(r["scheduled_start"]), text_value(r["cancelled_at"]),
+                 minutes_value(r["notice_us"]), minutes_value(r["fee_us"]))
+                for r in records(st.fees)]
+    else:
+        fee_header = ("Day", "Appointment", "What", "Scheduled start", "Cancelled at", "Notice given (minutes)",
+                      "Notice given", "Fee (minutes)")
+        fees = [(day_value(r["day"]), text_value(r["appointment_id"]),
+                 words.fee_text(text_value(r["fee_kind"]), st.policy, False), instant_text(r["scheduled_start"]),
+                 instant_text(r["cancelled_at"]), minutes_value(r["notice_us"]),
+                 None if is_missing(r["notice_us"]) else duration_text(int(r["notice_us"])), minutes_value(r["fee_us"]))
+                for r in records(st.fees)]
+    sections.append(Section("Fees", fee_header, fees, wrap=("What",)))
 
     blocks = [
         (text_value(r["purchase_id"]), day_value(r["purchased_on"]), day_value(r["expires_on"]),
-         minutes_value(r["purchased_us"]), minutes_value(r["used_us"]), minutes_value(r["forfeited_us"]),
-         minutes_value(r["remaining_us"]), hours_value(r["remaining_us"]), text_value(r["status"]))
+         minutes_value(r["purchased_us"]), minutes_value(r["left_at_start_us"]), minutes_value(r["used_us"]),
+         minutes_value(r["forfeited_us"]), minutes_value(r["left_at_end_us"]), hours_value(r["left_at_end_us"]),
+         words.status_text(text_value(r["status"])))
         for r in records(st.blocks)
     ]
     sections.append(Section(
-        "Blocks", ("purchase_id", "purchased_on", "expires_on", "purchased_minutes", "used_minutes",
-                   "forfeited_minutes", "remaining_minutes", "remaining_hours", "status"), blocks))
+        "Blocks", ("Block", "Bought on", "Last day", "Size (minutes)", "Left at start (minutes)",
+                   "Used in the period (minutes)", "Forfeited in the period (minutes)", "Left at end (minutes)",
+                   "Left at end (hours)", "Status at end"), blocks))
     return sections
+
+
+def activity_text(value) -> str | None:
+    """An activity for people: a tracker's code in words ("status_call" → "status call"),
+    its underscores as spaces and nothing else changed (it is free text)."""
+    text = text_value(value)
+    return None if text is None else text.replace("_", " ")
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """A table's rows as dicts (column → value)."""
     return frame.to_dict("records")
-
-
-def _notice(value):
-    """notice_hours is text such as "10.0"; kept as a number when it is one."""
-    text = text_value(value)
-    if text is None:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return text
-    return number if number.is_finite() else text

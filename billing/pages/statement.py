@@ -10,15 +10,11 @@ from billing.display import zone_column, zone_datetime_text
 from billing.pages.cancellations import notice_text
 
 
-def fees_for_people(fees: pd.DataFrame, appointments: pd.DataFrame) -> pd.DataFrame:
-    """The statement's fees (R6) with the notice as hours and whole minutes ("10 h",
-    "9 h 30 min", "… after the start"; a dash for a no-show) from the appointment's exact
-    notice_us (``appointments``: Books.appointments), instead of the statement's 1-decimal
-    notice_hours text."""
-    notice = appointments.drop_duplicates("appointment_id").set_index("appointment_id")["notice_us"]
-    out = fees.drop(columns=["notice_hours"])
-    at = list(fees.columns).index("notice_hours")
-    out.insert(at, "notice", [notice_text(notice.get(a)) for a in fees["appointment_id"]])
+def fees_for_people(fees: pd.DataFrame) -> pd.DataFrame:
+    """The statement's fees (R6) with the notice given as people read it ("10 h", "9 h 30 min",
+    "45 min after the start"; a dash for a no-show) in place of notice_us."""
+    out = fees.drop(columns=["notice_us"])
+    out.insert(list(fees.columns).index("notice_us"), "notice", [notice_text(v) for v in fees["notice_us"]])
     return out
 
 

@@ -79,8 +79,8 @@ def downloaded_period(page, label: str) -> tuple[str, str, str]:
         page.get_by_role("button", name=label).click()
     download = info.value
     text = Path(download.path()).read_text(encoding="utf-8-sig")
-    rows = dict(line.split(",", 1) for line in text.splitlines() if line.startswith("period_"))
-    return download.suggested_filename, rows["period_from"], rows["period_to"]
+    rows = dict(line.split(",", 1) for line in text.splitlines() if line.startswith(("First day,", "Last day,")))
+    return download.suggested_filename, rows["First day"], rows["Last day"]
 
 
 def test_a_download_right_after_typing_dates_holds_the_statement_shown(streamlit_server, demo, page, wait_idle,
@@ -96,7 +96,7 @@ def test_a_download_right_after_typing_dates_holds_the_statement_shown(streamlit
     page.keyboard.type("0930")
     name, first, last = downloaded_period(page, "Download CSV")
     wait_idle(page)
-    assert (first, last) == ("2026-10-31", "2026-11-29") and name.endswith("_2026-10-31_2026-11-29.csv")
+    assert (first, last) == ("2026-10-31", "2026-11-29") and name.endswith("-2026-10-31-to-2026-11-29.csv")
     # ... which is the statement the page still shows (before: the page moved to September, the file did not).
     assert "2026-10-31 – 2026-11-29" in page.locator('[data-testid="stCaptionContainer"]',
                                                      has_text="Downloads:").inner_text()
@@ -112,7 +112,7 @@ def test_a_download_right_after_typing_dates_holds_the_statement_shown(streamlit
     note = page.locator('[data-testid="stAlert"]', has_text="sidebar").inner_text()
     assert "2026-09-01 – 2026-09-30" in note and "2026-10-31 – 2026-11-29" in note
     name, first, last = downloaded_period(page, "Download CSV")
-    assert (first, last) == ("2026-09-01", "2026-09-30") and name.endswith("_2026-09-01_2026-09-30.csv")
+    assert (first, last) == ("2026-09-01", "2026-09-30") and name == "statement-C1001-2026-09.csv"
     assert "statement_period=2026-09-01..2026-09-30" in page.url
     screenshot(page, "statement-applied-period")
 
