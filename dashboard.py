@@ -115,15 +115,17 @@ def sidebar_filters(c: Ctx, page_id: str) -> Filters:
     today = today_in(zone)
     side = st.sidebar
     side.header("Filters")
-    ui.keep_across_pages(page_id, ("asof", "period", "range", "customers", "staff"))
+    # Only the multiselects: a choice in one is applied at once (a rerun of this page), so a page
+    # change never carries a new value of theirs; a date typed and then a page link clicked does.
+    ui.keep_across_pages(page_id, ("customers", "staff"))
     ui.from_link("asof", "asof", date_param, today)
     as_of = side.date_input("As of (T)", key="asof",
                             help="Everything is computed as of this day: later work does not count yet. "
                                  "A link to this page keeps it, so it shows the same figures on another day.")
-    as_of = ui.kept("asof", as_of or today)
+    as_of = as_of or today
     ui.to_link("asof", as_of.isoformat())
     ui.from_link("period", "period", period_param, "last_30_days")
-    preset = ui.kept("period", side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period"))
+    preset = side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period")
     ui.to_link("period", preset)
     custom = None
     if preset == "custom":
@@ -131,7 +133,6 @@ def sidebar_filters(c: Ctx, page_id: str) -> Filters:
         custom = side.date_input("From – to", value=st.session_state["range"], key="range")
         if isinstance(custom, (list, tuple)) and len(custom) == 1:
             custom = (custom[0], custom[0])
-        ui.kept("range", custom)
     start, end = period_bounds(preset, as_of, custom)
     ui.to_link("range", range_text(start, end) if preset == "custom" else None)
     ids, names = customer_options(c)

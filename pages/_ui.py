@@ -115,10 +115,11 @@ KEPT = "_kept_"
 
 
 def keep_across_pages(page_id: str, keys: tuple[str, ...]) -> None:
-    """Before the shell's widgets are drawn: on a page change, give them back the values they had
-    (``kept``). A multiselect whose value came from a link, not from a click, comes back empty
-    from the browser when another page is opened (seen in Chromium with Streamlit 1.67: the
-    browser sends its own empty value, which wins over the session's)."""
+    """Before the shell's multiselects are drawn: on a page change, give them back the values
+    they had (``kept``). A multiselect whose value came from a link, not from a click, comes back
+    empty from the browser when another page is opened (seen in Chromium with Streamlit 1.67:
+    the browser sends its own empty value, which wins over the session's). Not for a date
+    field: a date typed and then a page link clicked arrives with that page change."""
     changed = st.session_state.get("_page") not in (None, page_id)
     st.session_state["_page"] = page_id
     if changed:
