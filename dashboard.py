@@ -21,6 +21,7 @@ from billing.pages.common import (PERIODS, Filters, date_param, ids_param, perio
 from billing.errors import HourbankError
 from pages._auth import require_manager
 from pages import _ui as ui
+from pages._share import route as customer_link_route
 from pages._ui import CTX_KEY, Ctx
 
 ROOT = Path(__file__).resolve().parent
@@ -30,9 +31,11 @@ PAGES = [
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/usage.py", "Usage", ":material/bar_chart:"),
     ("pages/expiring.py", "Expiring hours", ":material/hourglass_bottom:"),
+    ("pages/alerts.py", "Alerts", ":material/notifications:"),
     ("pages/cancellations.py", "Cancellation fees", ":material/event_busy:"),
     ("pages/adjustments.py", "Adjustments", ":material/edit_note:"),
     ("pages/statement.py", "Statement", ":material/receipt_long:"),
+    ("pages/customer_links.py", "Customer links", ":material/link:"),
     ("pages/data_quality.py", "Data quality", ":material/rule:"),
     ("pages/import.py", "Import", ":material/upload_file:"),
     ("pages/policy.py", "Policy", ":material/tune:"),
@@ -44,6 +47,9 @@ PAGES = [
 FAVICON = ROOT / "static" / "favicon.svg"
 
 st.set_page_config(page_title="Hourbank", page_icon=str(FAVICON), layout="wide")
+# A customer's link (?share=TOKEN, at any page's address) opens that customer's read-only page
+# and nothing else, without signing in; a URL without it goes on to sign-in (pages/_share.py).
+customer_link_route()
 # With sign-in configured (.streamlit/secrets.toml), nothing below runs for anyone but a
 # manager on the allow-list (pages/_auth.py, README.md "Deploying").
 require_manager()

@@ -1,4 +1,5 @@
-"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,demo} …
+"""The command line: python -m billing {import,report,imports,undo,rejects,adjust,adjustments,alerts,share,
+close,reopen,closings,demo} …
 
 Errors are one sentence on stderr (exit 1), never a traceback. Heavy modules (pandas)
 are imported only by the commands that need them, so `import` starts fast.
@@ -111,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     rej.add_argument("import_id", type=int, nargs="?", help="default: the latest import")
     rej.add_argument("--db", default=_default_db())
 
+    for name, flag, what in (("close", "--through", "close the books through a day (R12): its figures stay as they are"),
+                             ("reopen", "--from", "reopen the books from a day (R12): they are computed again")):
+        c = sub.add_parser(name, help=what)
+        c.add_argument(flag, dest="day", type=_date, required=True, metavar="YYYY-MM-DD")
+        c.add_argument("--by", help="who closes or reopens (default: your user name)")
+        c.add_argument("--reason")
+        c.add_argument("--policy")
+        c.add_argument("--db", default=_default_db())
+    cl = sub.add_parser("closings", help="list the closes and reopens (R12)")
+    cl.add_argument("--db", default=_default_db())
+    cl.add_argument("--policy", help="its time zone dates the records in the table (default: billing.toml)")
+    cl.add_argument("--format", choices=("table", "csv", "json"), default="table")
     adj = sub.add_parser("adjust", help="record an adjustment (R10): extend, waive, exclude, credit, charge, void")
     kinds = adj.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, target, helptext in ADJUST_KINDS:
@@ -132,6 +145,30 @@ def build_parser() -> argparse.ArgumentParser:
     adjs.add_argument("--format", choices=("csv", "table", "json"), default="table",
                       help="table (for people; the default), csv or json (exact minutes)")
     adjs.add_argument("--db", default=_default_db())
+    al = sub.add_parser("alerts", help="the alerts due (expiring hours, low balance, overage): print them, or "
+                                       "send them (daily, from cron or a systemd timer)")
+    al.add_argument("--as-of", type=_date, help="the day T (default: today in the policy's zone)")
+    mode = al.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true",
+                      help="print exactly what --send would send; send and record nothing (the default)")
+    mode.add_argument("--send", action="store_true",
+                      help="send the alerts not sent yet and record each outcome; exit 3 if a message failed "
+                           "(it is sent again by the next run)")
+    mode.add_argument("--test", action="store_true",
+                      help="send a test message to each manager and the webhook, to check the settings")
+    al.add_argument("--db", default=_default_db())
+    al.add_argument("--policy", help="policy TOML with an [alerts] table (default: billing.toml)")
+
+    shr = sub.add_parser("share", help="make, list or revoke a link to one customer's own read-only page")
+    shr.add_argument("customer", nargs="?", metavar="CUSTOMER_ID", help="the customer the link shows")
+    shr.add_argument("--days", type=int, default=90, help="how long the link is good for (1-366 days, default 90)")
+    shr.add_argument("--base-url", help="the dashboard's address as customers reach it (default: [auth] "
+                                        "redirect_uri of .streamlit/secrets.toml without /oauth2callback, "
+                                        "else http://localhost:8501)")
+    shr.add_argument("--list", action="store_true", help="list the links: who made them, until when, revoked")
+    shr.add_argument("--revoke", metavar="LINK_ID", help="revoke a link: its page refuses from now on")
+    shr.add_argument("--db", default=_default_db())
+    shr.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates the times shown")
 
     demo = sub.add_parser("demo", help="write a realistic demo export")
     demo.add_argument("--out", required=True)
@@ -402,6 +439,10 @@ def cmd_rejects(args) -> int:
 
     with open_db(args.db, read_only=True) as con:
         import_id = args.import_id or con.execute("SELECT max(import_id) FROM imports").fetchone()[0]
+        if import_id is None:
+            raise HourbankError("there are no imports yet.")
+        if con.execute("SELECT count(*) FROM imports WHERE import_id = ?", [import_id]).fetchone()[0] == 0:
+            raise HourbankError(f"there is no import {import_id} (python -m billing imports lists them).")
         rows = con.execute('SELECT file, line, "column", reason FROM rejects WHERE import_id = ? '
                            "ORDER BY file, line", [import_id]).fetchall()
     if not rows:
@@ -409,6 +450,144 @@ def cmd_rejects(args) -> int:
     for file, line, column, reason in rows:
         print(f"{file}" + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
               + f": {reason}")
+    return 0
+
+
+SEND_FAILED = 3  # the exit code of `alerts --send` (and --test) when a message could not be sent
+
+
+def cmd_alerts(args) -> int:
+    from billing.alerts.run import make_plan, plan_text, run_alerts, send_check, summary_line
+    from billing.alerts.settings import load_alert_settings
+    from billing.calendar import today_in
+    from billing.policy import load_policy
+
+    policy = load_policy(args.policy)
+    settings = load_alert_settings(args.policy)
+    as_of = args.as_of or today_in(policy.timezone)
+
+    def show(outcome) -> None:
+        m = outcome.message
+        if outcome.ok:
+            print(f"sent: {m.header()}: {m.subject}", flush=True)
+        else:
+            print(f"FAILED: {m.header()}: {outcome.error}", file=sys.stderr, flush=True)
+
+    if args.test:
+        outcomes = send_check(args.db, settings, as_of)
+        for outcome in outcomes:
+            show(outcome)
+        return 0 if all(o.ok for o in outcomes) else SEND_FAILED
+    if not args.send:
+        print(plan_text(make_plan(args.db, policy, settings, as_of)), end="")
+        print("dry run: nothing sent or recorded; --send sends these messages.")
+        return 0
+    plan, outcomes = run_alerts(args.db, policy, settings, as_of, progress=show,
+                                on_plan=lambda plan: print(summary_line(plan), flush=True))
+    failed = sum(not o.ok for o in outcomes)
+    if outcomes:
+        print(f"{len(outcomes) - failed} sent, {failed} failed"
+              + (" (recorded; the next run sends them again)." if failed else "."))
+    return SEND_FAILED if failed else 0
+def cmd_close(args) -> int:
+    from billing.closing import close
+    from billing.policy import load_policy
+
+    cid = close(args.db, args.day, load_policy(args.policy), by=args.by or _os_user(), reason=args.reason)
+    print(f"closed through {args.day} (closing {cid}): those days' figures stay as they are; "
+          f"later changes to them post on the next day.")
+    return 0
+
+
+def cmd_reopen(args) -> int:
+    from billing.closing import reopen
+    from billing.policy import load_policy
+
+    cid = reopen(args.db, args.day, by=args.by or _os_user(), policy=load_policy(args.policy), reason=args.reason)
+    print(f"reopened from {args.day} (record {cid}): those days are computed again from the data.")
+    return 0
+
+
+def cmd_closings(args) -> int:
+    import json
+
+    from billing.closing import history
+    from billing.store import open_db
+
+    with open_db(args.db, read_only=True) as con:
+        h = history(con)
+    if args.format == "json":
+        print(json.dumps([{"id": int(r.closing_id), "kind": r.kind, "day": str(pd_date(r.day)),
+                           "recorded_at": f"{r.recorded_at:%Y-%m-%dT%H:%M:%S}Z", "by": r.recorded_by,
+                           "reason": r.reason if isinstance(r.reason, str) else None, "in_force": bool(r.in_force)} for r in h.itertuples()], indent=1))
+        return 0
+    if args.format == "csv":
+        print("id,kind,day,recorded_at,by,reason,in_force")
+        from billing.reports import csv_field
+        for r in h.itertuples():
+            print(f"{r.closing_id},{r.kind},{pd_date(r.day)},{r.recorded_at:%Y-%m-%dT%H:%M:%S}Z,"
+                  f"{csv_field(r.recorded_by)},{csv_field(r.reason if isinstance(r.reason, str) else '')},{str(bool(r.in_force)).lower()}")
+        return 0
+    if h.empty:
+        print("the books have never been closed")
+        return 0
+    from billing.display import date_text
+    from billing.policy import load_policy
+
+    zone = load_policy(args.policy).timezone  # "on" is the day in the policy's zone, as `close` counts days
+    for r in h.itertuples():
+        what = f"closed through {date_text(pd_date(r.day))}" if r.kind == "close" else \
+            f"reopened from {date_text(pd_date(r.day))}"
+        mark = "  (in force)" if r.in_force else ""
+        why = f" — {r.reason}" if isinstance(r.reason, str) and r.reason else ""
+        local = pd_date(r.recorded_at.tz_localize("UTC").tz_convert(zone))
+        print(f"{r.closing_id:>4}  {what}, by {r.recorded_by} on {date_text(local)}{why}{mark}")
+    return 0
+
+
+def pd_date(value):
+    """A date from what DuckDB gives for a DATE or TIMESTAMP (Timestamp or date)."""
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def cmd_share(args) -> int:
+    from billing import share
+    from billing.policy import load_policy
+
+    asked = [bool(args.customer), args.list, args.revoke is not None]
+    if sum(asked) != 1:
+        raise HourbankError("share needs exactly one of: a CUSTOMER_ID (make a link), --list, or "
+                            "--revoke LINK_ID.")
+    zone = load_policy(args.policy).timezone
+    if args.list:
+        from billing.customers import customer_names
+        from billing.store import open_db
+
+        with open_db(args.db, read_only=True) as con:
+            frame, names = share.links(con), customer_names(con)
+        if frame.empty:
+            print("no links yet (python -m billing share CUSTOMER_ID makes one)")
+            return 0
+        for r in frame.itertuples(index=False):
+            name = f" ({names[r.customer_id]})" if names.get(r.customer_id) else ""
+            line = (f"{r.link_id}  {r.status:<7}  {r.customer_id}{name}  made {share.local_text(r.created_at, zone)}"
+                    f" by {r.created_by or 'unknown'}  good until {share.local_text(r.expires_at, zone)}")
+            if r.status == "revoked":
+                line += f"  revoked {share.local_text(r.revoked_at, zone)} by {r.revoked_by or 'unknown'}"
+            print(line)
+        return 0
+    if args.revoke is not None:
+        customer, now = share.revoke_link(args.db, args.revoke, revoked_by=share.who_runs_this())
+        print(f"link {args.revoke} to {customer}'s page " + ("revoked: it opens nothing from now on." if now
+                                                             else "was already revoked."))
+        return 0
+    settings = share.read_secrets_files()
+    secret = share.share_secret(settings)
+    base = share.check_base_url(args.base_url) if args.base_url else share.default_base_url(settings)
+    link = share.create_link(args.db, secret, args.customer, args.days, base, created_by=share.who_runs_this())
+    print(link.url)
+    print(f"link {link.link_id} to {link.customer_id}'s page, good until {share.local_text(link.expires_at, zone)}; "
+          f"revoke it with: python -m billing share --revoke {link.link_id}", file=sys.stderr)
     return 0
 
 
@@ -485,7 +664,8 @@ def cmd_adjustments(args) -> int:
 
 
 COMMANDS = {"import": cmd_import, "report": cmd_report, "imports": cmd_imports, "undo": cmd_undo,
-            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "demo": cmd_demo}
+            "rejects": cmd_rejects, "adjust": cmd_adjust, "adjustments": cmd_adjustments, "alerts": cmd_alerts,
+            "share": cmd_share, "demo": cmd_demo, "close": cmd_close, "reopen": cmd_reopen, "closings": cmd_closings}
 
 def run() -> None:
     """Run the command line as a process: without the cyclic garbage collector, and ended

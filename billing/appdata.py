@@ -279,24 +279,34 @@ def entry_usage(path: Path, version: int, policy: Policy, as_of: date, start: da
     """Logged minutes of the period's entries (not held: R4) per staff, activity and kind
     (adhoc/session/general, R2/R4/R5), for the chosen customers and staff: columns staff,
     activity ('(none)' when empty), kind, minutes_us, entries."""
+    from billing.adjusting import adjustments_as_of, excluded_entries
     from billing.rules import classified_entries_sql
 
-    where = "AND e.day BETWEEN $start AND $end"
     params = {"tz": policy.timezone, "asof": as_of, "start": start, "end": end}
+    where = "AND e.day BETWEEN $start AND $end" + _chosen(customers_, staff_, params)
+
+    def work(con):
+        # Held entries (R4) and those an adjustment excludes (R10) count toward nothing.
+        excluded = excluded_entries(adjustments_as_of(con, as_of))
+        return con.execute(f"""
+            SELECT staff, coalesce(nullif(activity, ''), '(none)') AS activity, kind,
+                   CAST(sum(minutes_us) AS BIGINT) AS minutes_us, count(*) AS entries
+            FROM ({classified_entries_sql(where, excluded)}) WHERE kind NOT IN ('held', 'excluded')
+            GROUP BY ALL ORDER BY ALL""", params).df()
+    return _read(path, version, work)
+
+
+def _chosen(customers_: tuple[str, ...], staff_: tuple[str, ...], params: dict) -> str:
+    """SQL ``AND`` conditions on entries ``e`` for the chosen customers and staff (none chosen:
+    all), their lists added to ``params``."""
+    where = ""
     if customers_:
         where += " AND list_contains($customers, e.customer_id)"
         params["customers"] = list(customers_)
     if staff_:
         where += " AND list_contains($staff, e.staff)"
         params["staff"] = list(staff_)
-
-    def work(con):
-        return con.execute(f"""
-            SELECT staff, coalesce(nullif(activity, ''), '(none)') AS activity, kind,
-                   CAST(sum(minutes_us) AS BIGINT) AS minutes_us, count(*) AS entries
-            FROM ({classified_entries_sql(where)}) WHERE kind <> 'held'
-            GROUP BY ALL ORDER BY ALL""", params).df()
-    return _read(path, version, work)
+    return where
 
 
 @cached
@@ -392,14 +402,8 @@ def period_entries(path: Path, version: int, policy: Policy, as_of: date, start:
     from billing.calendar import business_day_expr
 
     day = business_day_expr("e", "started_at")
-    where = ""
     params = {"tz": policy.timezone, "start": start, "end": min(end, as_of), "limit": limit}
-    if customers_:
-        where += " AND list_contains($customers, e.customer_id)"
-        params["customers"] = list(customers_)
-    if staff_:
-        where += " AND list_contains($staff, e.staff)"
-        params["staff"] = list(staff_)
+    where = _chosen(customers_, staff_, params)
 
     def work(con):
         return con.execute(f"""

@@ -71,3 +71,22 @@ def unknown_customer_message(customer: str, frame: pd.DataFrame, where: str) -> 
     elif ids:
         hint = f" The {len(ids)} customers are {ids[0]}" + (f" … {ids[-1]}" if len(ids) > 1 else "") + "."
     return f"no customer {customer!r} in {where}: customers are given by id.{hint}"
+
+
+def customer_contacts(con) -> dict[str, list[str]]:
+    """customer_id → the contact addresses of its ``contact_email`` in customers.csv (several
+    separated by ``;`` or ``,``; checked at import, FORMATS.md), for the customers that have
+    any. The column is kept with the file's other extra columns (``customers.extra``), so a
+    database imported before Hourbank knew it answers the same."""
+    from billing.addresses import is_address, split_addresses
+
+    rows = con.execute("""SELECT customer_id, json_extract_string(extra, '$.contact_email') FROM customers
+                          WHERE extra IS NOT NULL ORDER BY customer_id""").fetchall()
+    out = {}
+    for cid, text in rows:
+        # A database imported before the import checked the column can hold anything: only
+        # what is an address is one.
+        found = [a for a in split_addresses(text) if is_address(a)]
+        if found:
+            out[cid] = found
+    return out

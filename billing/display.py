@@ -49,6 +49,21 @@ def whole_minutes(us: int) -> int:
     return -m if us < 0 else m
 
 
+def split_minutes(parts_us) -> list[int]:
+    """Whole minutes for parts of one total that add up to the total's own whole minutes
+    (largest remainder): 5 min 20 s + 55 min 40 s = 1 h shows as 5 min + 55 min, not
+    5 + 56 = 61. Each part is its own rounding (``whole_minutes``) or one minute off it, the
+    minute going to the parts with the largest remainders (ties: the earlier part). Parts ≥ 0."""
+    parts = [int(p) for p in parts_us]
+    total = whole_minutes(sum(parts))
+    floors = [p // US_PER_MINUTE for p in parts]
+    short = total - sum(floors)
+    order = sorted(range(len(parts)), key=lambda i: (-(parts[i] % US_PER_MINUTE), i))
+    for i in order[:max(short, 0)]:
+        floors[i] += 1
+    return floors
+
+
 def duration_text(us) -> str:
     """A time for people: hours and whole minutes, "174 h 5 min", "45 min", "0 min", "2 h".
 
@@ -65,6 +80,16 @@ def duration_text(us) -> str:
     if minutes == 0:
         return f"{sign}{hours} h"
     return f"{sign}{hours} h {minutes} min"
+
+
+def notice_text(us) -> str:
+    """A cancellation's notice (R6) for people: hours and whole minutes before the start,
+    "15 min after the start" when it came after it (negative µs), a dash when there is none
+    (a no-show gives no notice)."""
+    if is_missing(us):
+        return MISSING
+    us = int(us)
+    return f"{duration_text(abs(us))} after the start" if us < 0 else duration_text(us)
 
 
 def signed_duration_text(us) -> str:

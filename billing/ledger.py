@@ -4,10 +4,11 @@ Every minute that enters (a purchase) leaves exactly one way: used, forfeited or
 remaining; every billed minute is covered by a named block or uncovered. ``draws`` says
 which block paid for which day, so each figure can be explained to a customer.
 
-How the drawing is vectorised (R8). All blocks have the same validity length, so ordering
-a customer's blocks by (expires_on, purchased instant, purchase_id) also orders them by
-purchase day, and the blocks valid on day d form a contiguous run of that order: from the
-first block not yet expired (``lo``) to the last one already bought (``hi``). Lay every
+How the drawing is vectorised (R8). Where a customer's blocks, ordered by (expires_on,
+purchased instant, purchase_id), are also ordered by first usable day (always so when every
+block has the same validity; an extension (R10), a validity change (R11) or a credit can break
+it), the blocks valid on day d form a contiguous run of that order: from the first block not
+yet expired (``lo``) to the last one already bought (``hi``). Lay every
 block end to end on one line of capacity; the greedy draw is then a position ``U`` on that
 line that moves forward: on day d with demand x,
 
@@ -18,6 +19,11 @@ uncovered and never drawn from a later purchase). Each step is a clamp function
 u -> min(max(u + c, l), h), clamps compose into clamps, so all U_d come from one
 associative prefix scan in numpy (no Python loop over days). ``draw_reference`` is the
 plain day-by-day greedy that the property tests compare it with.
+
+The customers for whom that does not hold, and those whom rollover (R13) or carried overage
+(R14) reach, are drawn by ``_draw_in_order``: the same greedy, one customer's days in order
+in plain Python, with the blocks that R13 adds as it goes. Only they pay for it: the others
+keep the scan's figures.
 """
 from __future__ import annotations
 
@@ -29,6 +35,10 @@ import pandas as pd
 from billing.policy import Policy
 
 STATUS_USED_UP, STATUS_FORFEITED, STATUS_ACTIVE = "used_up", "forfeited", "active"
+STATUS_ROLLED_OVER = "rolled_over"
+# What a block is (the blocks report's ids, FORMATS.md "Over time").
+KIND_PURCHASE, KIND_CREDIT, KIND_ROLLOVER = "purchase", "credit", "rollover"
+ROLLOVER_SUFFIX = "~rollover"
 
 
 def _ordinal(days: pd.Series) -> np.ndarray:
@@ -37,19 +47,36 @@ def _ordinal(days: pd.Series) -> np.ndarray:
 
 def expires_on(purchase_day, policy: Policy):
     """R7: the last day a block bought on ``purchase_day`` can pay for: purchase day +
-    ``hours_valid_days``. Takes a date (gives a date) or a datetime64 Series (gives one)."""
+    ``hours_valid_days`` (the one in force that day, R11). Takes a date (gives a date) or a
+    datetime64 Series (gives one; make_blocks applies R11 to a Series)."""
+    if isinstance(purchase_day, date):
+        return purchase_day + timedelta(days=policy.on(purchase_day).hours_valid_days)
     return purchase_day + timedelta(days=policy.hours_valid_days)
 
 
-def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def make_blocks(purchases: pd.DataFrame, policy: Policy, extended_to: pd.Series | None = None) -> pd.DataFrame:
     """R7: one block per purchase: purchased_us minutes, usable purchase day … expires_on.
 
     ``purchases`` has purchase_id, customer_id, purchase_day (date), purchased_utc (instant;
-    a plain date counts as local midnight), minutes_us. Returned sorted in drawing order (R8).
+    a plain date counts as local midnight), minutes_us, and optionally kind (purchase or
+    credit, R10; default purchase). The validity is the one in force on the purchase day
+    (R11); ``extended_to`` (purchase_id → date, R10 ``extend``) replaces the last day of the
+    blocks it names. Returned sorted in drawing order (R8), with purchased_on, expires_on
+    (dates), purchased_us (int64 µs), kind and base_expires_on (the last day before any
+    extension).
     """
     b = purchases.copy()
     first = pd.to_datetime(b["purchase_day"]).astype("datetime64[us]")
-    last = expires_on(first, policy)
+    if policy.varies("hours_valid_days"):
+        last = first + pd.to_timedelta(policy.by_day("hours_valid_days", first.to_numpy()).astype("int64"), unit="D")
+    else:
+        last = expires_on(first, policy)
+    b["_base"] = last
+    if extended_to is not None and len(extended_to):
+        new = b["purchase_id"].map(extended_to)
+        last = last.where(new.isna(), pd.to_datetime(new).astype("datetime64[us]"))
+    if "kind" not in b:
+        b["kind"] = KIND_PURCHASE
     b["purchased_us"] = b["minutes_us"].astype("int64")
     # R8 order: earliest expiry, then earlier purchase instant, then purchase_id in plain
     # character order (Python str order = code point order). Sorted on datetime64, then the
@@ -58,6 +85,7 @@ def make_blocks(purchases: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     b = b.sort_values(["customer_id", "_expires", "purchased_utc", "purchase_id"], kind="stable")
     b["purchased_on"] = first.loc[b.index].dt.date.to_numpy()
     b["expires_on"] = b.pop("_expires").dt.date.to_numpy()
+    b["base_expires_on"] = b.pop("_base").dt.date.to_numpy()
     return b.reset_index(drop=True)
 
 
@@ -100,10 +128,47 @@ def _prefix_positions(x: np.ndarray, a: np.ndarray, b: np.ndarray, span: int) ->
 def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     """R8: draw each day's billable total from the customer's valid blocks, oldest expiry first.
 
-    ``days``: customer_id, day, billable_us (any order). ``blocks``: from make_blocks.
+    ``days``: customer_id, day, billable_us (any order). ``blocks``: from make_blocks
+    (purchased_on optional: without it a block counts from expires_on − hours_valid_days).
     Returns (per-day covered/uncovered frame in the input's row order, draws frame
-    [customer_id, day, purchase_id, drawn_us]).
+    [customer_id, day, purchase_id, drawn_us, block (position in ``blocks``)]).
     """
+    days, draws, _ = draw_books(days, blocks, policy)
+    return days, draws
+
+
+def draw_books(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy, as_of: date | None = None):
+    """R8, with R13 rollover and R14 carried overage where the policy has them (``as_of``
+    needed for those: a rollover block exists once its first day is ≤ T).
+
+    ``days``: customer_id, day, billable_us (any order); ``blocks``: from make_blocks.
+    Returns (days with covered_us and uncovered_us in the input's row order; draws
+    [customer_id, day, purchase_id, drawn_us, block, paid_on] — ``day`` the day the minutes
+    belong to, ``paid_on`` the day they were drawn (later than ``day`` only for carried
+    overage, R14); the blocks, in drawing order, with the rollover blocks added and
+    rolled_over_us (int64) and source columns).
+    """
+    days = days.reset_index(drop=True)
+    blocks = blocks.reset_index(drop=True)
+    if "purchased_on" not in blocks:
+        blocks = blocks.assign(purchased_on=(pd.to_datetime(blocks["expires_on"])
+                                             - pd.Timedelta(days=policy.hours_valid_days)).dt.date)
+    blocks = blocks.assign(rolled_over_us=np.zeros(len(blocks), dtype="int64"),
+                           source=pd.Series([None] * len(blocks), dtype=object))
+    per_day, draws, out_of_order = _scan(days, blocks, policy)
+    draws["paid_on"] = draws["day"]
+    again = set(out_of_order)
+    if as_of is not None:
+        again |= _reached_by_rollover(blocks, draws, as_of, policy) | _reached_by_carry(per_day, blocks, policy)
+    if not again:
+        return per_day, draws, blocks
+    return _redraw_in_order(per_day, draws, blocks, policy, as_of, sorted(again))
+
+
+def _scan(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
+    """The vectorised R8 (see the module's doc) for every customer; returns (days with
+    covered/uncovered, draws, the customers whose blocks are not ordered by first usable day:
+    their figures here are not R8's and must be drawn again in order)."""
     days = days.reset_index(drop=True)
     # Customer codes in the blocks' sort order, so that both lie on one increasing line.
     # One dictionary encoding per frame (Arrow: no Python per row); the few distinct names are
@@ -128,8 +193,13 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     caps = blocks["purchased_us"].to_numpy(dtype="int64")
     before = np.concatenate([[0], np.cumsum(caps)])  # capacity before block i on the global line
 
+    start_key = b_cust * shift + (_ordinal(blocks["purchased_on"]) if len(blocks) else np.zeros(0, "int64"))
+    # Blocks in drawing order whose first usable day goes back: their customers' runs are not
+    # contiguous, and the scan would be wrong for them (drawn again in order by the caller).
+    back = np.flatnonzero(np.diff(start_key) < 0) + 1
+    out_of_order = list(pd.unique(blocks["customer_id"].iloc[back])) if len(back) else []
     lo = np.searchsorted(exp_key, d_key, side="left")  # first block with expires_on ≥ d
-    hi = np.searchsorted(exp_key, d_key + policy.hours_valid_days, side="right")  # bought by d
+    hi = np.searchsorted(start_key, d_key, side="right")  # bought by d
     a, b = before[lo], before[hi]
     starts = np.flatnonzero(np.diff(sorted_codes, prepend=-1, append=-2))  # each customer's first row, and n
     span = int(np.diff(starts).max()) if n else 1
@@ -155,10 +225,209 @@ def draw_from_blocks(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     })
     d = d.assign(covered_us=covered, uncovered_us=x - covered)
     if in_order:
-        return d, draws
+        return d, draws, out_of_order
     inverse = np.empty(n, dtype="int64")
     inverse[order] = np.arange(n)
-    return d.iloc[inverse].reset_index(drop=True), draws
+    return d.iloc[inverse].reset_index(drop=True), draws, out_of_order
+
+
+def _reached_by_rollover(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> set:
+    """Customers with a block that ended before T with minutes left where R13 rolls over
+    (``rollover_days`` > 0 on its last day): without rollover they are the same, so only
+    these need drawing again."""
+    if not (policy.rollover_days > 0 or policy.varies("rollover_days")) or not len(blocks):
+        return set()
+    left = left_after(blocks, draws)
+    expires = blocks["expires_on"].to_numpy(dtype="datetime64[D]")
+    rolls = policy.by_day("rollover_days", expires).astype("int64") > 0
+    ended = expires < np.datetime64(as_of, "D")
+    return set(blocks.loc[rolls & ended & (left > 0), "customer_id"])
+
+
+def _reached_by_carry(per_day: pd.DataFrame, blocks: pd.DataFrame, policy: Policy) -> set:
+    """Customers with uncovered minutes on a day where R14 carries them (``overage`` =
+    carry) and a block bought after that day: only their figures change."""
+    if not (policy.overage == "carry" or policy.varies("overage")) or not len(blocks):
+        return set()
+    short = per_day[per_day["uncovered_us"].to_numpy() > 0]
+    short = short[policy.by_day("overage", short["day"].to_numpy()) == "carry"]
+    if not len(short):
+        return set()
+    first_short = short.groupby("customer_id")["day"].min()
+    last_bought = pd.to_datetime(blocks.groupby("customer_id")["purchased_on"].max())
+    both = first_short.index.intersection(last_bought.index)
+    return set(both[(last_bought[both] > pd.to_datetime(first_short[both])).to_numpy()])
+
+
+def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers):
+    """Replace the figures of ``customers`` by those of ``_draw_in_order``; add the rollover
+    blocks; renumber the draws' block positions to the new blocks' order. The other
+    customers' rows keep their order and values (no sort or text lookup over them)."""
+    per_day = per_day.copy()
+    mine_d = per_day["customer_id"].isin(customers).to_numpy()
+    mine_b = blocks["customer_id"].isin(customers).to_numpy()
+    new_draws, new_blocks, rolled = [], [], {}
+    day_rows = per_day[mine_d]
+    positions = np.flatnonzero(mine_d)
+    day_list = pd.to_datetime(day_rows["day"]).dt.date.to_numpy()
+    need = day_rows["billable_us"].to_numpy(dtype="int64")
+    cust_of_day = day_rows["customer_id"].to_numpy()
+    days_of = {}
+    for i, c in enumerate(cust_of_day):
+        days_of.setdefault(c, []).append((i, day_list[i], int(need[i])))
+    wanted = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_utc", "purchased_us", "kind"]
+    blocks_of = {}
+    for rec in blocks.loc[mine_b, wanted].to_dict("records"):
+        blocks_of.setdefault(rec["customer_id"], []).append(rec)
+    covered = np.zeros(len(day_rows), dtype="int64")
+    settings: dict = {}
+    for cust in customers:
+        result = _draw_in_order(cust, days_of.get(cust, []), blocks_of.get(cust, []), policy, as_of, settings)
+        for i, amount in result["covered"].items():
+            covered[i] = amount
+        new_draws.extend(result["draws"])
+        new_blocks.extend(result["rollovers"])
+        rolled.update(result["rolled_over"])
+    cov = per_day["covered_us"].to_numpy(dtype="int64").copy()
+    cov[positions] = covered
+    per_day["covered_us"] = cov
+    per_day["uncovered_us"] = per_day["billable_us"].to_numpy(dtype="int64") - cov
+
+    blocks = blocks.copy()
+    if rolled:
+        ro = blocks["rolled_over_us"].to_numpy(dtype="int64").copy()
+        ids = blocks["purchase_id"].to_numpy()
+        for i in np.flatnonzero(mine_b):
+            ro[i] = rolled.get(ids[i], ro[i])
+        blocks["rolled_over_us"] = ro
+    new_position = np.arange(len(blocks), dtype="int64")  # old block position → new one
+    if new_blocks:
+        extra = pd.DataFrame(new_blocks)
+        blocks = pd.concat([blocks.assign(_old=np.arange(len(blocks))),
+                            extra[[c for c in extra.columns if c in blocks.columns]].assign(_old=-1)],
+                           ignore_index=True)
+        blocks = blocks.sort_values(["customer_id", "expires_on", "purchased_utc", "purchase_id"], kind="stable") \
+            .reset_index(drop=True)
+        old = blocks.pop("_old").to_numpy()
+        new_position = np.empty(int(old.max()) + 1 if len(old) else 0, dtype="int64")
+        new_position[old[old >= 0]] = np.flatnonzero(old >= 0)
+    keep = ~draws["customer_id"].isin(customers).to_numpy()
+    kept = draws[keep]
+    if len(kept):
+        kept = kept.assign(block=new_position[kept["block"].to_numpy(dtype="int64")])
+    mine = pd.DataFrame(new_draws, columns=["customer_id", "day", "purchase_id", "drawn_us", "paid_on"])
+    mine = mine.sort_values(["customer_id", "day", "paid_on"], kind="stable")
+    mine["drawn_us"] = mine["drawn_us"].astype("int64")
+    for col in ("day", "paid_on"):
+        mine[col] = pd.to_datetime(mine[col]).astype(kept["day"].dtype if len(kept) else "datetime64[us]")
+    sel = np.flatnonzero(blocks["customer_id"].isin(customers).to_numpy())
+    lookup = dict(zip(blocks["purchase_id"].to_numpy()[sel], sel))
+    mine["block"] = np.fromiter((lookup[p] for p in mine["purchase_id"]), dtype="int64", count=len(mine))
+    out = pd.concat([kept, mine], ignore_index=True) if len(kept) else mine.reset_index(drop=True)
+    return per_day, out, blocks
+
+
+def _local_midnight_utc(day: date, zone: str):
+    """The instant a plain date counts as (R8 tie-break): local midnight, as naive UTC."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None)
+
+
+def _draw_in_order(customer: str, days: list, blocks: list[dict], policy: Policy, as_of: date | None,
+                   settings: dict | None = None) -> dict:
+    """R8 with R13 and R14 for one customer, in plain Python, day by day.
+
+    ``days``: [(key, day, billable_us)] with day a date; ``blocks``: the customer's block
+    records (purchase_id, purchased_on, expires_on, purchased_utc, purchased_us, kind).
+    On each day in order: first, blocks whose last day has passed roll over what they have
+    left (R13: at most rollover_max_minutes, into ``<id>~rollover`` bought the next day and
+    usable rollover_days); then the blocks bought that day pay the owed minutes, oldest
+    first (R14); then the day's total is drawn, earliest expiry first (R8), and what is not
+    covered is owed where overage is carried on that day. Returns {"covered": {key: µs},
+    "draws": [(customer, day, purchase_id, µs, paid_on)], "rollovers": [block records],
+    "rolled_over": {purchase_id: µs}}.
+    """
+    from collections import deque
+
+    import bisect
+
+    live = sorted((dict(b, left=int(b["purchased_us"])) for b in blocks), key=drawing_key)  # R8 order
+    by_day = {d: (key, need) for key, d, need in days}
+    events = set(by_day)
+    settings = {} if settings is None else settings  # day → Policy.on(day), shared by the caller
+
+    def on(day):
+        if day not in settings:
+            settings[day] = policy.on(day)
+        return settings[day]
+
+    waiting = []  # blocks that may still roll over, by last day (R13 needs T: none without it)
+    for b in live:
+        if as_of is not None and b.get("kind") != KIND_ROLLOVER and on(b["expires_on"]).rollover_days > 0:
+            first = b["expires_on"] + timedelta(days=1)
+            if first <= as_of:
+                waiting.append(b)
+                events.add(first)
+    waiting.sort(key=lambda b: b["expires_on"])
+    owed = deque()  # [day the minutes belong to, µs still owed]
+    covered = {key: 0 for key, _ in by_day.values()}
+    draws, rollovers, rolled = [], [], {}
+    carry = as_of is not None and (policy.overage == "carry" or policy.varies("overage"))
+    if carry:
+        events |= {b["purchased_on"] for b in live}
+    for t in sorted(events):
+        while waiting and waiting[0]["expires_on"] < t:  # R13
+            b = waiting.pop(0)
+            rule = on(b["expires_on"])
+            moved = b["left"] if rule.rollover_max_us is None else min(b["left"], rule.rollover_max_us)
+            if moved <= 0:
+                continue
+            b["left"] -= moved
+            rolled[b["purchase_id"]] = moved
+            start = b["expires_on"] + timedelta(days=1)
+            rb = {"purchase_id": b["purchase_id"] + ROLLOVER_SUFFIX, "customer_id": customer,
+                  "purchased_on": start, "expires_on": b["expires_on"] + timedelta(days=rule.rollover_days),
+                  "base_expires_on": b["expires_on"] + timedelta(days=rule.rollover_days),
+                  "purchase_day": start, "purchased_utc": _local_midnight_utc(start, policy.timezone),
+                  "purchased_us": moved, "minutes_us": moved, "kind": KIND_ROLLOVER, "source": b["purchase_id"],
+                  "rolled_over_us": 0, "left": moved}
+            bisect.insort(live, rb, key=drawing_key)
+            rollovers.append({k: v for k, v in rb.items() if k != "left"})
+        if carry and owed:  # R14: what is bought today pays the oldest owed minutes first
+            for b in sorted((b for b in live if b["purchased_on"] == t and b["left"] > 0), key=drawing_key):
+                while owed and b["left"] > 0:
+                    day, amount = owed[0]
+                    take = min(amount, b["left"])
+                    b["left"] -= take
+                    covered[by_day[day][0]] += take
+                    draws.append((customer, day, b["purchase_id"], take, t))
+                    if take == amount:
+                        owed.popleft()
+                    else:
+                        owed[0][1] -= take
+        if t in by_day:  # R8, ``live`` being in drawing order already
+            gone = 0
+            while gone < len(live) and live[gone]["expires_on"] < t:  # past their last day: never again
+                gone += 1
+            if gone:
+                del live[:gone]
+            key, need = by_day[t]
+            uncovered = need
+            for b in (live if need > 0 else ()):
+                if b["left"] > 0 and b["purchased_on"] <= t:
+                    take = uncovered if uncovered < b["left"] else b["left"]
+                    b["left"] -= take
+                    uncovered -= take
+                    draws.append((customer, t, b["purchase_id"], take, t))
+                    if uncovered == 0:
+                        break
+            covered[key] += need - uncovered
+            if uncovered > 0 and carry and on(t).overage == "carry":
+                owed.append([t, uncovered])
+    return {"covered": covered, "draws": draws, "rollovers": rollovers, "rolled_over": rolled}
 
 
 def left_after(blocks: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
@@ -170,8 +439,14 @@ def left_after(blocks: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
 
 
 def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> pd.DataFrame:
-    """R9: used, forfeited, remaining and status of each block as of T."""
+    """R9: used, forfeited, remaining and status of each block as of T.
+
+    ``blocks`` as draw_books returns them (rolled_over_us optional, 0 without it). Adds
+    used_us, forfeited_us, remaining_us (int64 µs), status (active, used_up, forfeited,
+    rolled_over), days_left and expiring_soon."""
     out = blocks.copy()
+    if "rolled_over_us" not in out:
+        out["rolled_over_us"] = np.zeros(len(out), dtype="int64")
     positions = draws["block"].to_numpy() if "block" in draws else None
     if positions is not None and len(draws) and len(out) > int(positions.max()) and \
             out["purchase_id"].iloc[positions].reset_index(drop=True).equals(draws["purchase_id"].reset_index(drop=True)):
@@ -183,12 +458,15 @@ def block_status(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy:
     else:
         used = draws.groupby("purchase_id")["drawn_us"].sum()
         out["used_us"] = out["purchase_id"].map(used).fillna(0).astype("int64")
-    left = out["purchased_us"] - out["used_us"]
+    if "used_before_us" in out:  # R12: what a closed period drew, recorded at the close
+        out["used_us"] = out["used_us"] + out.pop("used_before_us").astype("int64")
+    left = out["purchased_us"] - out["used_us"] - out["rolled_over_us"]
     expires = pd.to_datetime(out["expires_on"])
     expired = expires < pd.Timestamp(as_of)
     out["forfeited_us"] = np.where(expired & (left > 0), left, 0).astype("int64")
     out["remaining_us"] = np.where(expired, 0, left).astype("int64")
-    out["status"] = np.where(left <= 0, STATUS_USED_UP, np.where(expired, STATUS_FORFEITED, STATUS_ACTIVE))
+    out["status"] = np.where(left <= 0, np.where(out["rolled_over_us"] > 0, STATUS_ROLLED_OVER, STATUS_USED_UP),
+                             np.where(expired, STATUS_FORFEITED, STATUS_ACTIVE))
     out["days_left"] = (expires - pd.Timestamp(as_of)).dt.days.astype("int64")
     out["expiring_soon"] = (out["status"] == STATUS_ACTIVE) & expiring_soon(out["expires_on"], as_of, policy)
     return out

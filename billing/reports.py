@@ -15,15 +15,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from billing import ledger, rules
+from billing import adjusting, closing, ledger, rules
 from billing.calendar import business_day_expr, to_utc
 from billing.policy import US_PER_MINUTE, Policy
 from billing.store import data_version
 
+# FORMATS.md; the last columns of daily and blocks are "Over time" (R10, R12, R13).
 DAILY_COLUMNS = ["customer_id", "day", "adhoc_raw_minutes", "adhoc_billed_minutes", "session_minutes",
-                 "fee_minutes", "billable_minutes", "covered_minutes", "uncovered_minutes"]
+                 "fee_minutes", "billable_minutes", "covered_minutes", "uncovered_minutes",
+                 "charged_minutes", "late_for"]
 BLOCKS_COLUMNS = ["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_minutes",
-                  "used_minutes", "forfeited_minutes", "remaining_minutes", "status"]
+                  "used_minutes", "forfeited_minutes", "remaining_minutes", "status", "rolled_over_minutes"]
 SUMMARY_COLUMNS = ["customer_id", "purchased_minutes", "billable_minutes", "covered_minutes",
                    "uncovered_minutes", "forfeited_minutes", "remaining_minutes", "fee_minutes",
                    "nonbillable_minutes", "next_expiry", "expiring_minutes"]
@@ -38,9 +40,12 @@ class Books:
     days: pd.DataFrame          # every customer-day ≤ T with any minutes, incl. general-only days,
                                 # sorted by customer_id (code point order), then day
     appointments: pd.DataFrame  # appointments dated ≤ T not completed: they bill a fee (R6) or need a look
-    blocks: pd.DataFrame        # R7–R9 per block as of T
-    draws: pd.DataFrame         # which block paid for which day (R8)
+    blocks: pd.DataFrame        # R7–R9 per block as of T (purchases, credits and rollover blocks)
+    draws: pd.DataFrame         # which block paid for which day (R8; paid_on later for R14)
     customers: pd.Index         # customers with anything dated ≤ T
+    adjustments: pd.DataFrame = None  # R10: the adjustments in force as of T (billing.adjusting)
+    closed_through: date | None = None  # R12: the last closed day, if the books are closed
+    truth: pd.DataFrame = None  # each day's figures computed now, before any close (None: ``days``)
 
 
 def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
@@ -58,19 +63,127 @@ def purchases_as_of(con, policy: Policy, as_of: date, customer: str | None = Non
     return df
 
 
-def compute_books(con, policy: Policy, as_of: date, customer: str | None = None) -> Books:
-    """R1–R9 as of T, for every customer (or one: its figures are the same either way)."""
+def compute_books(con, policy: Policy, as_of: date, customer: str | None = None,
+                  adjustments: pd.DataFrame | None = None, closed="db") -> Books:
+    """R1–R14 as of T, for every customer (or one: its figures are the same either way).
+
+    ``adjustments``: the R10 adjustments to apply (billing.adjusting columns); None reads
+    those in force as of T from the database. ``closed``: the R12 snapshot to respect
+    (billing.closing.Snapshot or None); "db" reads the close in force from the database.
+    As of a closed day T ≤ D the figures are the close's; after D, closed days keep them and
+    what changed since posts on D + 1 (billing.closing)."""
+    snap = closing.snapshot(con, customer) if isinstance(closed, str) else closed
+    if snap is not None and as_of <= snap.through:
+        return _closed_books(con, snap, policy, as_of, customer)
+    adj = adjusting.adjustments_as_of(con, as_of, customer) if adjustments is None else adjustments
+    adj = adj[[d <= as_of for d in adj["on_day"]]] if len(adj) else adj  # R10: dated on or before T
+    if customer is not None:
+        adj = adj[adj["customer_id"] == customer]
     appts = rules.appointments_as_of(con, policy, as_of, customer)
-    days = rules.daily_billable(con, policy, as_of, customer, appts=appts)
-    blocks = ledger.make_blocks(purchases_as_of(con, policy, as_of, customer), policy)
-    days, draws = ledger.draw_from_blocks(days, blocks, policy)
-    blocks = ledger.block_status(blocks, draws, as_of, policy)
+    if len(adj):
+        appts = adjusting.apply_waivers(appts, adj)
+    days = rules.daily_billable(con, policy, as_of, customer, appts=appts,
+                                excluded=adjusting.excluded_entries(adj))
+    days = adjusting.add_charges(days, adj)
+    purchases = purchases_as_of(con, policy, as_of, customer)
+    credits = adjusting.credit_purchases(adj, policy)
+    if len(credits):
+        purchases = pd.concat([purchases.assign(kind=ledger.KIND_PURCHASE), credits], ignore_index=True)
+    blocks = ledger.make_blocks(purchases, policy, extended_to=adjusting.extended_to(adj))
+    truth = None
+    if snap is None:
+        days, draws, blocks = ledger.draw_books(days, blocks, policy, as_of)
+        days["late_for"] = pd.Series(pd.NaT, index=days.index, dtype="datetime64[us]")  # R12: no late rows
+    else:
+        truth = days
+        days, draws, blocks, appts = _after_close(snap, policy, as_of, days, blocks, appts)
+    if snap is None:
+        blocks = ledger.block_status(blocks, draws, as_of, policy)
     # Vectorised unique (iterating Arrow strings one by one costs seconds on a million rows).
     customers = pd.Index(days["customer_id"].unique()) \
         .union(rules.customers_as_of(con, policy, as_of, customer)) \
         .union(pd.Index(blocks["customer_id"].unique())).sort_values()
     return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=days,
-                 appointments=appts, blocks=blocks, draws=draws, customers=customers)
+                 appointments=appts, blocks=blocks, draws=draws, customers=customers, adjustments=adj,
+                 closed_through=snap.through if snap is not None else None, truth=truth)
+
+
+def _closed_books(con, snap, policy: Policy, as_of: date, customer: str | None) -> Books:
+    """R12: as of a closed day, the close's figures cut at T."""
+    parts = closing.frozen_books(snap, as_of)
+    blocks = ledger.block_status(parts["blocks"], parts["draws"], as_of, policy)
+    customers = pd.Index(parts["days"]["customer_id"].unique()) \
+        .union(pd.Index(parts["appointments"]["customer_id"].unique())) \
+        .union(pd.Index(blocks["customer_id"].unique())).sort_values()
+    return Books(as_of=as_of, policy=policy, data_version=data_version(con), days=parts["days"],
+                 appointments=parts["appointments"], blocks=blocks, draws=parts["draws"], customers=customers,
+                 adjustments=adjusting.no_adjustments(), closed_through=snap.through, truth=parts["days"])
+
+
+def _by_customer_day(frame: pd.DataFrame) -> np.ndarray:
+    """The order of ``frame``'s rows by customer (code point order), day, then late_for
+    (ordinary rows first)."""
+    names, codes = np.unique(frame["customer_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    day = frame["day"].to_numpy(dtype="datetime64[D]").astype("int64")
+    late = frame["late_for"].to_numpy(dtype="datetime64[D]") if "late_for" in frame else None
+    late = np.where(np.isnat(late), np.iinfo("int64").min, late.astype("int64")) if late is not None \
+        else np.zeros(len(frame), "int64")
+    return np.lexsort((late, day, codes))
+
+
+def _after_close(snap, policy: Policy, as_of: date, days: pd.DataFrame, blocks: pd.DataFrame,
+                 appts: pd.DataFrame):
+    """R12 after D: closed days as closed, the differences posted on D + 1, the days after D
+    drawn from what the blocks had left at the end of D. Returns (days, draws, blocks with
+    used_before_us, appointments)."""
+    from datetime import timedelta
+
+    first_open = snap.through + timedelta(days=1)
+    t = pd.Timestamp(snap.through)
+    diff = closing.late_differences(snap.truth, days, snap.through)
+    late = closing.late_rows(diff, first_open)
+    credit = closing.late_credits(diff, first_open, policy)
+    credits = ledger.make_blocks(credit, policy) if len(credit) else credit
+    to_draw_blocks = closing.blocks_after(snap, blocks, credits)
+    after = days[days["day"] > t].reset_index(drop=True)
+    after["late_for"] = pd.Series(pd.NaT, index=after.index, dtype="datetime64[us]")
+    if len(late):
+        both = pd.concat([after, late], ignore_index=True)
+        totals = both.groupby(["customer_id", "day"], as_index=False, sort=True)["billable_us"].sum()
+        drawn, draws, drawn_blocks = ledger.draw_books(totals, to_draw_blocks, policy, as_of)
+        # A day's covered minutes go to its ordinary row first, then to its late rows in order.
+        both = both.iloc[_by_customer_day(both)].reset_index(drop=True)
+        cov = both[["customer_id", "day"]].merge(drawn[["customer_id", "day", "covered_us"]], how="left",
+                                                 on=["customer_id", "day"])["covered_us"].fillna(0).to_numpy("int64")
+        bill = both["billable_us"].to_numpy("int64")
+        before = both.groupby(["customer_id", "day"], sort=False)["billable_us"].cumsum().to_numpy("int64") - bill
+        covered = np.clip(cov - before, 0, bill)
+        after = both.assign(covered_us=covered, uncovered_us=bill - covered)
+    else:
+        after, draws, drawn_blocks = ledger.draw_books(after, to_draw_blocks, policy, as_of)
+    for c in closing.FIGURES + closing.PARTS:
+        if c not in after:
+            after[c] = 0
+    frozen = snap.days
+    all_days = pd.concat([frozen, after[[c for c in after.columns if c in frozen.columns or c == "late_for"]]],
+                         ignore_index=True)
+    for c in closing.FIGURES + closing.PARTS + ["covered_us", "uncovered_us"]:
+        all_days[c] = all_days[c].fillna(0).astype("int64")
+    all_days = all_days.iloc[_by_customer_day(all_days)].reset_index(drop=True)
+    # Blocks: what the close recorded plus what the days after D drew.
+    b = drawn_blocks.copy()
+    for c in ("frozen_used_us", "frozen_rolled_us", "frozen_purchased_us"):
+        b[c] = b[c].fillna(0).astype("int64")
+    # A block's purchase is what it was bought with (the drawing saw only what was left);
+    # blocks new since the close (rollover blocks made after D among them) have no frozen part.
+    cap = b["purchased_us"].astype("int64")
+    b["purchased_us"] = b["frozen_purchased_us"].where(b["frozen_purchased_us"] > 0, cap).astype("int64")
+    b["used_before_us"] = b.pop("frozen_used_us")
+    b["rolled_over_us"] = b["rolled_over_us"].astype("int64") + b.pop("frozen_rolled_us")
+    b = ledger.block_status(b.drop(columns=["frozen_purchased_us"]), draws, as_of, policy)
+    all_draws = pd.concat([snap.draws, draws.drop(columns="block")], ignore_index=True)
+    fees = pd.concat([snap.fees, appts[appts["day"] > t]], ignore_index=True)
+    return all_days, all_draws, b, fees
 
 
 # --------------------------------------------------------------------------- FORMATS.md reports
@@ -82,14 +195,14 @@ def daily_frame(books: Books) -> pd.DataFrame:
 
 
 _DAILY_US = ["customer_id", "day", "adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "billable_us",
-             "covered_us", "uncovered_us"]
+             "covered_us", "uncovered_us", "charged_us", "late_for"]
 
 
 def blocks_frame(books: Books) -> pd.DataFrame:
     """The blocks report's rows (R7-R9), one per block, µs columns; sorted by customer and drawing order."""
     b = books.blocks
     return b[["purchase_id", "customer_id", "purchased_on", "expires_on", "purchased_us", "used_us",
-              "forfeited_us", "remaining_us", "status", "days_left", "expiring_soon"]] \
+              "forfeited_us", "remaining_us", "status", "rolled_over_us", "days_left", "expiring_soon", "kind"]] \
         .sort_values(["purchase_id", "customer_id"], kind="stable").reset_index(drop=True)
 
 
@@ -105,7 +218,9 @@ def summary_frame(books: Books) -> pd.DataFrame:
         return sums.reindex(idx, fill_value=0).astype("int64")
 
     days = per_customer(d, ["billable_us", "covered_us", "uncovered_us", "fee_us", "general_us"])
-    blocks = per_customer(b, ["purchased_us", "forfeited_us", "remaining_us"])
+    blocks = per_customer(b, ["forfeited_us", "remaining_us"])
+    # Purchases and credits; a rollover block's minutes were purchased once already (R13).
+    blocks["purchased_us"] = per_customer(b[b["kind"] != ledger.KIND_ROLLOVER], ["purchased_us"])["purchased_us"]
     active = b[b["status"] == ledger.STATUS_ACTIVE]
     soon = per_customer(active[active["expiring_soon"]], ["remaining_us"])
     next_expiry = active.groupby("customer_id")["expires_on"].min().reindex(idx)

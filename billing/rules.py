@@ -35,19 +35,36 @@ HOLD_REASON_SQL = """
     END"""
 
 
-def classified_entries_sql(where: str = "") -> str:
-    """Every entry dated ≤ T (param $asof) with its business day and kind (R1, R2, R4).
+def id_set_sql(ids) -> str:
+    """SQL: a subquery of the given ids (text), for ``x IN (…)``: DuckDB hashes it (a semi or
+    anti join), where list_contains would scan the whole list for every row."""
+    values = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+    return f"SELECT unnest([{values}]::VARCHAR[])"
 
-    kind: 'adhoc' (R5), 'session' (R4), 'general' (R2, never billable) or 'held' (R4:
-    counts toward nothing until its appointment is completed). Parameters: $tz, $asof.
+
+def excluded_sql(excluded, alias: str = "e") -> str:
+    """SQL: ``AND`` the entry is not excluded by an adjustment in force (R10: it counts toward
+    nothing, like a held entry); empty when nothing is excluded, so the usual query is unchanged."""
+    return f"AND {alias}.entry_id NOT IN ({id_set_sql(excluded)})" if len(excluded) else ""
+
+
+def classified_entries_sql(where: str = "", excluded=()) -> str:
+    """Every entry dated ≤ T (param $asof) with its business day and kind (R1, R2, R4, R10).
+
+    kind: 'adhoc' (R5), 'session' (R4), 'general' (R2, never billable), 'held' (R4:
+    counts toward nothing until its appointment is completed) or 'excluded' (R10: an
+    adjustment in force excludes it; ``excluded``: their entry ids). Parameters: $tz, $asof.
     """
     e_day = business_day_expr("e", "started_at")
     a_day = business_day_expr("ap", "scheduled_start")
+    kind = ENTRY_KIND_SQL
+    if len(excluded):
+        kind = f"CASE WHEN e.entry_id IN ({id_set_sql(excluded)}) THEN 'excluded' ELSE {ENTRY_KIND_SQL} END"
     return f"""
         WITH a AS (SELECT ap.appointment_id, ap.customer_id, ap.status FROM appointments ap
                    WHERE {a_day} <= $asof),
         e AS (SELECT *, {e_day} AS day FROM time_entries e)
-        SELECT e.*, {ENTRY_KIND_SQL} AS kind, {HOLD_REASON_SQL} AS hold_reason
+        SELECT e.*, {kind} AS kind, {HOLD_REASON_SQL} AS hold_reason
         FROM e LEFT JOIN a ON a.appointment_id = e.appointment_id
         WHERE e.day <= $asof {where}"""
 
@@ -67,14 +84,15 @@ def _params(policy: Policy, as_of: date, customer: str | None = None) -> dict:
     return p
 
 
-def _logged_sql() -> str:
-    """Per appointment: the entries logged in it by its own customer, dated ≤ T (R4)."""
+def _logged_sql(excluded=()) -> str:
+    """Per appointment: the entries logged in it by its own customer, dated ≤ T (R4), less the
+    excluded ones (R10)."""
     e_day = business_day_expr("e", "started_at")
     return f"""
         SELECT appointment_id, customer_id,
                CAST(coalesce(sum(minutes_us) FILTER (tier = 'one_on_one'), 0) AS BIGINT) AS one_on_one_logged_us,
                count(*) AS entries_logged
-        FROM time_entries e WHERE appointment_id IS NOT NULL AND {e_day} <= $asof
+        FROM time_entries e WHERE appointment_id IS NOT NULL AND {e_day} <= $asof {excluded_sql(excluded)}
         GROUP BY appointment_id, customer_id"""
 
 
@@ -107,13 +125,14 @@ def appointments_as_of(con, policy: Policy, as_of: date, customer: str | None = 
     return apply_fees(df, policy)
 
 
-def empty_sessions(con, policy: Policy, as_of: date, customer: str | None = None) -> pd.DataFrame:
+def empty_sessions(con, policy: Policy, as_of: date, customer: str | None = None, excluded=()) -> pd.DataFrame:
     """Completed appointments dated ≤ T with no 1-on-1 time logged in them by their customer
-    (R4: in `logged` mode they bill nothing): customer_id, day, appointment_id."""
+    (R4: in `logged` mode they bill nothing; excluded entries, R10, count as not logged):
+    customer_id, day, appointment_id."""
     day = business_day_expr("ap", "scheduled_start")
     where = "AND ap.customer_id = $customer" if customer is not None else ""
     return con.execute(f"""
-        WITH logged AS ({_logged_sql()})
+        WITH logged AS ({_logged_sql(excluded)})
         SELECT ap.customer_id, {day} AS day, ap.appointment_id
         FROM appointments ap LEFT JOIN logged l
              ON l.appointment_id = ap.appointment_id AND l.customer_id = ap.customer_id
@@ -150,21 +169,26 @@ CANCELLED_IN_TIME = "cancelled in time (free)"
 FEE_KINDS = (LATE_CANCELLATION, NO_SHOW)   # the kinds that cost the customer a fee
 
 
-def fees(status, cancelled_by, notice, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+def fees(status, cancelled_by, notice, policy: Policy, days=None) -> tuple[np.ndarray, np.ndarray]:
     """R6: the fee of each appointment.
 
     ``status``: appointment statuses; ``cancelled_by``: 'customer', 'staff' or empty/None
     (= customer); ``notice``: µs between cancellation and start (negative after the start,
-    NaN when not cancelled), all of one length. Returns (fee kind: LATE_CANCELLATION,
-    NO_SHOW or None; fee in integer µs, 0 when free).
+    NaN when not cancelled); ``days``: the appointments' business days, whose settings apply
+    (R11; None: the policy's own settings), all of one length. Returns (fee kind:
+    LATE_CANCELLATION, NO_SHOW or None; fee in integer µs, 0 when free).
     """
     status = np.asarray(status, dtype=object)
     by = pd.Series(np.asarray(cancelled_by, dtype=object)).fillna("customer").replace("", "customer")
     notice = pd.Series(np.asarray(notice, dtype="float64"))
-    late = (status == "cancelled") & (by == "customer").to_numpy() & (notice < policy.notice_us).to_numpy()
+
+    def setting(name):
+        return policy.by_day(name, days) if days is not None and policy.varies_us(name) else getattr(policy, name)
+
+    late = (status == "cancelled") & (by == "customer").to_numpy() & (notice < setting("notice_us")).to_numpy()
     no_show = status == "no_show"
     kind = np.where(late, LATE_CANCELLATION, np.where(no_show, NO_SHOW, None))
-    fee = np.where(late, policy.late_fee_us, np.where(no_show, policy.no_show_fee_us, 0)).astype("int64")
+    fee = np.where(late, setting("late_fee_us"), np.where(no_show, setting("no_show_fee_us"), 0)).astype("int64")
     return kind, fee
 
 
@@ -186,7 +210,8 @@ def apply_fees(appts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     df = appts.copy()
     notice = notice_given_us(df["start_utc"], df["cancelled_utc"])
     df["notice_us"] = notice.astype("Int64")
-    df["fee_kind"], df["fee_us"] = fees(df["status"], df["cancelled_by"], notice, policy)
+    df["fee_kind"], df["fee_us"] = fees(df["status"], df["cancelled_by"], notice, policy,
+                                        days=df["day"].to_numpy() if "day" in df else None)
     return df
 
 
@@ -225,13 +250,18 @@ _DAY_COLUMNS = ["adhoc_raw_us", "session_logged_us", "general_us", "top_up_us", 
 
 
 def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None,
-                   appts: pd.DataFrame | None = None) -> pd.DataFrame:
+                   appts: pd.DataFrame | None = None, excluded=()) -> pd.DataFrame:
     """One row per customer and business day ≤ T with any minutes (R4–R6, daily total).
 
     Entries are classified and summed per customer-day in DuckDB, together with the
     `at_least_booked` top-ups (R4: a completed session bills at least its booked length;
     the shortfall is billed on the business day of ``scheduled_start``) and the fees of
-    ``appts`` (R6); the rounding (R5) and the totals are integer numpy arithmetic.
+    ``appts`` (R6); the rounding (R5) and the totals are integer numpy arithmetic. Each day
+    uses the rounding and session billing in force on it (R11); ``excluded`` entry ids (R10)
+    count toward nothing.
+
+    Columns: customer_id, day (datetime64), adhoc_raw_us, session_logged_us, general_us,
+    top_up_us, fee_us, adhoc_billed_us, session_us, billable_us (int64 µs).
     """
     if appts is None:
         appts = appointments_as_of(con, policy, as_of, customer)
@@ -240,7 +270,10 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     ap_where = "AND ap.customer_id = $customer" if customer is not None else ""
     e_day = business_day_expr("e", "started_at")
     ap_day = business_day_expr("ap", "scheduled_start")
-    top_ups = "" if policy.session_billing == "at_least_booked" else "AND false"
+    booked_ever = policy.session_billing == "at_least_booked" or any(
+        dict(c).get("session_billing") == "at_least_booked" for _, c in policy.changes)
+    top_ups = "" if booked_ever else "AND false"
+    excl = excluded_sql(excluded)
     name = f"fee_days_{id(fees)}"
     con.register(name, fees)
     # Entries are grouped once, by kind codes (0 ad hoc, 1 session, 2 general, 3 held); the few
@@ -248,14 +281,14 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     # customer text costs DuckDB more than sorting integer codes below.
     try:
         table = settled(con).sql(f"""
-            WITH logged AS ({_logged_sql()}),
+            WITH logged AS ({_logged_sql(excluded)}),
             ent AS (SELECT customer_id, day,
                            CAST(coalesce(sum(minutes_us) FILTER (k = 0), 0) AS BIGINT) AS adhoc_raw_us,
                            CAST(coalesce(sum(minutes_us) FILTER (k = 1), 0) AS BIGINT) AS session_logged_us,
                            CAST(coalesce(sum(minutes_us) FILTER (k = 2), 0) AS BIGINT) AS general_us
                     FROM (SELECT e.customer_id, e.day, e.minutes_us, {entry_kind_sql(3, 2, 1, 0)} AS k
                           FROM (SELECT customer_id, appointment_id, tier, minutes_us, {e_day} AS day
-                                FROM time_entries e WHERE {e_day} <= $asof {where}) e
+                                FROM time_entries e WHERE {e_day} <= $asof {where} {excl}) e
                           LEFT JOIN (SELECT ap.appointment_id, ap.customer_id, ap.status FROM appointments ap
                                      WHERE {ap_day} <= $asof) a ON a.appointment_id = e.appointment_id)
                     WHERE k < 3 GROUP BY customer_id, day),
@@ -286,7 +319,11 @@ def daily_billable(con, policy: Policy, as_of: date, customer: str | None = None
     for c in _DAY_COLUMNS:
         df[c] = df[c].astype("int64")
     df["day"] = df["day"].astype("datetime64[us]")
-    df["adhoc_billed_us"] = round_daily(df["adhoc_raw_us"], policy.increment_us)
+    day = df["day"].to_numpy()
+    if policy.varies("session_billing"):  # R11: a top-up only where its day bills at least the booking
+        df["top_up_us"] = np.where(policy.by_day("session_billing", day) == "at_least_booked", df["top_up_us"], 0)
+    increment = policy.by_day("increment_us", day) if policy.varies_us("increment_us") else policy.increment_us
+    df["adhoc_billed_us"] = round_daily(df["adhoc_raw_us"], increment)
     df["session_us"] = df["session_logged_us"] + df["top_up_us"]
     df["billable_us"] = df["session_us"] + df["adhoc_billed_us"] + df["fee_us"]
     return df

@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from billing import rules
-from billing.display import code_text, duration_text, whole_minutes
+from billing.display import code_text, duration_text, split_minutes, whole_minutes
+from billing.policy import US_PER_MINUTE
 
 MinutesText = Callable[[int], str]
 
@@ -98,7 +99,13 @@ def day_explanation(adhoc_terms: list[int], adhoc_raw: int, adhoc_billed: int,
 def paid_by_text(draws: Iterable[tuple[str, int]], uncovered: int, internal: bool,
                  minutes_text: MinutesText = duration_text) -> str:
     """Which blocks paid a day: "P1 15 min, P2 45 min", and what no block covered (R8).
-    ``draws``: (purchase id, µs drawn)."""
+    ``draws``: (purchase id, µs drawn). With hours and whole minutes (the default), the parts
+    and the uncovered minutes add up to the day's own whole minutes (display.split_minutes)."""
+    draws = list(draws)
+    if minutes_text is duration_text and draws:
+        whole = split_minutes([us for _, us in draws] + [uncovered])
+        draws = [(pid, m * US_PER_MINUTE) for (pid, _), m in zip(draws, whole)]
+        uncovered = whole[-1] * US_PER_MINUTE
     parts = [f"{pid} {minutes_text(us)}" for pid, us in draws]
     if internal:
         text = ", ".join(parts) if parts else "no prepaid block"

@@ -116,6 +116,34 @@ SCHEMA = [
         files VARCHAR NOT NULL,
         note VARCHAR)""",
     "CREATE TABLE IF NOT EXISTS statement_files (statement_id INTEGER NOT NULL, name VARCHAR NOT NULL, data BLOB)",
+    # What the alerts sent (billing.alerts.journal): one row per alert per message, so that each
+    # alert goes to each recipient once; a digest has a row of its own (kind 'digest') and its
+    # alerts' rows name it (digest). Failed attempts are kept too: they are retried and shown.
+    """CREATE TABLE IF NOT EXISTS alerts_sent (
+        message_id BIGINT NOT NULL,
+        kind VARCHAR NOT NULL,
+        customer_id VARCHAR,
+        purchase_id VARCHAR,
+        threshold VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        audience VARCHAR NOT NULL,
+        digest VARCHAR,
+        as_of DATE NOT NULL,
+        attempted_at TIMESTAMP NOT NULL,
+        outcome VARCHAR NOT NULL,
+        error VARCHAR,
+        subject VARCHAR NOT NULL)""",
+    # Links to a customer's own read-only page (billing.share): who made each, until when it is
+    # good, and who revoked it. Instants in UTC.
+    """CREATE TABLE IF NOT EXISTS share_links (
+        link_id VARCHAR PRIMARY KEY,
+        customer_id VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR,
+        expires_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP,
+        revoked_by VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS rejects (
         import_id INTEGER NOT NULL,
         file VARCHAR NOT NULL,
@@ -123,6 +151,34 @@ SCHEMA = [
         "column" VARCHAR,
         reason VARCHAR NOT NULL,
         record VARCHAR)""",
+]
+# R12 closed periods (billing.closing): the closes and reopens, and each close's snapshot.
+SCHEMA += [
+    """CREATE TABLE IF NOT EXISTS closings (
+        closing_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, day DATE NOT NULL,
+        recorded_at TIMESTAMP NOT NULL, recorded_by VARCHAR NOT NULL, reason VARCHAR,
+        policy VARCHAR NOT NULL, data_version INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS closed_days (
+        closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL, late_for DATE,
+        adhoc_raw_us BIGINT, adhoc_billed_us BIGINT, session_us BIGINT, fee_us BIGINT, charged_us BIGINT,
+        general_us BIGINT, billable_us BIGINT, session_logged_us BIGINT, top_up_us BIGINT,
+        covered_us BIGINT, uncovered_us BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS closed_truth (
+        closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL,
+        adhoc_raw_us BIGINT, adhoc_billed_us BIGINT, session_us BIGINT, fee_us BIGINT, charged_us BIGINT,
+        general_us BIGINT, billable_us BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS closed_blocks (
+        closing_id INTEGER NOT NULL, purchase_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL, source VARCHAR, purchased_on DATE NOT NULL, expires_on DATE NOT NULL,
+        base_expires_on DATE, purchased_utc TIMESTAMP, purchased_us BIGINT NOT NULL, used_us BIGINT NOT NULL,
+        rolled_over_us BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS closed_draws (
+        closing_id INTEGER NOT NULL, customer_id VARCHAR NOT NULL, day DATE NOT NULL, purchase_id VARCHAR NOT NULL,
+        drawn_us BIGINT NOT NULL, paid_on DATE NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS closed_fees (
+        closing_id INTEGER NOT NULL, appointment_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL,
+        day DATE NOT NULL, status VARCHAR, cancelled_by VARCHAR, fee_kind VARCHAR, fee_us BIGINT NOT NULL,
+        notice_us BIGINT, waived_by BIGINT)""",
 ]
 # R10 adjustments (billing/adjustments.py): recorded beside the imports, never changing them.
 # A database made before this table existed gets it on its next read-write open; reads

@@ -30,7 +30,7 @@ SIGN_IN_KEY = "hb_sign_in"
 SIGN_OUT_KEY = "hb_sign_out"
 
 
-def _secrets() -> Mapping | None:
+def secrets_or_none() -> Mapping | None:
     """The app's secrets, None when there is no secrets file. A secrets file that exists but
     cannot be read keeps the dashboard closed (it may be the one that configures sign-in)."""
     secrets = st.secrets   # looked up on every call: AppTest replaces st.secrets for a run
@@ -47,7 +47,7 @@ def require_manager() -> str | None:
     """Stop the run unless sign-in is off or a manager on the allow-list is signed in.
     Returns the signed-in manager's e-mail, None when sign-in is not configured."""
     try:
-        secrets = _secrets()
+        secrets = secrets_or_none()
         if secrets is None or not secrets.get("auth"):
             return None
         allow = access.AllowList.from_settings(secrets.get(access.SECTION))
@@ -57,16 +57,16 @@ def require_manager() -> str | None:
         def closed():
             st.title("Hourbank")
             st.error(problem)
-        _only(closed, "Hourbank")
+        only_page(closed, "Hourbank")
 
     user = st.user.to_dict()
     if not user.get("is_logged_in", False):
-        _only(sign_in, "Sign in")
+        only_page(sign_in, "Sign in")
     verdict = access.check(user, allow)
     if not verdict.allowed:
         def no_access():
             refusal(verdict)
-        _only(no_access, "No access")
+        only_page(no_access, "No access")
 
     side = st.sidebar
     side.caption(f"Signed in as **{verdict.email}**")
@@ -75,18 +75,27 @@ def require_manager() -> str | None:
     return verdict.email
 
 
-def _only(render: Callable[[], None], title: str) -> NoReturn:
+def only_page(render: Callable[[], None], title: str) -> NoReturn:
     """Make `render` the run's one and only page (no page list), run it, stop. It answers at
     every page's address too, so a page link opens it rather than "page not found"."""
-    aliases = [st.Page(render, title=title, url_path=url) for url in _page_urls()]
+    aliases = [st.Page(render, title=title, url_path=url) for url in page_urls()]
     st.navigation([st.Page(render, title=title, default=True), *aliases], position="hidden").run()
     st.stop()
 
 
-def _page_urls() -> list[str]:
+def page_urls() -> list[str]:
     """The URL path of every page file beside this one (as st.Page names them)."""
     return sorted({st.Page(path).url_path for path in Path(__file__).resolve().parent.glob("*.py")
                    if not path.name.startswith("_")})
+
+
+def signed_in_email() -> str | None:
+    """The signed-in manager's e-mail, None when sign-in is not configured or nobody is in."""
+    try:
+        user = st.user.to_dict()
+    except Exception:  # noqa: BLE001 - no auth configured: nobody in particular
+        return None
+    return user.get("email") if user.get("is_logged_in") else None
 
 
 def sign_in() -> None:

@@ -10,6 +10,7 @@ from billing.pages import adjustments as adjust
 from billing.pages import statement as stmt_page
 from billing.pages.common import ids_param, range_param, range_text
 from billing.policy import PolicyError
+from pages import _share
 from pages import _ui as ui
 
 
@@ -109,6 +110,8 @@ if d4.button("Issue statement", key="issue", help="Record that this statement wa
     appdata.clear_caches()
     st.session_state["statement_flash"] = f"Statement {sid} recorded as issued."
     st.rerun()
+
+_share.link_maker(c.db, customer, c.policy.timezone, current_user())
 
 st.subheader("Day by day")
 if st_.days.empty:

@@ -33,12 +33,16 @@ def purchase(purchase_id, purchased_at, hours, customer="acme", **kw):
 
 
 def write_export(folder: Path, **tables) -> Path:
-    """write_export(dir, entries=[...], appointments=[...], purchases=[...], customers=[...])."""
+    """write_export(dir, entries=[...], appointments=[...], purchases=[...], customers=[...]); a
+    row's keys beyond the file's canonical columns become extra columns."""
     folder.mkdir(parents=True, exist_ok=True)
     for key, rows in tables.items():
         if rows is None:
             continue
         name, columns = FILES[key]
+        # Columns the canonical list lacks (customers.csv's contact_email, any extra column)
+        # follow it, in the order the rows name them.
+        columns = columns + list(dict.fromkeys(k for row in rows for k in row if k not in columns))
         with (folder / name).open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="raise")
             writer.writeheader()

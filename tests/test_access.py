@@ -33,9 +33,9 @@ ANA = {"is_logged_in": True, "email": "ana@example.com", "email_verified": True,
 BEA = {"is_logged_in": True, "email": "bea@BILLING.example.org"}       # by the domain entry
 EVE = {"is_logged_in": True, "email": "eve@example.com", "name": "Eve"}
 # Every page of the app (dashboard.PAGES), including those test_pages does not open.
-ALL_PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/cancellations.py",
-             "pages/adjustments.py", "pages/statement.py", "pages/data_quality.py", "pages/import.py",
-             "pages/policy.py"]
+ALL_PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/alerts.py", "pages/cancellations.py",
+             "pages/adjustments.py", "pages/statement.py", "pages/customer_links.py", "pages/data_quality.py",
+             "pages/import.py", "pages/policy.py"]
 
 
 # --- the allow-list (no Streamlit) ---------------------------------------------------------

@@ -49,11 +49,11 @@ def test_report_csv_is_exactly_formats_md(tmp_path, export):
         tmp_path / "p.toml", 'timezone = "UTC"\n'), "--format", "csv")
     assert out.stdout.splitlines() == [
         "customer_id,day,adhoc_raw_minutes,adhoc_billed_minutes,session_minutes,fee_minutes,billable_minutes,"
-        "covered_minutes,uncovered_minutes",
-        "acme,2026-01-12,35.00,60.00,0.00,0.00,60.00,60.00,0.00",
-        "acme,2026-01-13,0.00,0.00,45.00,0.00,45.00,45.00,0.00",
-        "acme,2026-01-14,0.00,0.00,0.00,30.00,30.00,15.00,15.00",
-        "acme,2026-02-03,10.00,30.00,0.00,0.00,30.00,30.00,0.00"]
+        "covered_minutes,uncovered_minutes,charged_minutes,late_for",  # the last two: FORMATS.md "Over time"
+        "acme,2026-01-12,35.00,60.00,0.00,0.00,60.00,60.00,0.00,0.00,",
+        "acme,2026-01-13,0.00,0.00,45.00,0.00,45.00,45.00,0.00,0.00,",
+        "acme,2026-01-14,0.00,0.00,0.00,30.00,30.00,15.00,15.00,0.00,",
+        "acme,2026-02-03,10.00,30.00,0.00,0.00,30.00,30.00,0.00,0.00,"]
     blocks = list(csv.DictReader(io.StringIO(cli("report", "blocks", "--db", db, "--as-of", "2026-04-30",
                                                  "--format", "csv").stdout)))
     assert [(b["purchase_id"], b["status"], b["remaining_minutes"]) for b in blocks] == [
@@ -205,3 +205,34 @@ def test_the_table_names_each_customer_beside_its_id_and_the_csv_keeps_formats_m
     cli("import", tmp_path / "long", "--db", db)
     row = cli("report", "summary", "--db", db, "--as-of", "2026-04-30").stdout.splitlines()[2]
     assert long[:27] + "…" in row and long not in row
+
+
+def test_close_reopen_and_closings(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    policy = write_csv(tmp_path / "p.toml", 'timezone = "UTC"\n')
+    cli("import", export, "--db", db)
+    out = cli("close", "--through", "2026-01-31", "--by", "Lead", "--reason", "January sent", "--db", db,
+              "--policy", policy)
+    assert "closed through 2026-01-31" in out.stdout
+    refused = cli("close", "--through", "2026-01-15", "--by", "Lead", "--db", db, "--policy", policy, ok=False)
+    assert refused.returncode == 1 and "already closed through 2026-01-31" in refused.stderr
+    # A late entry for Jan 20 posts on Feb 1 (R12), labelled.
+    write_export(tmp_path / "late", entries=[entry("late1", "2026-01-20T10:00", 10)])
+    cli("import", tmp_path / "late", "--db", db)
+    daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
+    assert "acme,2026-02-01,10.00,30.00,0.00,0.00,30.00,30.00,0.00,0.00,2026-01-20" in daily.splitlines()
+    listing = cli("closings", "--db", db, "--policy", policy).stdout
+    assert "closed through 2026-01-31, by Lead" in listing and "January sent" in listing and "(in force)" in listing
+    assert json.loads(cli("closings", "--db", db, "--format", "json").stdout)[0]["in_force"] is True
+    assert "reopened from 2026-01-01" in cli("reopen", "--from", "2026-01-01", "--by", "Lead", "--db", db,
+                                             "--policy", policy).stdout
+    daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
+    # Reopened: Jan 20 is a day of its own again; P1 was used up on Jan 14, so it is uncovered.
+    assert "acme,2026-01-20,10.00,30.00,0.00,0.00,30.00,0.00,30.00,0.00," in daily.splitlines()
+
+
+def test_rejects_of_an_import_that_does_not_exist_is_an_error(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    out = cli("rejects", "7", "--db", db, ok=False)
+    assert out.returncode == 1 and "there is no import 7" in out.stderr

@@ -117,3 +117,23 @@ def test_an_empty_text_is_a_dash_too():
     # a no-show has no canceller: "" in a text column (pandas' str dtype) shows a dash
     frame = pd.DataFrame({"cancelled_by": pd.Series(["customer", ""], dtype="str")})
     assert d.people_table(frame)["by"].tolist() == ["customer", "—"]
+
+
+def test_split_minutes_adds_up_to_the_whole():
+    from billing.display import split_minutes
+
+    s = 1_000_000  # µs per second
+    # 5 min 20 s + 54 min 40 s = 60 min: each alone rounds to 5 and 55; together 60.
+    assert split_minutes([320 * s, 3280 * s]) == [5, 55]
+    # 5 min 30 s + 54 min 30 s = 60: rounded alone 6 + 55 = 61; split: the earlier part gets it.
+    assert split_minutes([330 * s, 3270 * s]) == [6, 54]
+    # Three thirds of a minute and a half: 1 min 30 s total → 2; the largest remainders get them.
+    assert split_minutes([30 * s, 30 * s, 30 * s]) == [1, 1, 0]
+    assert split_minutes([0, 60 * 60 * s]) == [0, 60] and split_minutes([]) == []
+
+
+def test_notice_after_the_start_reads_as_such():
+    from billing.display import MISSING, notice_text
+
+    assert notice_text(-15 * 60_000_000) == "15 min after the start"
+    assert notice_text(10 * 60 * 60_000_000) == "10 h" and notice_text(None) == MISSING

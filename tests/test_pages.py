@@ -28,7 +28,9 @@ PAGES = {
     "pages/overview.py": "Overview",
     "pages/usage.py": "Usage",
     "pages/expiring.py": "Expiring hours",
+    "pages/alerts.py": "Alerts",
     "pages/cancellations.py": "Cancellation fees",
+    "pages/customer_links.py": "Customer links",
     "pages/data_quality.py": "Data quality",
     "pages/policy.py": "Policy",
 }

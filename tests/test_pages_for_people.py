@@ -20,8 +20,9 @@ FORBIDDEN = re.compile(r"\d+\.\d+ min|None|NaN|\d{2}:\d{2}:\d{2}")
 RAW = re.compile(r"\b(used_up|no_show|one_on_one|rolled_over|at_least_booked|adhoc_raw|import_id|undone_at|"
                  r"customer_id|purchase_id|appointment_id|what_to_do|cancelled_at|notice_hours|status_call|"
                  r"\w+_us)\b")
-PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/cancellations.py",
-         "pages/adjustments.py", "pages/statement.py", "pages/data_quality.py", "pages/import.py", "pages/policy.py"]
+PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/alerts.py", "pages/cancellations.py",
+         "pages/adjustments.py", "pages/statement.py", "pages/customer_links.py", "pages/data_quality.py",
+         "pages/import.py", "pages/policy.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from billing import ledger
@@ -111,3 +111,139 @@ def test_books_balance_through_the_whole_engine(tmp_path_factory, entries, purch
         day = pd.Timestamp(day).date()
         exact = sum(Decimal(m) for d, m, t in entries if START + timedelta(days=d) == day and t == "one_on_one")
         assert Decimal(int(group["adhoc_raw_us"].iloc[0])) / MIN == exact
+
+
+# --------------------------------------------------------------------------- over time (R10–R14)
+over_time_policy = st.builds(
+    Policy, timezone=st.just("UTC"), hours_valid_days=st.integers(1, 40), expiring_window_days=st.integers(0, 20),
+    rollover_days=st.sampled_from([0, 0, 5, 30]), rollover_max_minutes=st.sampled_from([None, 0, 20, 100]),
+    overage=st.sampled_from(["report", "carry"]))
+
+
+@st.composite
+def dated_changes(draw, policy):
+    """The policy with 0–2 random dated changes (R11) of validity, rollover and overage."""
+    n = draw(st.integers(0, 2))
+    starts = sorted(draw(st.lists(st.integers(1, 150), min_size=n, max_size=n, unique=True)))
+    table = [{"from": (START + timedelta(days=s)).isoformat(),
+              **draw(st.fixed_dictionaries({}, optional={"hours_valid_days": st.integers(1, 60),
+                                                         "rollover_days": st.sampled_from([0, 10]),
+                                                         "overage": st.sampled_from(["report", "carry"])}))}
+             for s in starts]
+    table = [c for c in table if len(c) > 1]
+    return policy.with_changes(change=table) if table else policy
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books_input(), over_time_policy.flatmap(dated_changes), st.integers(0, 200),
+       st.lists(st.tuples(st.integers(0, 7), st.integers(0, 60)), max_size=3))
+def test_over_time_the_books_balance_and_match_the_day_by_day_greedy(data, policy, t, extends):
+    days, blocks = data
+    as_of = START + timedelta(days=t)
+    d, _ = _frames([x for x in days if x[1] <= t], [], policy)
+    d["day"] = pd.to_datetime(d["day"]).astype("datetime64[us]")  # as rules.daily_billable gives them
+    p = _frames([], [x for x in blocks if x[1] <= t], policy)[1]
+    # R10 extend: some blocks get a later last day (which can put them out of purchase order).
+    ext = {f"P{i:02d}": e + timedelta(days=n + 1) for i, n in extends
+           for e in p.loc[p["purchase_id"] == f"P{i:02d}", "expires_on"]}
+    purchases = p[["purchase_id", "customer_id", "purchase_day", "purchased_utc", "minutes_us"]]
+    b = ledger.make_blocks(purchases, policy, extended_to=pd.Series(ext, dtype=object))
+    per_day, draws, all_blocks = ledger.draw_books(d, b, policy, as_of)
+    status = ledger.block_status(all_blocks, draws, as_of, policy)
+
+    event(f"rollover blocks: {int((status['kind'] == ledger.KIND_ROLLOVER).sum() > 0)}")
+    event(f"carried draws: {int((draws['paid_on'] != draws['day']).sum() > 0)}")
+    event(f"extended: {int(len(ext) > 0)}")
+    # The books balance: per block (R9, R13), per day (R8).
+    assert (status["purchased_us"] == status["used_us"] + status["forfeited_us"] + status["rolled_over_us"]
+            + status["remaining_us"]).all()
+    assert (status[["used_us", "forfeited_us", "remaining_us", "rolled_over_us"]] >= 0).all().all()
+    assert (per_day["covered_us"] + per_day["uncovered_us"] == per_day["billable_us"]).all()
+    assert (per_day["covered_us"] >= 0).all() and (per_day["uncovered_us"] >= 0).all()
+    by_day = draws.groupby(["customer_id", "day"])["drawn_us"].sum()
+    for row in per_day.itertuples():
+        assert by_day.get((row.customer_id, row.day), 0) == row.covered_us
+    # What rolled over is exactly its rollover block; a rollover block never rolls again.
+    rolled = status.set_index("purchase_id")["rolled_over_us"]
+    for row in status[status["kind"] == ledger.KIND_ROLLOVER].itertuples():
+        assert rolled[row.source] == row.purchased_us and row.rolled_over_us == 0
+    # A draw on its own day is from a block valid that day (R7); a carried one (R14) is paid
+    # later, on the paying block's purchase day.
+    merged = draws.merge(all_blocks[["purchase_id", "customer_id", "purchased_on", "expires_on"]], on="purchase_id",
+                         suffixes=("", "_b"))
+    assert (merged["customer_id"] == merged["customer_id_b"]).all()
+    same = merged["paid_on"] == merged["day"]
+    m = merged[same]
+    assert ((m["purchased_on"] <= m["day"].dt.date) & (m["day"].dt.date <= m["expires_on"])).all()
+    late = merged[~same]
+    assert ((late["paid_on"] > late["day"]) & (late["paid_on"].dt.date == late["purchased_on"])).all()
+
+    # The scan (for the customers it is right for) and the in-order greedy agree everywhere:
+    # drawing every customer in order gives the same figures.
+    all_in_order = ledger._redraw_in_order(*ledger._scan(d, b.assign(
+        rolled_over_us=0, source=None), policy)[:2], b.assign(rolled_over_us=0, source=None), policy, as_of,
+        sorted(set(d["customer_id"]) | set(b["customer_id"])))
+    assert list(all_in_order[0]["covered_us"]) == list(per_day["covered_us"])
+    again = ledger.block_status(all_in_order[2], all_in_order[1], as_of, policy)
+    assert again[["purchase_id", "used_us", "forfeited_us", "remaining_us", "rolled_over_us"]].equals(
+        status[["purchase_id", "used_us", "forfeited_us", "remaining_us", "rolled_over_us"]])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(entries=st.lists(st.tuples(st.integers(0, 50), st.integers(1, 90)), min_size=1, max_size=15),
+       late=st.lists(st.tuples(st.integers(0, 50), st.integers(1, 90)), max_size=5),
+       purchases=st.lists(st.tuples(st.integers(0, 50), st.sampled_from(["0.5", "1", "2"])), max_size=4),
+       fees=st.lists(st.integers(0, 50), max_size=3),
+       kinds=st.lists(st.sampled_from(["waive", "exclude", "credit", "charge", "extend"]), max_size=5),
+       close_at=st.integers(5, 40), t=st.integers(0, 70), rounding_from=st.integers(0, 60),
+       policy=st.builds(Policy, timezone=st.just("UTC"), hours_valid_days=st.integers(5, 40),
+                        rollover_days=st.sampled_from([0, 10]), overage=st.sampled_from(["report", "carry"])))
+def test_books_balance_with_adjustments_closings_and_changes(tmp_path_factory, entries, late, purchases, fees, kinds,
+                                                             close_at, t, rounding_from, policy):
+    """Random data, a close, late entries after it, random adjustments and a dated rounding
+    change: per block purchased + credited = used + forfeited + rolled over + remaining; per row
+    billable = covered + uncovered; the closed days are as closed; and every billed minute is
+    somewhere: the rows' billable less the late credits is the books' total computed open."""
+    from billing import closing
+    from billing.reports import compute_books
+    from billing.store import open_db
+    from tests.builders import appointment
+    from tests.test_over_time import adjustments
+
+    policy = policy.with_dated_change(START + timedelta(days=rounding_from), rounding_increment_minutes=15)
+    led = Ledger(tmp_path_factory.mktemp("close"), policy)
+    led.load(entries=[entry(f"e{i}", f"{START + timedelta(days=d)}T10:00", m) for i, (d, m) in enumerate(entries)],
+             appointments=[appointment(f"A{i}", f"{START + timedelta(days=d)}T15:00", 60, "no_show")
+                           for i, d in enumerate(fees)] or None,
+             purchases=[purchase(f"P{i}", str(START + timedelta(days=d)), h) for i, (d, h) in enumerate(purchases)] or None)
+    through = START + timedelta(days=close_at)
+    as_of = START + timedelta(days=t)
+    closing.close(led.db, through, policy, by="prop", today=date(2027, 1, 1))
+    with open_db(led.db, read_only=True) as con:  # what the closed days showed at the close
+        frozen = compute_books(con, policy, min(as_of, through), closed=None).days
+    if late:
+        led.load(entries=[entry(f"l{i}", f"{START + timedelta(days=d)}T11:00", m) for i, (d, m) in enumerate(late)])
+    targets = {"waive": [f"A{i}" for i in range(len(fees))], "exclude": [f"e{i}" for i in range(len(entries))],
+               "credit": ["acme"], "charge": ["acme"], "extend": [f"P{i}" for i in range(len(purchases))]}
+    rows = []
+    for n, kind in enumerate(kinds, start=1):
+        if targets[kind]:
+            target = targets[kind][n % len(targets[kind])]
+            extra = {"extend": date(2026, 12, 31), "credit": 45, "charge": 12.5}.get(kind)
+            rows.append((n, kind, target, str(START + timedelta(days=(n * 7) % 60)), extra))
+    adj = adjustments(*rows)
+    with open_db(led.db, read_only=True) as con:
+        b = compute_books(con, policy, as_of, adjustments=adj)
+        open_books = compute_books(con, policy, as_of, adjustments=adj, closed=None)
+    k = b.blocks
+    assert (k["purchased_us"] == k["used_us"] + k["forfeited_us"] + k["rolled_over_us"] + k["remaining_us"]).all()
+    assert (k[["used_us", "forfeited_us", "remaining_us"]] >= 0).all().all()
+    assert (b.days["billable_us"] == b.days["covered_us"] + b.days["uncovered_us"]).all()
+    shown = b.days[b.days["day"] <= pd.Timestamp(min(as_of, through))].reset_index(drop=True)
+    expect = frozen[frozen["day"] <= pd.Timestamp(min(as_of, through))].reset_index(drop=True)
+    for c in ("customer_id", "day", "billable_us", "covered_us", "uncovered_us"):
+        assert list(shown[c]) == list(expect[c])
+    if as_of > through:
+        credits = int(k.loc[k["kind"] == "late_credit", "purchased_us"].sum())
+        assert int(b.days["billable_us"].sum()) - credits == int(open_books.days["billable_us"].sum())

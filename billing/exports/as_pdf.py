@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from billing import statement_words as words
-from billing.display import MISSING, duration_text, whole_minutes
+from billing.display import MISSING, duration_text, notice_text, whole_minutes
 from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, PDF_TITLE, ExportError, activity_text, day_value,
                                    flag_value, generated_text, is_missing, period_text, records, scrubber,
                                    started_text, summary_figures, text_value)
@@ -372,7 +372,7 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
                  for r in records(st.ledger) if text_value(r["kind"]) in ("purchase", "forfeited")]
     fees = [(_day(r["day"]), text_value(r["appointment_id"]) or "",
              words.fee_text(text_value(r["fee_kind"]), st.policy, internal),
-             MISSING if is_missing(r["notice_us"]) else _dt(r["notice_us"]), _dt(r["fee_us"]))
+             notice_text(r["notice_us"]), _dt(r["fee_us"]))
             for r in records(st.fees)]
     blocks = [(text_value(r["purchase_id"]) or "", _day(r["purchased_on"]), _day(r["expires_on"]), _dt(r["purchased_us"]),
                "bought in period" if is_missing(r["left_at_start_us"]) else _dt(r["left_at_start_us"]),

@@ -32,7 +32,7 @@ from typing import Callable
 import pandas as pd
 
 from billing import statement_words as words
-from billing.display import datetime_text, duration_text
+from billing.display import datetime_text, duration_text, notice_text
 from billing.errors import HourbankError
 from billing.statement_model import Statement, hours_number, minutes_number
 
@@ -333,7 +333,7 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
         fees = [(day_value(r["day"]), text_value(r["appointment_id"]),
                  words.fee_text(text_value(r["fee_kind"]), st.policy, False), instant_text(r["scheduled_start"]),
                  instant_text(r["cancelled_at"]), minutes_value(r["notice_us"]),
-                 None if is_missing(r["notice_us"]) else duration_text(int(r["notice_us"])), minutes_value(r["fee_us"]))
+                 None if is_missing(r["notice_us"]) else notice_text(r["notice_us"]), minutes_value(r["fee_us"]))
                 for r in records(st.fees)]
     sections.append(Section("Fees", fee_header, fees, wrap=("What",)))
 

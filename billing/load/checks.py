@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+from billing.addresses import sql_bad_address_list
 from billing.load.specs import SPECS
 
 
@@ -199,5 +200,10 @@ def plan_for(table: str, col: dict[str, str]) -> Plan:
         }
     else:
         parsed, walls = {}, {}
+        if "contact_email" in col:  # kept in ``extra`` (specs.in_extra); the alerts write to it
+            e = col["contact_email"]
+            checks.append(("contact_email", f"{e} IS NOT NULL AND {sql_bad_address_list(e)}",
+                           f"'contact_email must be e-mail addresses separated by ; or , (like "
+                           f"ana@example.com), not ' || {e}"))
         typed = {"customer_id": col["customer_id"], "customer_name": opt("customer_name")}
     return Plan(parsed=parsed, walls=walls, checks=checks, typed=typed)

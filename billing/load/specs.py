@@ -12,6 +12,10 @@ class FileSpec:
     table: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    # Optional columns that are checked but stored with the other extra columns (``extra``,
+    # JSON) rather than in a column of their own: the table's schema stays as it is, and a
+    # database imported before the column was known already holds the values the same way.
+    in_extra: tuple[str, ...] = ()
 
 
 SPECS = {
@@ -28,7 +32,8 @@ SPECS = {
         ("purchase_id", "customer_id", "purchased_at", "hours"),
         ("amount",)),
     "customers": FileSpec(
-        "customers.csv", "customers", ("customer_id",), ("customer_name",)),
+        "customers.csv", "customers", ("customer_id",), ("customer_name", "contact_email"),
+        in_extra=("contact_email",)),
 }
 # Columns a converter (billing.trackers) adds so that a reject points at the user's own file.
 SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN = "_source_file", "_source_line"

@@ -50,7 +50,8 @@ class _StageSql:
         self.bad_column = "CASE bad_check " + " ".join(f"WHEN {i} THEN '{n}'" for i, (n, _, _) in enumerate(checks)) + " END"
         self.bad_reason = "CASE bad_check " + " ".join(f"WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(checks)) + " END"
         extra_cols = [a for a, name in name_of.items()
-                      if name not in known and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
+                      if (name not in known or name in spec.in_extra)
+                      and name not in (SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN)]
         self.extra = "json_object(" + ", ".join(f"?, t_{a}" for a in extra_cols) + ")" if extra_cols else "NULL"
         self.extra_params = [name_of[a] for a in extra_cols]
         self.record = "json_object(" + ", ".join(f"?, {a}" for a in self.aliases) + ")"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from billing import rules
-from billing.display import MISSING, duration_text, is_missing
+from billing.display import MISSING, duration_text, is_missing, notice_text
 from billing.pages.common import Filters, as_datetime, bucket_start, in_period, of_customers
 from billing.policy import US_PER_HOUR
 from billing.reports import Books
@@ -68,15 +68,6 @@ def notice_histogram(c: pd.DataFrame) -> pd.DataFrame:
     out = g.reset_index(name="count")
     out["notice"] = out["notice"].astype(str)
     return out
-
-
-def notice_text(us) -> str:
-    """Notice in µs as people's hours (billing.display.duration_text: whole minutes, half up),
-    "… after the start" when negative, a dash when missing (a no-show gives no notice)."""
-    if is_missing(us):
-        return MISSING
-    us = int(us)
-    return f"{duration_text(abs(us))} after the start" if us < 0 else duration_text(us)
 
 
 def cancellation_counts(c: pd.DataFrame) -> dict[str, int]:

@@ -4,88 +4,38 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 
-from billing import ledger
+from billing import forecast
 from billing.customers import SEPARATOR, customer_label
 from billing.display import durations_text
-from billing.pages.common import Filters, bucket_start, csv_bytes, in_period, of_customers
-from billing.policy import Policy
+from billing.pages.common import Filters, bucket_start, csv_bytes, of_customers
 from billing.reports import Books, report_minutes_text
 
-PACE_WINDOW_DAYS = 30
+PACE_WINDOW_DAYS = forecast.PACE_WINDOW_DAYS
+# The forecast is the engine's (billing.forecast: the alerts tell the same figures).
+project, project_customer = forecast.project, forecast.project_customer
 
 
 def active_blocks(books: Books, f: Filters) -> pd.DataFrame:
     """Active blocks with time left, by expiry date (R9)."""
-    b = of_customers(books.blocks, f.customers)
-    b = b[(b["status"] == ledger.STATUS_ACTIVE) & (b["remaining_us"] > 0)]
+    b = forecast.active_with_time_left(books, f.customers)
     return b.sort_values(["expires_on", "customer_id", "purchase_id"], kind="stable")[
         ["purchase_id", "customer_id", "purchased_on", "expires_on", "days_left", "purchased_us",
          "remaining_us", "expiring_soon"]].reset_index(drop=True)
 
 
 def pace(books: Books, f: Filters, window: int = PACE_WINDOW_DAYS) -> pd.Series:
-    """Average billable µs per day over the last ``window`` days up to T, per customer
-    (integer µs, rounded half up: exact enough for a projection)."""
-    d = of_customers(books.days, f.customers)
-    d = d[in_period(d["day"], f.as_of - timedelta(days=window - 1), f.as_of)]
-    total = d.groupby("customer_id")["billable_us"].sum().astype("int64")
-    return (total * 2 + window) // (2 * window)
-
-
-def project(blocks: pd.DataFrame, paces: pd.Series, as_of: date) -> pd.DataFrame:
-    """The forecast: each customer draws its pace every day from T + 1 on, from its blocks as
-    the engine draws (ledger.draw_from_blocks, R8: earliest expiry first), and what a block
-    still has after its last day is projected lost (R9).
-
-    ``blocks``: customer_id, purchase_id, expires_on (date), remaining_us, in drawing order
-    (as in ``Books.blocks``); ``paces``: customer_id → µs per day (missing = 0). Returns one
-    row per customer of ``blocks``: customer_id, run_out (the first day the blocks no longer
-    cover the pace in full; None when the pace is 0), projected_lost_us.
-    """
-    first = as_of + timedelta(days=1)
-    customers = pd.unique(blocks["customer_id"])
-    pace_of = paces.reindex(customers, fill_value=0).astype("int64")
-    last = pd.to_datetime(blocks.groupby("customer_id", sort=False)["expires_on"].max()).reindex(customers)
-    n_days = np.maximum((last - pd.Timestamp(first)).dt.days.to_numpy() + 1, 0)
-    days = pd.DataFrame({
-        "customer_id": np.repeat(customers, n_days),
-        "day": pd.Timestamp(first) + pd.to_timedelta(
-            np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days), unit="D"),
-        "billable_us": np.repeat(pace_of.to_numpy(), n_days)})
-    future = blocks[["customer_id", "purchase_id", "expires_on"]].assign(
-        purchased_us=blocks["remaining_us"].astype("int64"))
-    # Every block is bought by T: let validity reach back that far, so each counts from T + 1.
-    reach = max(1, int((pd.to_datetime(blocks["expires_on"]) - pd.Timestamp(as_of)).dt.days.max()) if len(blocks) else 1)
-    covered, draws = ledger.draw_from_blocks(days, future.reset_index(drop=True), Policy(hours_valid_days=reach))
-    drawn = draws.groupby("customer_id")["drawn_us"].sum()
-    short = covered[covered["uncovered_us"] > 0].groupby("customer_id")["day"].min()
-    out = pd.DataFrame({"customer_id": customers})
-    out["projected_lost_us"] = (blocks.groupby("customer_id", sort=False)["remaining_us"].sum().reindex(customers)
-                                .to_numpy() - drawn.reindex(customers, fill_value=0).to_numpy()).astype("int64")
-    run_out = [(short[c].date() if c in short.index else (last[c] + timedelta(days=1)).date()) for c in customers]
-    out["run_out"] = [d if p > 0 else None for d, p in zip(run_out, pace_of.to_numpy())]
-    return out
-
-
-def project_customer(blocks: list[tuple[date, int]], pace_us: int, as_of: date) -> tuple[date | None, int]:
-    """``project`` for one customer: ``blocks`` (expires_on, remaining_us) in drawing order,
-    ``pace_us`` µs a day. Returns (run-out date or None, projected lost µs)."""
-    frame = pd.DataFrame({"customer_id": "c", "purchase_id": [f"{i:09d}" for i in range(len(blocks))],
-                          "expires_on": [e for e, _ in blocks], "remaining_us": [int(r) for _, r in blocks]})
-    row = project(frame, pd.Series({"c": pace_us}), as_of).iloc[0]
-    return row["run_out"], int(row["projected_lost_us"])
+    """billing.forecast.pace of the filters' customers: billable µs per day over the last
+    ``window`` days up to T."""
+    return forecast.pace(books, f.customers, window)
 
 
 def expiry_projection(books: Books, f: Filters, names: dict | None = None) -> pd.DataFrame:
     """Per customer with active time left: customer_id, remaining_us, next_expiry,
     pace_per_day_us, run_out, projected_lost_us (``project``), customer_name; most projected
     loss first."""
-    blocks = active_blocks(books, f)
-    order = of_customers(books.blocks, f.customers)
-    order = order[order["purchase_id"].isin(blocks["purchase_id"])]  # engine's drawing order (R8)
+    order = forecast.active_with_time_left(books, f.customers)  # the engine's drawing order (R8)
     paces = pace(books, f)
     cols = ["customer_id", "remaining_us", "next_expiry", "pace_per_day_us", "run_out", "projected_lost_us"]
     if order.empty:

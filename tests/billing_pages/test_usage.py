@@ -70,3 +70,17 @@ def test_usage_table_is_exact_minutes_text(books):
     assert jan["adhoc_raw"] == "35 min" and jan["adhoc_billed"] == "1 h" and jan["billable"] == "2 h 15 min"
     # a spreadsheet's file: the BOM tells Excel it is UTF-8; people's text beside the exact minutes
     assert csv_bytes(table).startswith(b"\xef\xbb\xbfperiod_start,billable,billable_minutes,general,general_minutes")
+
+
+def test_an_excluded_entry_is_not_counted_as_logged_time(tmp_path):
+    # R10: excluding e5 (Ann's 10 min of ad hoc on Feb 3) leaves Ann e1's 5 min of ad hoc.
+    from billing import adjustments
+
+    led = load_fixture(Ledger(tmp_path, POLICY))
+    adjustments.record(led.db, "exclude", "e5", on=date(2026, 2, 5), by="Lead", reason="timer left on",
+                       policy=POLICY)
+    v = appdata.current_version(led.db).number
+    e = appdata.entry_usage(led.db, v, POLICY, T, date(2026, 1, 1), T)
+    assert minutes(page.usage_by(e, "staff").set_index("staff").loc["Ann", "adhoc_us"]) == 5
+    before = appdata.entry_usage(led.db, v, POLICY, date(2026, 2, 4), date(2026, 1, 1), date(2026, 2, 4))
+    assert minutes(page.usage_by(before, "staff").set_index("staff").loc["Ann", "adhoc_us"]) == 15  # not yet

@@ -28,6 +28,7 @@ PAGES = [  # (url path, title, draws a plotly chart)
     ("", "Overview", True),
     ("usage", "Usage", True),
     ("expiring", "Expiring hours", True),
+    ("alerts", "Alerts", False),
     ("cancellations", "Cancellation fees", True),
     ("data_quality", "Data quality", False),
     ("policy", "Policy", False),

@@ -20,7 +20,7 @@ from tests.test_pages_for_people import FORBIDDEN, RAW
 pytestmark = pytest.mark.browser
 
 TODAY = date(2026, 11, 29)
-PATHS = ["", "usage", "expiring", "cancellations", "statement", "data_quality", "import", "policy"]
+PATHS = ["", "usage", "expiring", "alerts", "cancellations", "statement", "customer_links", "data_quality", "import", "policy"]
 CUT_OFF = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
   .filter(m => [m, ...m.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
   .map(m => m.innerText)"""
