@@ -6,8 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from billing.display import zone_column, zone_datetime_text
-from billing.pages.cancellations import notice_text
+from billing.display import notice_text, zone_column, zone_datetime_text
 
 
 def fees_for_people(fees: pd.DataFrame) -> pd.DataFrame:
