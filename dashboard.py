@@ -14,10 +14,13 @@ from pathlib import Path
 import streamlit as st
 
 from billing import appdata
-from billing.pages.common import PERIODS, Filters, period_bounds
 from billing.calendar import today_in
+from billing.customers import customer_label
+from billing.pages.common import (PERIODS, Filters, date_param, ids_param, period_bounds, period_param,
+                                  range_param, range_text)
 from billing.errors import HourbankError
 from pages._auth import require_manager
+from pages import _ui as ui
 from pages._share import route as customer_link_route
 from pages._ui import CTX_KEY, Ctx
 
@@ -70,6 +73,7 @@ def read_context() -> Ctx:
 
 
 def customer_options(c: Ctx) -> tuple[list[str], dict]:
+    """Every customer id (sorted) and id → name ('' when the data names none: billing.customers)."""
     if c.version is None:
         return [], {}
     try:
@@ -95,36 +99,65 @@ def staff_options(c: Ctx) -> list[str]:
         return []
 
 
-def sidebar_filters(c: Ctx) -> Filters:
+def ids_from_link(key: str, param: str, known: list[str], what: str) -> None:
+    """A multiselect's ids from the link (ids, or an older link's "id · name" labels); a
+    value the data does not have is said, not dropped silently."""
+    if key in st.session_state:
+        # an undo can take a chosen id away: drop it rather than fail on a missing option
+        if any(v not in known for v in st.session_state[key]):
+            st.session_state[key] = [v for v in st.session_state[key] if v in known]
+        return
+    found, unknown = ids_param(st.query_params.get_all(param), known)
+    st.session_state[key] = found
+    if unknown:
+        st.sidebar.warning(f"The link names {what} the data does not have: {', '.join(unknown)}.")
+
+
+def sidebar_filters(c: Ctx, page_id: str) -> Filters:
     """The filters every page shares. Stable keys, rendered on every page (so they are kept
-    across pages) and bound to the URL's query parameters (so a link reproduces the view)."""
+    across pages) and written into the URL by id (``pages/_ui.to_link``), the as-of date
+    always, so a link reproduces the view on any later day and after a customer's rename."""
     zone = c.policy.timezone if c.policy else "UTC"
     today = today_in(zone)
     side = st.sidebar
     side.header("Filters")
-    as_of = side.date_input("As of (T)", value=today, key="asof", bind="query-params",
-                            help="Everything is computed as of this day: later work does not count yet.")
+    # Only the multiselects: a choice in one is applied at once (a rerun of this page), so a page
+    # change never carries a new value of theirs; a date typed and then a page link clicked does.
+    ui.keep_across_pages(page_id, ("customers", "staff"))
+    ui.from_link("asof", "asof", date_param, today)
+    as_of = side.date_input("As of (T)", key="asof",
+                            help="Everything is computed as of this day: later work does not count yet. "
+                                 "A link to this page keeps it, so it shows the same figures on another day.")
     as_of = as_of or today
-    preset = side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period",
-                            bind="query-params")
+    ui.to_link("asof", as_of.isoformat())
+    ui.from_link("period", "period", period_param, "last_30_days")
+    preset = side.selectbox("Period", list(PERIODS), format_func=PERIODS.get, key="period")
+    ui.to_link("period", preset)
     custom = None
     if preset == "custom":
-        custom = side.date_input("From – to", value=(today - timedelta(days=29), today), key="range",
-                                 bind="query-params")
+        ui.from_link("range", "range", range_param, (as_of - timedelta(days=29), as_of))
+        custom = side.date_input("From – to", value=st.session_state["range"], key="range")
         if isinstance(custom, (list, tuple)) and len(custom) == 1:
             custom = (custom[0], custom[0])
     start, end = period_bounds(preset, as_of, custom)
+    ui.to_link("range", range_text(start, end) if preset == "custom" else None)
     ids, names = customer_options(c)
-    customers = side.multiselect(
-        "Customers", ids, key="customers", bind="query-params", placeholder="All customers",
-        format_func=lambda cid: f"{cid} · {names[cid]}" if names.get(cid) else cid)
-    staff = side.multiselect("Staff", staff_options(c), key="staff", bind="query-params", placeholder="All staff",
+    ids_from_link("customers", "customers", ids, "customers")
+    customers = side.multiselect("Customers", ids, key="customers", placeholder="All customers",
+                                 format_func=lambda cid: customer_label(cid, names))
+    ui.kept("customers", customers)
+    ui.to_link("customers", sorted(customers))
+    staff_known = staff_options(c)
+    ids_from_link("staff", "staff", staff_known, "staff members")
+    staff = side.multiselect("Staff", staff_known, key="staff", placeholder="All staff",
                              help="Applies to logged time by staff and activity and to appointments; billable "
                                   "time is a customer's (R5 rounds a customer's whole day).")
+    ui.kept("staff", staff)
+    ui.to_link("staff", sorted(staff))
     side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
     c.names = names
     return Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),
-                         staff=tuple(sorted(staff)))
+                   staff=tuple(sorted(staff)))
 
 
 def navigation():
@@ -136,13 +169,14 @@ def navigation():
 
 
 context = read_context()
-context.filters = sidebar_filters(context)
+page = navigation()
+context.filters = sidebar_filters(context, page.url_path)
 if context.problem:
     st.sidebar.warning(context.problem)
 # The page reads this rerun's context; it is dropped afterwards, so a page that runs without
 # this script before it notices (pages/_ui.py).
 st.session_state[CTX_KEY] = context
 try:
-    navigation().run()
+    page.run()
 finally:
     st.session_state.pop(CTX_KEY, None)

@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("imports", help="list the imports")
     lst.add_argument("--db", default=_default_db())
+    lst.add_argument("--policy", help="policy TOML (default: billing.toml): its timezone is the one the times are "
+                                      "shown in")
 
     und = sub.add_parser("undo", help="undo one import")
     und.add_argument("import_id", type=int)
@@ -239,7 +241,7 @@ def cmd_import(args) -> int:
         # import then removes exactly those rows (or stops if the data changed meanwhile).
         preview, done = run(True)
         if preview is not None and preview.removed and not (done and done.nothing_read):
-            print(format_import(preview, tracker=done, asking=True))
+            print(format_import(preview, tracker=done, asking=True, names=_names_for(args.db, preview)))
             one = preview.removed == 1
             what = ("entry" if one else "entries") if all(r.table == "time_entries" for r in preview.removals) \
                 else ("row" if one else "entries and appointments")
@@ -255,17 +257,31 @@ def cmd_import(args) -> int:
     if result is None:
         print(f"{args.source}: the file has a header row but no entries; nothing imported.")
         return 1
-    print(format_import(result, tracker=done))
+    print(format_import(result, tracker=done, names=_names_for(args.db, result)))
     if done is not None and done.nothing_read:
         return 1
     return 0
 
 
+def _names_for(db, result) -> dict[str, str]:
+    """The customers' names (billing.customers) for an import summary that lists removals;
+    {} when it lists none or the database is not there (a dry run into a new file)."""
+    if not result.removals or not Path(db).exists():
+        return {}
+    from billing.customers import customer_names
+    from billing.store import open_db
+
+    with open_db(db, read_only=True) as con:
+        return customer_names(con)
+
+
 def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: int = 20,
-                  asking: bool = False) -> str:
+                  asking: bool = False, names: dict[str, str] | None = None) -> str:
     """The import summary: counts, the period and its zone, the removal scope in words, what is
     (or would be) removed, new customers, notices and the first rejects; for a tracker file
     none of whose rows converts, the rejects grouped by reason and what to change."""
+    from billing.customers import customer_label
+    from billing.display import MISSING, duration_text, exact_minutes_us
     from billing.load import reject_groups
 
     head = ("this import would make" if asking else "dry run, nothing saved") if result.dry_run \
@@ -288,8 +304,9 @@ def format_import(result, max_rejects: int = 10, *, tracker=None, max_removals: 
         verb = "would be removed" if result.dry_run else "removed"
         shown = result.removals[:max_removals]
         lines.append(f"{verb} ({result.removed}" + (f", first {len(shown)}" if len(shown) < result.removed else "")
-                     + "): id, day, staff, customer, minutes")
-        lines += [f"  {r}" for r in shown]
+                     + "): id, day, staff, customer, time")
+        lines += [f"  {r.id}  {r.day}  {r.staff or MISSING}  {customer_label(r.customer_id, names or {})}  "
+                  f"{duration_text(exact_minutes_us(r.minutes))}" for r in shown]
         if not result.dry_run:
             lines.append(f"undo: python -m billing undo {result.import_id}")
     if result.rejects:
@@ -321,13 +338,15 @@ def cmd_report(args) -> int:
 
     as_of = args.as_of or today_in(policy.timezone)
     with open_db(args.db, read_only=True) as con:
+        named = _customer_names_checked(con, args.customer, args.db) if args.customer is not None or \
+            fmt == "table" else None
         # Once, for every report asked (review needs none: only appointments and entries).
         books = compute_books(con, policy, as_of, args.customer) if set(names) - {"review"} else None
         reports = [(name, *report_frame(con, name, policy, as_of, customer=args.customer, books=books))
                    for name in names]
     if not args.out:
         _, rows, columns = reports[0]
-        _print_report(rows, columns, fmt, sys.stdout.buffer)
+        _print_report(rows, columns, fmt, sys.stdout.buffer, named)
         return 0
     out = Path(args.out)
     try:
@@ -335,21 +354,34 @@ def cmd_report(args) -> int:
         for name, rows, columns in reports:
             path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[fmt]}"
             with path.open("wb") as sink:
-                _print_report(rows, columns, fmt, sink)
+                _print_report(rows, columns, fmt, sink, named)
             print(f"{path}: {len(rows)} rows")
     except OSError as exc:
         raise HourbankError(f"{out}: cannot write the reports there ({exc.strerror or exc}).") from None
     return 0
 
 
-def _print_report(rows, columns, fmt: str, sink) -> None:
+def _customer_names_checked(con, customer: str | None, db) -> dict[str, str]:
+    """customer id → name (billing.customers); an unknown ``--customer`` is an error that names
+    it (before, it printed "(no rows)" and exited 0, which reads as "nothing happened")."""
+    from billing.customers import customers_frame, unknown_customer_message
+
+    frame = customers_frame(con)
+    if customer is not None:
+        problem = unknown_customer_message(customer, frame, str(db))
+        if problem:
+            raise HourbankError(f"--customer {customer}: {problem}")
+    return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
+
+
+def _print_report(rows, columns, fmt: str, sink, names: dict[str, str] | None = None) -> None:
     from billing.reports import as_table, write_csv, write_table
 
     sys.stdout.flush()
     if fmt == "csv":
         write_csv(rows, columns, sink)
     elif fmt == "table":
-        write_table(rows, columns, sink)
+        write_table(rows, columns, sink, names=names)
     else:
         sink.write(render_json(as_table(rows, columns).to_pandas()).encode())
     sink.flush()
@@ -368,9 +400,12 @@ def render_json(frame) -> str:
 
 
 def cmd_imports(args) -> int:
+    from billing.display import zone_datetime_text
     from billing.load import list_imports
+    from billing.policy import load_policy
     from billing.store import open_db
 
+    zone = load_policy(args.policy).timezone
     with open_db(args.db, read_only=True) as con:
         df = list_imports(con)
     if df.empty:
@@ -378,13 +413,15 @@ def cmd_imports(args) -> int:
         return 0
     import json
 
+    # The database records UTC; people read the policy's zone, and the zone is said once.
+    print(f"times in {zone}")
     for r in df.itertuples(index=False):
         period = (f" period {r.period_from:%Y-%m-%d}..{r.period_to:%Y-%m-%d}"
                   if r.period_from is not None and str(r.period_from) != "NaT" else "")
         scope = (json.loads(r.notes) or {}).get("scope") if isinstance(r.notes, str) else None
         period += f" scope {scope['used']}" if scope else ""
-        undone = f"  UNDONE {r.undone_at:%Y-%m-%d %H:%M}" if str(r.undone_at) not in ("NaT", "None") else ""
-        print(f"{r.import_id:>4}  {r.imported_at:%Y-%m-%d %H:%M:%S} UTC  {r.source}{period}: {r.added} added, "
+        undone = f"  UNDONE {zone_datetime_text(r.undone_at, zone)}" if str(r.undone_at) not in ("NaT", "None") else ""
+        print(f"{r.import_id:>4}  {zone_datetime_text(r.imported_at, zone)}  {r.source}{period}: {r.added} added, "
               f"{r.replaced} replaced, {r.removed} removed, {r.unchanged} unchanged, {r.rejected} rejected{undone}")
     return 0
 

@@ -34,6 +34,45 @@ def customer_names(con) -> dict[str, str]:
     return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
 
 
+SEPARATOR = " · "
+
+
+def customer_label(customer_id, names: dict[str, str]) -> str:
+    """How people see a customer wherever one is picked or charted: "C1014 · Acme Logistics
+    Inc." (the id first, so it stays what a link or the command line takes), the bare id when
+    the data names none or the name is the id (a tracker's client that became a customer id).
+    ``names``: ``customer_names``."""
+    name = names.get(customer_id) if names else None
+    return f"{customer_id}{SEPARATOR}{name}" if name and name != customer_id else str(customer_id)
+
+
+def customer_labels(customer_ids, names: dict[str, str]) -> list[str]:
+    """``customer_label`` of each id of a column."""
+    return [customer_label(c, names) for c in customer_ids]
+
+
+def unknown_customer_message(customer: str, frame: pd.DataFrame, where: str) -> str | None:
+    """None when ``customer`` is an id of ``frame`` (``customers_frame``); else one sentence
+    that names it, says where it was looked for, and points at the id when the text is a
+    customer's name (case and spacing ignored) or the start of one or of an id."""
+    ids = list(frame["customer_id"])
+    if customer in ids:
+        return None
+    folded = " ".join(str(customer).split()).casefold()
+    by_name = [(cid, name) for cid, name in zip(frame["customer_id"], frame["customer_name"])
+               if name and " ".join(name.split()).casefold() == folded]
+    if not by_name:
+        by_name = [(cid, name) for cid, name in zip(frame["customer_id"], frame["customer_name"])
+                   if folded and (str(cid).casefold().startswith(folded)
+                                  or " ".join(str(name).split()).casefold().startswith(folded))][:5]
+    hint = ""
+    if by_name:
+        hint = " Did you mean " + " or ".join(f"{cid} ({name})" if name else cid for cid, name in by_name) + "?"
+    elif ids:
+        hint = f" The {len(ids)} customers are {ids[0]}" + (f" … {ids[-1]}" if len(ids) > 1 else "") + "."
+    return f"no customer {customer!r} in {where}: customers are given by id.{hint}"
+
+
 def customer_contacts(con) -> dict[str, list[str]]:
     """customer_id → the contact addresses of its ``contact_email`` in customers.csv (several
     separated by ``;`` or ``,``; checked at import, FORMATS.md), for the customers that have

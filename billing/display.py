@@ -136,6 +136,22 @@ def datetime_text(value) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
+def zone_datetime_text(value, zone: str) -> str:
+    """An instant the database recorded in UTC (a naive timestamp: imported at, issued at,
+    undone at) for people, in the policy's time zone ``zone``, to the minute: "2026-11-29
+    09:05"; say the zone in the column's name (``zone_column``). Missing → ``MISSING``."""
+    if is_missing(value):
+        return MISSING
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.tz_convert(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_column(name: str, zone: str) -> str:
+    """A column of ``zone_datetime_text`` values named with its zone: "imported at (America/New_York)"."""
+    return f"{name} ({zone})"
+
+
 _UNDER_A_MINUTE = re.compile(r"\((\d+\.\d+) min\)")
 
 
@@ -176,8 +192,20 @@ def code_text(code) -> str:
     return CODES.get(text, text.replace("_", " "))
 
 
+def activity_text(activity) -> str:
+    """An entry's activity for people: FORMATS.md's seed categories in words ("status_call" →
+    "status call", "project_management" → "project management"); any other activity as the
+    tracker wrote it; missing → ``MISSING``."""
+    from billing.canonical import SEED_ACTIVITIES
+
+    if is_missing(activity):
+        return MISSING
+    text = str(activity)
+    return text.replace("_", " ") if text in SEED_ACTIVITIES else text
+
+
 COLUMNS = {
-    "customer_id": "customer", "purchase_id": "block", "appointment_id": "appointment", "entry_id": "entry",
+    "customer_id": "customer", "customer_name": "name", "purchase_id": "block", "appointment_id": "appointment", "entry_id": "entry",
     "import_id": "import", "statement_id": "statement", "undone_at": "undone at", "imported_at": "imported at",
     "adhoc_raw": "ad-hoc logged", "adhoc_billed": "ad-hoc billed", "what_to_do": "what to do",
     "purchased_on": "bought", "expires_on": "last day", "days_left": "days left", "cancelled_by": "by",
@@ -213,11 +241,28 @@ def _is_instants(col: pd.Series) -> bool:
     return len(present) > 0 and all(isinstance(v, datetime | pd.Timestamp) for v in present[:50])
 
 
-def people_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame:
+def with_customer_names(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with customer_name beside its customer_id (billing.customers: the newest name
+    the data gives; '' for a customer without one, shown as ``MISSING``); unchanged when it has
+    no customer_id or already has a customer_name."""
+    if "customer_id" not in frame.columns or "customer_name" in frame.columns:
+        return frame
+    at = list(frame.columns).index("customer_id") + 1
+    out = frame.copy()
+    out.insert(at, "customer_name", [names.get(c, "") if isinstance(c, str) else "" for c in frame["customer_id"]])
+    return out
+
+
+def people_table(frame: pd.DataFrame, rename: dict | None = None, names: dict[str, str] | None = None
+                 ) -> pd.DataFrame:
     """A frame for people: ``*_us`` columns as ``duration_text``, dates as ``date_text``
     (datetime columns that are all midnights too), instants as ``datetime_text``, codes
     (status, tier, kind) as ``code_text``, a missing value as ``MISSING``, and the columns
-    named in words (``rename`` by the name without ``_us``, else ``column_text``)."""
+    named in words (``rename`` by the name without ``_us``, else ``column_text``). With
+    ``names`` (customer id → name), a customer_id column gets the customer's name beside it
+    (``with_customer_names``)."""
+    if names is not None:
+        frame = with_customer_names(frame, names)
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         values = frame[col]
@@ -233,6 +278,8 @@ def people_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFram
             shown = [datetime_text(v) for v in values]
         elif col in CODE_COLUMNS:
             shown = [code_text(v) for v in values]
+        elif col == "activity":
+            shown = [activity_text(v) for v in values]
         elif values.isna().any() or ((values.dtype == object or pd.api.types.is_string_dtype(values))
                                      and values.map(is_missing).any()):
             # a column with a gap is floats in pandas: line 3 stays "3", not "3.0"

@@ -263,7 +263,7 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
     parts = [
         pd.DataFrame({"customer_id": held["customer_id"], "day": held["day"], "item": "entry",
                       "id": held["entry_id"], "issue": "held (R4): " + held["hold_reason"],
-                      "what_to_do": "complete the appointment in the tracker, or remove the appointment_id, "
+                      "what_to_do": "complete the appointment in the tracker, or take the entry off the appointment, "
                                     "and import again; until then it counts toward nothing"}),
         pd.DataFrame({"customer_id": tiny["customer_id"], "day": tiny["day"], "item": "entry",
                       "id": tiny["entry_id"],
@@ -276,12 +276,13 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
         parts.append(pd.DataFrame({
             "customer_id": empty["customer_id"], "day": empty["day"], "item": "appointment",
             "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged (R4): bills nothing",
-            "what_to_do": "log the session's time with this appointment_id, or correct its status"}))
+            "what_to_do": "log the session's time on this appointment in the tracker, or correct its status"}))
     stale = a[(a["status"] == "scheduled") & (pd.to_datetime(a["day"]).dt.date < as_of)]
     parts.append(pd.DataFrame({
         "customer_id": stale["customer_id"], "day": stale["day"], "item": "appointment",
         "id": stale["appointment_id"], "issue": "appointment in the past still 'scheduled'",
-        "what_to_do": "set it to completed, cancelled (with cancelled_at) or no_show; a fee may be due (R6)"}))
+        "what_to_do": "mark it completed, cancelled (with when it was cancelled) or no-show in the tracker "
+                      "and import again; a fee may be due (R6)"}))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in REVIEW_COLUMNS})
@@ -441,9 +442,14 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
         _stream_lines(cur, line, sink)
 
 
-def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
+TABLE_NAME_WIDTH = 28   # a customer's name in --format table, longer ones end in "…"
+
+
+def write_table(frame: pd.DataFrame, columns: list[str], sink, names: dict[str, str] | None = None) -> None:
     """The report as a text table for people into a binary file object: columns named in words
-    (billing.display.column_text: "customer", "billable"), times as hours and whole minutes
+    (billing.display.column_text: "customer", "billable"), each customer's name beside its id
+    (``names``: billing.customers; cut to TABLE_NAME_WIDTH characters so the table fits a
+    terminal; the CSV keeps FORMATS.md's columns), times as hours and whole minutes
     ("174 h 5 min", rounded half up: billing.display), a block's status in words, a dash where
     a value is missing; columns padded to their widest value (times to the right), a rule
     under the header, a row count. The exact minutes are ``--format csv``'s.
@@ -453,6 +459,11 @@ def write_table(frame: pd.DataFrame, columns: list[str], sink) -> None:
 
     if "issue" in columns:
         frame = frame.assign(issue=[review_text(v) for v in frame["issue"]])
+    if names is not None and "customer_id" in columns:
+        short = {c: n if len(n) <= TABLE_NAME_WIDTH else n[:TABLE_NAME_WIDTH - 1] + "…" for c, n in names.items()}
+        frame = frame.assign(customer_name=frame["customer_id"].map(short).astype(object))
+        at = columns.index("customer_id") + 1
+        columns = columns[:at] + ["customer_name"] + columns[at:]
     text = as_table(frame, columns, for_people=True)
     if text.num_rows == 0:
         sink.write(b"(no rows)\n")

@@ -31,7 +31,7 @@ HOLD_REASON_SQL = """
     CASE WHEN e.appointment_id IS NULL THEN NULL
          WHEN a.appointment_id IS NULL THEN 'appointment ' || e.appointment_id || ' is not in the data (as of this date)'
          WHEN a.customer_id <> e.customer_id THEN 'appointment ' || e.appointment_id || ' belongs to customer ' || a.customer_id
-         WHEN a.status <> 'completed' THEN 'appointment ' || e.appointment_id || ' has status ' || a.status
+         WHEN a.status <> 'completed' THEN 'appointment ' || e.appointment_id || ' is ' || replace(a.status, '_', '-')
     END"""
 
 

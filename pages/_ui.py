@@ -95,6 +95,57 @@ def compute(fn: Callable, *args, **kwargs):
         st.stop()
 
 
+# --------------------------------------------------------------------------- links
+# Widgets are bound to the URL here rather than with ``bind="query-params"``, which writes a
+# widget's shown label ("C1014 · Acme", "This year") into the link and leaves out a value
+# equal to the default (today's date): such a link breaks when a customer is renamed and shows
+# other figures the next day. A link is read once, when the session first draws the widget
+# (later the widget is the truth: Streamlit drops page-less parameters on a page change, and
+# ``to_link`` writes them back on every rerun).
+def from_link(key: str, param: str, parse: Callable[[list[str]], object], default) -> None:
+    """Before drawing the widget ``key``: on its first drawing in this session, its value
+    from the link's ``param`` (``parse`` of the parameter's values, None = not usable),
+    else ``default``. Draw the widget with ``key`` and without a default of its own."""
+    if key not in st.session_state:
+        value = parse(st.query_params.get_all(param))
+        st.session_state[key] = default if value is None else value
+
+
+KEPT = "_kept_"
+
+
+def keep_across_pages(page_id: str, keys: tuple[str, ...]) -> None:
+    """Before the shell's multiselects are drawn: on a page change, give them back the values
+    they had (``kept``). A multiselect whose value came from a link, not from a click, comes back
+    empty from the browser when another page is opened (seen in Chromium with Streamlit 1.67:
+    the browser sends its own empty value, which wins over the session's). Not for a date
+    field: a date typed and then a page link clicked arrives with that page change."""
+    changed = st.session_state.get("_page") not in (None, page_id)
+    st.session_state["_page"] = page_id
+    if changed:
+        for key in keys:
+            if KEPT + key in st.session_state:
+                st.session_state[key] = st.session_state[KEPT + key]
+
+
+def kept(key: str, value):
+    """After drawing the widget ``key``: remember its value for ``keep_across_pages``; returns it."""
+    st.session_state[KEPT + key] = value
+    return value
+
+
+def to_link(param: str, values) -> None:
+    """Write ``param`` into the link: one value, a list (a repeated parameter) or None/[] (removed).
+    The URL changes only when the value does (no message to the browser otherwise)."""
+    wanted = [] if values is None else [values] if isinstance(values, str) else [str(v) for v in values]
+    if st.query_params.get_all(param) == wanted:
+        return
+    if wanted:
+        st.query_params[param] = wanted if len(wanted) > 1 else wanted[0]
+    elif param in st.query_params:
+        del st.query_params[param]
+
+
 def metric(column, kpi: Kpi, inverse: bool = False) -> None:
     column.metric(kpi.label, kpi.text, kpi.delta_text, help=kpi.help_text,
                   delta_color="inverse" if inverse else "normal")
@@ -102,8 +153,9 @@ def metric(column, kpi: Kpi, inverse: bool = False) -> None:
 
 def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame:
     """A frame for people (billing.display.people_table): *_us columns as hours and whole
-    minutes, dates as dates, codes and column names in words, a dash where nothing is."""
-    return people_table(frame, rename)
+    minutes, dates as dates, codes and column names in words, a dash where nothing is, and
+    every customer's name beside its id (billing.customers, read once per rerun)."""
+    return people_table(frame, rename, names=ctx().names)
 
 
 def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:

@@ -5,6 +5,7 @@ import streamlit as st
 from billing import appdata, rules
 from billing.pages import adjustments as adjust
 from billing.pages import cancellations as fees
+from billing.pages.colours import series
 from billing.pages.common import hours_text
 from pages import _ui as ui
 
@@ -34,7 +35,8 @@ month = fees.fees_by_month(canc)
 fig = go.Figure()
 for kind in rules.FEE_KINDS:
     m = month[month["kind"] == kind]
-    fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]),
+    meaning = "no_show" if kind == rules.NO_SHOW else "late_cancellation"
+    fig.add_bar(x=m["month"], y=m["count"], name=kind, customdata=ui.hover_hours(m["fee_us"]), **series(meaning),
                 hovertemplate="%{x|%b %Y}: %{y} (fee %{customdata})<extra>" + kind + "</extra>")
 fig.update_layout(barmode="stack")
 ui.date_axis(fig, "month", month["month"])
@@ -44,7 +46,8 @@ hist = fees.notice_histogram(canc)
 fig = go.Figure()
 for who in ("by the customer", "by staff"):
     h = hist[hist["who"] == who]
-    fig.add_bar(x=h["notice"], y=h["count"], name=f"cancelled {who}")
+    fig.add_bar(x=h["notice"], y=h["count"], name=f"cancelled {who}",
+                **series("staff_cancellation" if who == "by staff" else "customer_cancellation"))
 fig.update_layout(barmode="group")
 with right:
     ui.chart(ui.style(fig, f"Notice given before the start (free from {p.cancellation_notice_hours:g} h)",
@@ -63,9 +66,14 @@ customer_rows, staff_rows = fees.appointment_rows(canc)
 tab1, tab2 = st.tabs([f"By the customer and no-shows ({len(customer_rows)})", f"By staff, free ({len(staff_rows)})"])
 rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
+# What decides the fee first (kind, notice, fee), who and when after: with the customer's name
+# beside its id the last columns would need a sideways scroll at 1,400 px.
+order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "cancelled_at",
+         "cancelled_by", "staff"]
 with tab1:
-    ui.linked_table(customer_rows, rename, adjust.links("waive", customer_rows["appointment_id"],
-                                                        (customer_rows["fee_us"] > 0) & (customer_rows["waived"] == "")),
+    ui.linked_table(customer_rows[order], rename, adjust.links("waive", customer_rows["appointment_id"],
+                                                               (customer_rows["fee_us"] > 0)
+                                                               & (customer_rows["waived"] == "")),
                     adjust.LINK_TEXT["waive"])
 with tab2:
-    ui.table(staff_rows, rename)
+    ui.table(staff_rows[order], rename)

@@ -5,6 +5,7 @@ from billing import appdata
 from billing.display import review_text
 from billing.pages import adjustments as adjust
 from billing.pages import data_quality as dq
+from billing.pages.common import import_history
 from pages import _ui as ui
 
 c = ui.page_context("Data quality", "Entries and appointments that need a look, and rejected import rows, "
@@ -30,8 +31,7 @@ st.subheader("Recent imports")
 if imports.empty:
     st.info("No imports yet: load an export with `python -m billing import EXPORT_DIR`.")
 else:
-    ui.table(imports[["import_id", "imported_at", "source", "added", "replaced", "removed", "unchanged",
-                      "rejected", "undone_at"]], {"undone_at": "undone at"})
+    ui.table(import_history(imports, c.policy.timezone).drop(columns=["period_from", "period_to"]))
     st.subheader("Rejected rows")
     if rejects.empty:
         st.success("The recent imports rejected no rows.")

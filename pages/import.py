@@ -1,5 +1,6 @@
 """Import: upload an export (or a tracker's CSV), see what would change, then load it; history and undo."""
 import hashlib
+from decimal import Decimal, InvalidOperation
 import tempfile
 from pathlib import Path
 
@@ -7,9 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from billing import appdata, importing, ledger
-from billing.display import exact_minutes_us
+from billing.customers import customer_label
+from billing.display import code_text, duration_text, exact_minutes_us
 from billing.errors import HourbankError
 from billing.load import undo_import
+from billing.pages.common import import_history, undoable
 from billing.trackers import preset_names
 from pages import _ui as ui
 
@@ -27,6 +30,15 @@ FLASH = "import_flash"
 # A change of data reruns the script (one snapshot per rerun): what was done is told after it.
 if st.session_state.get(FLASH):
     st.success(st.session_state.pop(FLASH))
+
+
+def hours_bought_text(hours: str) -> str:
+    """The hours a purchase form was given ("1.5") as people read them ("1 h 30 min"); the
+    purchase itself was checked by importing.record_purchase."""
+    try:
+        return duration_text(exact_minutes_us(str(Decimal(hours.strip().replace(",", ".")) * 60)))
+    except (InvalidOperation, ValueError):
+        return f"{hours} h"
 
 
 def done_and_rerun(message: str) -> None:
@@ -102,7 +114,7 @@ def show_result(result, title: str) -> None:
         st.markdown(f"**{'Will be removed' if result.dry_run else 'Removed'}: {result.removed} row(s)**"
                     + ("" if len(result.removals) == result.removed else f" (the first {len(result.removals)} listed)"))
         ui.table(pd.DataFrame([{"what": r.table.replace("_", " "), "id": r.id, "day": r.day, "staff": r.staff,
-                                "customer": r.customer_id, "time_us": exact_minutes_us(r.minutes)}
+                                "customer_id": r.customer_id, "time_us": exact_minutes_us(r.minutes)}
                                for r in result.removals[:1000]]), key=f"removals_{title}")
     if result.rejects:
         st.warning(f"{title}: {len(result.rejects)} row(s) are rejected: they are not loaded (and not lost); "
@@ -149,9 +161,9 @@ if uploads:
         base = importing.tracker_mapping(preset)
         with st.expander("How the file maps: tiers, sessions, customers", expanded=False):
             y, n = st.columns(2)
-            yes = y.selectbox("Billable = yes means", ["one_on_one", "general"],
+            yes = y.selectbox("Billable = yes means", ["one_on_one", "general"], format_func=code_text,
                               index=["one_on_one", "general"].index(base.meaning.get("billable_yes", "one_on_one")))
-            no = n.selectbox("Billable = no means", ["general", "one_on_one"],
+            no = n.selectbox("Billable = no means", ["general", "one_on_one"], format_func=code_text,
                              index=["general", "one_on_one"].index(base.meaning.get("billable_no", "general")))
             meaning = {}
             for key, label in importing.MEANING_LISTS.items():
@@ -230,7 +242,7 @@ st.subheader("Record a purchase")
 with st.form("purchase", clear_on_submit=True):
     a, b, d, e = st.columns(4)
     ids = sorted(c.names)
-    customer = a.selectbox("Customer", ids, format_func=lambda cid: f"{cid} · {c.names.get(cid, cid)}",
+    customer = a.selectbox("Customer", ids, format_func=lambda cid: customer_label(cid, c.names),
                            accept_new_options=True, index=None, placeholder="customer id")
     day = b.date_input("Purchased on", value=f.as_of)
     hours = d.text_input("Hours", value="10", help="A whole number of minutes: 1.5 yes, 0.0101 no.")
@@ -242,7 +254,8 @@ with st.form("purchase", clear_on_submit=True):
         except HourbankError as exc:
             st.error(str(exc))
         else:
-            done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours} h for {customer}, "
+            done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours_bought_text(hours)} for "
+                           f"{customer_label(customer, c.names)}, "
                            f"usable through {ledger.expires_on(day, c.policy)} (R7).")
 
 st.subheader("Import history")
@@ -250,17 +263,20 @@ imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c
 if imports is None or imports.empty:
     st.info("No imports yet.")
 else:
-    shown = imports[["import_id", "imported_at", "source", "period_from", "period_to", "added", "replaced",
-                     "removed", "unchanged", "rejected", "undone_at"]].copy()
-    for column in ("period_from", "period_to"):   # days, not midnights
-        shown[column] = shown[column].dt.date
-    ui.table(shown, {"period_from": "period from", "period_to": "period to"})
-    live = [int(i) for i, u in zip(imports["import_id"], imports["undone_at"]) if str(u) in ("NaT", "None", "nan")]
+    ui.table(import_history(imports, c.policy.timezone), {"period_from": "period from", "period_to": "period to"})
+    live = undoable(imports)
     if live:
+        # The selector follows the history: after a new import (or an undo) it offers the newest
+        # import not undone, not the one chosen before; the confirmation belongs to one import.
+        if st.session_state.get("undo_newest") != live[0] or st.session_state.get("undo_id", live[0]) not in live:
+            st.session_state["undo_id"] = live[0]
+            st.session_state["undo_newest"] = live[0]
         a, b = st.columns([1, 3])
-        target = a.selectbox("Undo import", live, key="undo_id")
+        target = a.selectbox("Undo import", live, key="undo_id",
+                             help="The newest import comes first; an import can be undone only if no later one "
+                                  "changed the same rows.")
         confirm = b.checkbox(f"Yes, undo import {target}: its rows go and the versions it replaced or removed "
-                             "come back", key="undo_confirm")
+                             "come back", key=f"undo_confirm_{target}")
         if b.button("Undo", disabled=not confirm, key="undo_btn"):
             try:
                 version = undo_import(c.db, target)

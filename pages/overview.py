@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from billing.pages import adjustments as adjust
+from billing.pages.colours import series
 from billing.pages.common import hours_float
 from billing.pages.overview import overview
 from pages import _ui as ui
@@ -31,33 +32,31 @@ ui.closed_banner(c)
 trend = ov.trend
 grain = trend.attrs.get("grain", "day")
 fig = go.Figure()
-fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period",
+fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period", **series("billable"),
             customdata=ui.hover_hours(trend["billable_us"]), hovertemplate="%{x|%Y-%m-%d}: %{customdata}")
 fig.add_scatter(x=trend["bucket"], y=hours_float(trend["previous_us"]), name="Previous period",
-                mode="lines+markers", customdata=ui.hover_hours(trend["previous_us"]),
+                mode="lines+markers", **series("previous", line=True), customdata=ui.hover_hours(trend["previous_us"]),
                 hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
 ui.date_axis(fig, grain, trend["bucket"])
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),
          key="overview_trend")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Uncovered time by customer")
-    if ov.uncovered_customers.empty:
-        st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
-    else:
-        st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
-        ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
-                                          "remaining": "prepaid left", "needs": "action"})
-with right:
-    st.subheader("Most urgent expiring blocks")
-    if ov.urgent_blocks.empty:
-        st.info("No active block with time left.")
-    else:
-        st.caption("Active blocks with time left, soonest last day first (R9).")
-        ui.linked_table(ov.urgent_blocks.drop(columns=["purchase_id"]),
-                        {"customer_id": "customer", "expires_on": "last day", "days_left": "days left",
-                         "remaining": "left"},
-                        adjust.links("extend", ov.urgent_blocks["purchase_id"]), adjust.LINK_TEXT["extend"])
+# One under the other, full width: with each customer's name beside its id, half a page at
+# 1,400 px cut off the last column ("left", "action") of each.
+st.subheader("Uncovered time by customer")
+if ov.uncovered_customers.empty:
+    st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
+else:
+    st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
+    ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
+                                      "remaining": "prepaid left", "needs": "action"})
+st.subheader("Most urgent expiring blocks")
+if ov.urgent_blocks.empty:
+    st.info("No active block with time left.")
+else:
+    st.caption("Active blocks with time left, soonest last day first (R9).")
+    ui.linked_table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
+                                       "days_left": "days left", "remaining": "left"},
+                    adjust.links("extend", ov.urgent_blocks["purchase_id"]), adjust.LINK_TEXT["extend"])
 
 ui.late_changes_table(c)

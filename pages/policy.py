@@ -49,11 +49,11 @@ increment = cols[0].number_input("Rounding increment (min)", 1, 240, p.rounding_
 session = cols[1].selectbox("Session billing", ["logged", "at_least_booked"], format_func=code_text,
                             index=["logged", "at_least_booked"].index(p.session_billing), key="wi_session")
 late = cols[2].number_input("Late cancellation fee (min)", 0.0, 600.0, float(p.late_cancellation_minutes),
-                            step=5.0, key="wi_late")
-no_show = cols[3].number_input("No-show fee (min)", 0.0, 600.0, float(p.no_show_minutes), step=5.0, key="wi_noshow")
+                            step=5.0, key="wi_late", format="%g")
+no_show = cols[3].number_input("No-show fee (min)", 0.0, 600.0, float(p.no_show_minutes), step=5.0, key="wi_noshow", format="%g")
 cols = st.columns(4)
 notice = cols[0].number_input("Free cancellation notice (h)", 0.0, 336.0, float(p.cancellation_notice_hours),
-                              step=1.0, key="wi_notice")
+                              step=1.0, key="wi_notice", format="%g")
 valid = cols[1].number_input("Hours valid for (days)", 1, 1000, p.hours_valid_days, key="wi_valid")
 
 

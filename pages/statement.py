@@ -4,10 +4,12 @@ import streamlit as st
 from billing import appdata, closing
 from billing import statement as stm
 from billing.calendar import today_in
+from billing.customers import customer_label
+from billing.display import date_text, duration_text, exact_minutes_text, notice_text
+from billing.exports import FORMATS, issued_files
 from billing.pages import adjustments as adjust
 from billing.pages import statement as stm_page
-from billing.display import date_text, duration_text, exact_minutes_text
-from billing.exports import FORMATS, issued_files
+from billing.pages.common import ids_param, range_param, range_text
 from billing.policy import PolicyError
 from pages import _share
 from pages import _ui as ui
@@ -29,19 +31,44 @@ if not ids:
     st.info("No customers yet: import an export first (Import page or `python -m billing import`).")
     st.stop()
 
-left, mid, right = st.columns([2, 2, 1])
-default = f.customers[0] if f.customers else ids[0]
-customer = left.selectbox("Customer", ids, index=ids.index(default) if default in ids else 0, key="stmt_customer",
-                          format_func=lambda cid: f"{cid} · {c.names.get(cid, cid)}", bind="query-params")
-period = mid.date_input("Statement period", value=(f.start, f.end), key="stmt_period")
+# Which statement: a link's ?customer=C1014 (an id: it survives a rename) and statement_period,
+# else the sidebar's first chosen customer and its period. Everything below, the figures and
+# every download, is of the statement last shown with the button: a date typed but not yet
+# applied never reaches a download (a download button's file is made when the page is drawn,
+# so one clicked right after typing carried the previous period).
+sidebar = (f.start, f.end)
+first_id = lambda values: (ids_param(values, ids)[0] or [None])[0]   # noqa: E731
+ui.from_link("stmt_customer", "customer", first_id, f.customers[0] if f.customers else ids[0])
+ui.from_link("stmt_period", "statement_period", range_param, sidebar)
+st.session_state["stmt_period"] = stm_page.follow(st.session_state.get("stmt_period"),
+                                                   st.session_state.get("stmt_sidebar_seen"), sidebar)
+st.session_state["stmt_sidebar_seen"] = sidebar
+chosen = st.session_state.get("stmt_customers_seen")
+if chosen is not None and chosen != f.customers and f.customers and st.session_state["stmt_customer"] not in f.customers:
+    st.session_state["stmt_customer"] = f.customers[0]   # the sidebar's choice changed: follow it
+st.session_state["stmt_customers_seen"] = f.customers
+
+with st.form("statement_choice", border=False):
+    left, mid, right = st.columns([2, 2, 1])
+    left.selectbox("Customer", ids, key="stmt_customer", format_func=lambda cid: customer_label(cid, c.names))
+    mid.date_input("Statement period", key="stmt_period")
+    right.toggle("Customer copy", value=True, key="stmt_redact",
+                 help="On: the downloads are the copy to send, in the customer's words, without rule ids, "
+                      "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
+                      "marked INTERNAL COPY on every page, with '-internal' in its file names.")
+    st.form_submit_button("Show statement", type="primary")
+customer = st.session_state["stmt_customer"]
+period = st.session_state["stmt_period"]
 if not isinstance(period, (list, tuple)) or len(period) != 2:
-    st.info("Pick the first and the last day of the statement period.")
+    st.info("Pick the first and the last day of the statement period, then show the statement.")
     st.stop()
 first, last = period
-redact = right.toggle("Customer copy", value=True, key="stmt_redact",
-                      help="On: the downloads are the copy to send, in the customer's words, without rule ids, "
-                           "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
-                           "marked INTERNAL COPY on every page, with '-internal' in its file names.")
+redact = st.session_state["stmt_redact"]
+ui.to_link("customer", customer)
+ui.to_link("statement_period", range_text(first, last) if (first, last) != sidebar else None)
+note = stm_page.period_note((first, last), sidebar)
+if note:
+    st.info(note)
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
 ui.closed_banner(c)
 
@@ -75,6 +102,8 @@ except PolicyError as exc:
     st.error(f"{exc} The statement cannot be downloaded or issued until the policy file is fixed.")
     st.stop()
 files = ui.compute(appdata.statement_files, *args, team, not redact)
+st.caption(f"Downloads: {customer_label(customer, c.names)}, {first} – {last}, as of {f.as_of}, "
+           + ("customer copy." if redact else "internal copy (marked INTERNAL COPY on every page)."))
 d1, d2, d3, d4 = st.columns(4)
 for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download XLSX"), (d3, "csv", "Download CSV")):
     name, data = files[ext]
@@ -119,7 +148,7 @@ _share.link_maker(c.db, customer, c.policy.timezone, current_user())
 
 st.subheader("Day by day")
 if st_.days.empty:
-    st.info(f"No billable time for {customer} between {first} and {min(last, f.as_of)}.")
+    st.info(f"No billable time for {customer_label(customer, c.names)} between {first} and {min(last, f.as_of)}.")
 else:
     days = st_.days[["day", "late_for", "explanation", "billable_us", "paid_by"]]
     if days["late_for"].isna().all():
@@ -141,8 +170,9 @@ with st.expander(f"Time entries ({len(st_.entries)})"):
                     adjust.LINK_TEXT["exclude"])
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
-        ui.linked_table(stm_page.fees_table(st_.fees, st_.policy), None,
-                        adjust.links("waive", st_.fees["appointment_id"], st_.fees["waived_by"].isna()),
+        fees = stm_page.fees_table(st_.fees, st_.policy)
+        fees = fees.assign(notice=[notice_text(v) for v in fees["notice_us"]]).drop(columns=["notice_us"])
+        ui.linked_table(fees, None, adjust.links("waive", st_.fees["appointment_id"], st_.fees["waived_by"].isna()),
                         adjust.LINK_TEXT["waive"])
 
 st.subheader("Issued statements")
@@ -150,9 +180,9 @@ if st.session_state.get("statement_flash"):
     st.success(st.session_state.pop("statement_flash"))
 issued = ui.compute(appdata.issued_statements, c.db, c.version.number, customer)
 if issued.empty:
-    st.caption(f"No statement issued to {customer} yet.")
+    st.caption(f"No statement issued to {customer_label(customer, c.names)} yet.")
 else:
-    ui.table(issued)
+    ui.table(stm_page.issued_for_people(issued, c.policy.timezone))
     changed = issued[issued["status"] != "unchanged"]
     if len(changed):
         st.warning(f"{len(changed)} issued statement(s) no longer match today's data: see 'differences'.")

@@ -3,16 +3,19 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from billing import appdata
+from billing.display import activity_text
 from billing.pages import usage
-from billing.pages.common import GRAINS, csv_bytes, hours_float, hours_text
+from billing.pages.colours import series
+from billing.pages.common import GRAINS, choice_param, csv_bytes, hours_float, hours_text
 from pages import _ui as ui
 
 c = ui.page_context("Usage", "Billable and free (General Support) time in the period, and what the daily "
                              "rounding of ad-hoc work (R5) adds.")
 f = c.filters
 ui.closed_banner(c)
-grain = st.segmented_control("Group by", list(GRAINS), format_func=GRAINS.get, default="week",
-                             key="usage_grain", bind="query-params") or "week"
+ui.from_link("usage_grain", "usage_grain", lambda v: choice_param(v, GRAINS), "week")
+grain = st.segmented_control("Group by", list(GRAINS), format_func=GRAINS.get, key="usage_grain") or "week"
+ui.to_link("usage_grain", grain)
 top_n = st.slider("Top customers", 3, 30, 10, key="usage_top", bind="query-params")
 
 over = c.figure(usage.usage_over_time, grain)
@@ -35,9 +38,9 @@ cols[2].metric("Rounding adds", hours_text(totals["rounding_us"]),
 
 x = over["bucket"]
 fig = go.Figure()
-for col, name in [("session_us", "Sessions"), ("adhoc_billed_us", "Ad-hoc (rounded)"), ("fee_us", "Fees"),
-                  ("general_us", "General support (free)")]:
-    fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]),
+for col, name, meaning in [("session_us", "Sessions", "sessions"), ("adhoc_billed_us", "Ad-hoc (rounded)", "adhoc"),
+                           ("fee_us", "Fees", "fees"), ("general_us", "General support (free)", "general")]:
+    fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]), **series(meaning),
                 hovertemplate=name + " %{x|%Y-%m-%d}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="stack")
 ui.date_axis(fig, grain, x)
@@ -45,9 +48,10 @@ ui.chart(ui.style(fig, f"Billable vs free time per {grain}", GRAINS[grain], "Hou
 
 fig = go.Figure()
 fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Logged (raw)", mode="lines+markers",
+                **series("adhoc_logged", line=True),
                 customdata=ui.hover_hours(over["adhoc_raw_us"]), hovertemplate="%{customdata}")
 fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
-                mode="lines+markers", customdata=ui.hover_hours(over["adhoc_billed_us"]),
+                mode="lines+markers", **series("adhoc", line=True), customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
 ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", GRAINS[grain], "Hours"),
@@ -55,8 +59,8 @@ ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", 
 
 by_cust = c.figure(usage.usage_by_customer, top_n, with_names=True)
 fig = go.Figure()
-for col, name in [("billable_us", "Billable"), ("general_us", "General support (free)")]:
-    fig.add_bar(y=by_cust["customer"], x=hours_float(by_cust[col]), name=name, orientation="h",
+for col, name, meaning in [("billable_us", "Billable", "billable"), ("general_us", "General support (free)", "general")]:
+    fig.add_bar(y=by_cust["customer"], x=hours_float(by_cust[col]), name=name, orientation="h", **series(meaning),
                 customdata=ui.hover_hours(by_cust[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="group", yaxis=dict(autorange="reversed"))
 ui.chart(ui.style(fig, f"Top {top_n} customers by billable time", "Hours", "Customer"), key="usage_customers")
@@ -70,8 +74,10 @@ left, right = st.columns(2)
 for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activity", "Logged time by activity")]:
     frame = usage.usage_by(entries, by)
     fig = go.Figure()
-    for col, name in [("adhoc_us", "Ad-hoc"), ("session_us", "Session"), ("general_us", "General (free)")]:
-        fig.add_bar(y=frame[by], x=hours_float(frame[col]), name=name, orientation="h",
+    labels = [activity_text(a) for a in frame[by]] if by == "activity" else frame[by]
+    for col, name, meaning in [("adhoc_us", "Ad-hoc (as logged)", "adhoc_logged"), ("session_us", "Session", "sessions"),
+                               ("general_us", "General (free)", "general")]:
+        fig.add_bar(y=labels, x=hours_float(frame[col]), name=name, orientation="h", **series(meaning),
                     customdata=ui.hover_hours(frame[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
     with where:
@@ -84,5 +90,5 @@ figures = usage.usage_table(over)
 ui.table(over, {"bucket": f"{grain} from", "billable": "billable", "general": "general support (free)",
                 "adhoc_raw": "ad-hoc logged", "adhoc_billed": "ad-hoc billed", "session": "sessions",
                 "fee": "fees", "rounding": "rounding adds"})
-st.download_button("Download CSV (minutes)", csv_bytes(figures),
+st.download_button("Download CSV", csv_bytes(figures),
                    file_name=f"usage_{grain}_{f.start}_{f.end}.csv", mime="text/csv")

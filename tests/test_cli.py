@@ -70,7 +70,8 @@ def test_imports_and_undo(tmp_path, export):
     write_export(tmp_path / "more", entries=[entry("e9", "2026-02-10T10:00", 20)])
     cli("import", tmp_path / "more", "--db", db)
     listing = cli("imports", "--db", db).stdout
-    assert listing.splitlines()[0].lstrip().startswith("2 ") and "1 added" in listing
+    assert listing.splitlines()[0] == "times in America/New_York"     # billing.toml's zone
+    assert listing.splitlines()[1].lstrip().startswith("2 ") and "1 added" in listing
     assert "undone" in cli("undo", "2", "--db", db).stdout
     assert "UNDONE" in cli("imports", "--db", db).stdout
     assert "2026-02-10" not in cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--format", "csv").stdout
@@ -148,6 +149,62 @@ def test_several_reports_from_one_computation_go_to_a_folder(tmp_path, export):
     (tmp_path / "file").write_text("x")
     blocked = cli("report", "daily", "summary", *args, "--out", tmp_path / "file", ok=False)
     assert blocked.returncode == 1 and "cannot write the reports there" in blocked.stderr
+
+
+def test_imports_shows_times_in_the_policys_zone(tmp_path, export):
+    """The database records UTC; people read the policy's zone, named once."""
+    import duckdb
+    from datetime import timedelta
+
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        utc = con.execute("SELECT imported_at FROM imports").fetchone()[0]
+    tokyo = write_csv(tmp_path / "tokyo.toml", 'timezone = "Asia/Tokyo"\n')   # UTC+9, no summer time
+    lines = cli("imports", "--db", db, "--policy", tokyo).stdout.splitlines()
+    assert lines[0] == "times in Asia/Tokyo"
+    assert lines[1].split()[1:3] == (utc + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M").split()
+    assert "UTC" not in lines[1]
+
+
+@pytest.mark.parametrize("report, fmt", [("daily", "table"), ("blocks", "csv"), ("summary", "json"),
+                                         ("review", "table")])
+def test_an_unknown_customer_is_an_error_that_names_it(tmp_path, export, report, fmt):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    out = cli("report", report, "--db", db, "--customer", "acne", "--format", fmt, ok=False)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith("error: --customer acne: no customer 'acne' in ") and out.stderr.count("\n") == 1
+    assert "(no rows)" not in out.stdout
+
+
+def test_a_customers_name_given_as_customer_points_at_its_id(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    write_export(tmp_path / "names", customers=[{"customer_id": "acme", "customer_name": "Acme Ltd"}])
+    cli("import", tmp_path / "names", "--db", db)
+    out = cli("report", "blocks", "--db", db, "--customer", "acme ltd", ok=False)
+    assert out.returncode == 1 and "Did you mean acme (Acme Ltd)?" in out.stderr
+
+
+def test_the_table_names_each_customer_beside_its_id_and_the_csv_keeps_formats_md(tmp_path, export):
+    db = tmp_path / "db.duckdb"
+    cli("import", export, "--db", db)
+    write_export(tmp_path / "names", customers=[{"customer_id": "acme", "customer_name": "Acme Ltd"}])
+    cli("import", tmp_path / "names", "--db", db)
+    for report in ("daily", "blocks", "summary"):
+        table = cli("report", report, "--db", db, "--as-of", "2026-04-30").stdout.splitlines()
+        head = table[0].split()
+        assert head[head.index("customer") + 1] == "name", table[0]
+        assert all("acme" in row and "Acme Ltd" in row for row in table[2:-1]), table
+        first = cli("report", report, "--db", db, "--as-of", "2026-04-30", "--format", "csv").stdout.splitlines()[0]
+        assert "name" not in first   # FORMATS.md's columns, unchanged
+    # A customer with no name: a dash, and a long name is cut so the table stays a table.
+    long = "Aktiengesellschaft für sehr lange Firmennamen und Söhne"
+    write_export(tmp_path / "long", customers=[{"customer_id": "acme", "customer_name": long}])
+    cli("import", tmp_path / "long", "--db", db)
+    row = cli("report", "summary", "--db", db, "--as-of", "2026-04-30").stdout.splitlines()[2]
+    assert long[:27] + "…" in row and long not in row
 
 
 def test_close_reopen_and_closings(tmp_path, export):

@@ -463,6 +463,7 @@ def test_usage_and_at_risk_csv_downloads_neutralise_names_and_activities(hostile
     proj = expiring.expiry_projection(books, f, {h["customer_id"]: h["customer_name"]})
     assert proj["customer_name"].tolist() == [h["customer_name"]]        # the app's frame, as written
     assert proj["projected_lost_us"].iloc[0] > 0
-    rows = list(csv.reader(io.StringIO(expiring.at_risk_csv(proj).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(expiring.at_risk_csv(proj).decode("utf-8-sig"))))
     assert rows[1][:2] == ["'" + h["customer_id"], "'" + h["customer_name"]]
-    assert rows[1][2] == "570.00"      # 600 bought, 25 ad-hoc billed as 30 (R5): still a plain number
+    # 600 bought, 25 ad-hoc billed as 30 (R5): people's text, then still a plain number
+    assert rows[1][2:4] == ["9 h 30 min", "570.00"]

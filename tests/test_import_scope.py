@@ -356,7 +356,7 @@ def test_cli_dry_run_lists_what_would_be_removed(two_files):
     assert lines[0] == ("dry run, nothing saved: 1 added, 0 replaced, 1 removed, 1 unchanged, 0 rejected "
                         "(period 2026-03-02..2026-03-03, days of UTC)")
     assert "scope: this file has one staff member, Ann Lee: treated as Ann Lee's own export" in out.stdout
-    at = lines.index("would be removed (1): id, day, staff, customer, minutes")
+    at = lines.index("would be removed (1): id, day, staff, customer, time")
     assert lines[at + 1] == f"  {tue}  2026-03-03  Ann Lee  Globex  15 min"
     assert "undo:" not in out.stdout
     assert _tue_id(db) == tue   # nothing saved
@@ -381,11 +381,11 @@ def test_cli_yes_and_no_terminal_import_without_asking_and_print_the_removals_wi
     db, second, opts = two_files
     asked = at_a_terminal("", "import", second, *opts, "--yes")
     assert asked.returncode == 0, asked.stderr
-    assert "[y/N]" not in asked.stdout and "removed (1): id, day, staff, customer, minutes" in asked.stdout
+    assert "[y/N]" not in asked.stdout and "removed (1): id, day, staff, customer, time" in asked.stdout
     assert cli("undo", "2", "--db", db).returncode == 0
     piped = cli("import", second, *opts)      # stdin is not a terminal: proceeds
     assert piped.returncode == 0 and "[y/N]" not in piped.stdout
-    assert "removed (1): id, day, staff, customer, minutes" in piped.stdout
+    assert "removed (1): id, day, staff, customer, time" in piped.stdout
     assert "undo: python -m billing undo 3" in piped.stdout
     # Add only: nothing removed, nothing asked, even at a terminal.
     cli("undo", "3", "--db", db)

@@ -18,15 +18,13 @@ from tests.test_pages import ROOT
 TODAY = date(2026, 11, 29)
 FORBIDDEN = re.compile(r"\d+\.\d+ min|None|NaN|\d{2}:\d{2}:\d{2}")
 RAW = re.compile(r"\b(used_up|no_show|one_on_one|rolled_over|at_least_booked|adhoc_raw|import_id|undone_at|"
-                 r"customer_id|purchase_id|appointment_id|what_to_do|\w+_us|"
+                 r"customer_id|purchase_id|appointment_id|what_to_do|cancelled_at|notice_hours|status_call|\w+_us|"
                  # over time (R10-R14): block kinds, ledger lines and the ids the engine makes
                  r"late_credit|carried_in|owed_paid|late_for|waived_by|excluded_by|closed_through)\b"
                  r"|\badj-\d|~rollover\b|\blate~")
 PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/alerts.py", "pages/cancellations.py",
-         "pages/adjustments.py", "pages/statement.py", "pages/customer_links.py", "pages/data_quality.py", "pages/import.py", "pages/policy.py"]
-# Words that tell people what to write in the export's status column (FORMATS.md values) are
-# instructions, not codes shown as data: "set it to completed, cancelled ... or no_show".
-INSTRUCTION = "set it to completed, cancelled (with cancelled_at) or no_show"
+         "pages/adjustments.py", "pages/statement.py", "pages/customer_links.py", "pages/data_quality.py",
+         "pages/import.py", "pages/policy.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +64,7 @@ def shown_text(at: AppTest) -> list[str]:
             texts += [str(trace.get("name", "")), str(trace.get("hovertemplate", ""))]
         layout = spec.get("layout", {})
         texts += [str(layout.get(axis, {}).get("tickformat", "")) for axis in ("xaxis", "yaxis")]
-    return [t.replace(INSTRUCTION, "") for t in texts]
+    return texts
 
 
 def _check_page(at: AppTest, page: str, customer: str | None = None) -> list[str]:
@@ -91,7 +89,10 @@ def _check_page(at: AppTest, page: str, customer: str | None = None) -> list[str
 def test_a_page_shows_people_whole_minutes_dates_and_words(demo_db, monkeypatch, page):
     monkeypatch.setenv("HOURBANK_DB", str(demo_db))
     monkeypatch.delenv("HOURBANK_POLICY", raising=False)
-    _check_page(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90), page)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    _check_page(at, page)
+    assert_names_beside_ids(at, demo_names(demo_db), page)
+    assert_one_colour_per_meaning(at)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -109,6 +110,72 @@ def test_the_books_over_time_are_in_words_too(over_time_db, monkeypatch, page):
         assert "late change for 2026-10-12" in joined and "outage on Nov 19" in joined
     if page == "pages/cancellations.py":
         assert "waived: first no-show, goodwill (adjustment 2)" in joined
+
+
+def demo_names(db) -> dict[str, str]:
+    from billing.customers import customer_names
+    from billing.store import open_db
+
+    with open_db(db, read_only=True) as con:
+        return customer_names(con)
+
+
+CUSTOMER_ID = re.compile(r"^(C\d{4})\b")
+CHARTS_OF_CUSTOMERS = {"pages/usage.py": 1, "pages/expiring.py": 2}   # charts with a customer axis
+
+
+def chart_traces(at: AppTest) -> list[list[dict]]:
+    return [json.loads(chart.proto.spec).get("data", []) for chart in at.get("plotly_chart")]
+
+
+def assert_names_beside_ids(at: AppTest, names: dict[str, str], page: str) -> None:
+    """Every table with a customer column has the customer's name right beside it, and every
+    chart that labels a customer labels it "C1014 · name" (billing.customers)."""
+    assert len(names) == 40
+    for d in at.dataframe:
+        columns = list(d.value.columns)
+        if "customer" not in columns:
+            continue
+        at_ = columns.index("customer")
+        assert columns[at_ + 1] == "name", columns
+        for cid, name in zip(d.value["customer"], d.value["name"]):
+            if cid in names:
+                assert name == names[cid], (cid, name)
+    charted = 0
+    for traces in chart_traces(at):
+        labels = [v for t in traces for axis in ("x", "y") for v in (t.get(axis) or []) if isinstance(v, str)]
+        ids = [(CUSTOMER_ID.match(v).group(1), v) for v in labels if CUSTOMER_ID.match(v)]
+        for cid, label in ids:
+            assert label.startswith(f"{cid} · {names[cid]}"), label
+        charted += bool(ids)
+    assert charted >= CHARTS_OF_CUSTOMERS.get(page, 0), (page, charted)
+
+
+def assert_one_colour_per_meaning(at: AppTest) -> None:
+    """Every trace of every chart says its meaning (legend group) and has that meaning's colour
+    (billing.pages.colours): the same thing is the same colour on every chart."""
+    from billing.pages.colours import MEANINGS
+
+    for traces in chart_traces(at):
+        for trace in traces:
+            meaning = trace.get("legendgroup")
+            assert meaning in MEANINGS, f"trace {trace.get('name')!r} has no meaning of billing.pages.colours"
+            expected = MEANINGS[meaning][0]
+            assert trace.get("marker", {}).get("color") == expected, (trace.get("name"), meaning)
+            if "line" in trace and "color" in trace["line"]:
+                assert trace["line"]["color"] == expected, (trace.get("name"), meaning)
+
+
+def test_each_meaning_has_a_colour_of_its_own():
+    from billing.pages.colours import MEANINGS, colour, series
+
+    colours = [c.lower() for c, _ in MEANINGS.values()]
+    assert len(set(colours)) == len(colours)
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours)
+    assert series("uncovered", line=True) == {"marker_color": colour("uncovered"), "legendgroup": "uncovered",
+                                              "line_color": colour("uncovered")}
+    with pytest.raises(KeyError, match="no colour for 'overtime'"):
+        colour("overtime")
 
 
 def test_the_demo_has_what_the_check_looks_for(demo_db):

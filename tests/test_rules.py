@@ -132,7 +132,7 @@ def test_r4_session_work_is_never_rounded_nor_pooled(led):
 @pytest.mark.parametrize("appt, reason", [
     (None, "is not in the data"),
     (appointment("S1", "2026-03-02T10:00", 60, customer="other"), "belongs to customer other"),
-    (appointment("S1", "2026-03-02T10:00", 60, status="scheduled"), "has status scheduled"),
+    (appointment("S1", "2026-03-02T10:00", 60, status="scheduled"), "appointment S1 is scheduled"),
 ])
 def test_r4_entry_is_held_until_its_appointment_is_completed_and_then_released(led, appt, reason):
     led.load(entries=[entry("e1", "2026-03-02T10:00", 45, appointment_id="S1"),

@@ -147,5 +147,98 @@ def total(frame: pd.DataFrame, col: str) -> int:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A download: text that a spreadsheet could run as a formula is neutralised (billing.safe)."""
-    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """A dashboard download, for a spreadsheet: UTF-8 with a BOM (so Excel shows accents and
+    CJK names instead of mojibake), and text that a spreadsheet could run as a formula
+    neutralised (billing.safe)."""
+    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+# --------------------------------------------------------------------------- links
+# A shared link carries ids, never labels (a customer's name can change; "This year" is a
+# word of the page, not of the link), and the as-of date always, so that it shows the same
+# figures on another day. Labels of links written before (a period's name, "C1014 · Acme")
+# are still read.
+def date_param(values: list[str]) -> date | None:
+    """A date from a link ("2026-11-29"), None when absent or not a date."""
+    try:
+        return date.fromisoformat(values[-1].strip()) if values else None
+    except ValueError:
+        return None
+
+
+def choice_param(values: list[str], choices: dict[str, str]) -> str | None:
+    """A choice's id from a link: its id ("this_year") or, from an older link, its label
+    ("This year"); None when absent or unknown. ``choices``: id → label."""
+    if not values:
+        return None
+    text = values[-1].strip()
+    if text in choices:
+        return text
+    by_label = {label.casefold(): key for key, label in choices.items()}
+    return by_label.get(text.casefold())
+
+
+def period_param(values: list[str]) -> str | None:
+    """A period preset's id from a link (``choice_param`` of PERIODS)."""
+    return choice_param(values, PERIODS)
+
+
+def range_param(values: list[str]) -> tuple[date, date] | None:
+    """A custom period from a link, "2026-09-01..2026-09-30" (also two values, or one day);
+    None when absent or not dates."""
+    parts = [p for v in values for p in v.replace("..", ",").split(",") if p.strip()]
+    try:
+        days = [date.fromisoformat(p.strip()) for p in parts]
+    except ValueError:
+        return None
+    if not days or len(days) > 2:
+        return None
+    return min(days), max(days)
+
+
+def range_text(first: date, last: date) -> str:
+    """A period as a link writes it: "2026-09-01..2026-09-30"."""
+    return f"{first.isoformat()}..{last.isoformat()}"
+
+
+def ids_param(values: list[str], known: list[str]) -> tuple[list[str], list[str]]:
+    """Ids from a link (repeated parameter) → (the known ids, in the link's order without
+    repeats; the values that name none). A label "C1014 · Acme" of an older link counts as
+    its id, whatever the name now is (a rename does not break a link)."""
+    from billing.customers import SEPARATOR
+
+    known_set, found, unknown = set(known), [], []
+    for value in values:
+        text = value.strip()
+        if text not in known_set and SEPARATOR.strip() in text:
+            text = text.split(SEPARATOR.strip(), 1)[0].strip()
+        if text in known_set:
+            if text not in found:
+                found.append(text)
+        elif text:
+            unknown.append(value)
+    return found, unknown
+
+
+def import_history(imports: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """The import log (``imports`` table rows) for people: the import, when it was imported and
+    undone in the policy's time zone ``zone`` (the database records UTC; the columns say the
+    zone), the source, the period as dates, and the counts."""
+    from billing.display import zone_column, zone_datetime_text
+
+    out = pd.DataFrame({"import_id": imports["import_id"].astype("int64")})
+    out[zone_column("imported at", zone)] = [zone_datetime_text(v, zone) for v in imports["imported_at"]]
+    out["source"] = imports["source"]
+    for column in ("period_from", "period_to"):
+        if column in imports:
+            out[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in imports[column]]
+    for column in ("added", "replaced", "removed", "unchanged", "rejected"):
+        out[column] = imports[column]
+    out[zone_column("undone at", zone)] = [zone_datetime_text(v, zone) for v in imports["undone_at"]]
+    return out.reset_index(drop=True)
+
+
+def undoable(imports: pd.DataFrame) -> list[int]:
+    """The imports not undone yet, newest first (the Undo selector's choices)."""
+    live = imports[imports["undone_at"].isna()].sort_values("import_id", ascending=False)
+    return [int(i) for i in live["import_id"]]

@@ -66,10 +66,10 @@ def customer_view(books: Books, customer_id: str, customer_name: str = "", month
     as_of = books.as_of
     mine = (customer_id,)
     projection = forecast.block_projection(books, mine)
-    blocks_all = books.blocks[books.blocks["customer_id"] == customer_id]
     order = forecast.active_with_time_left(books, mine)
-    blocks = projection.merge(blocks_all[["purchase_id", "purchased_on", "purchased_us"]], on="purchase_id",
-                              how="left")[BLOCK_COLUMNS].reset_index(drop=True)
+    # forecast.block_projection carries purchased_on and purchased_us itself: merging them in
+    # again made purchased_on_x/_y and a KeyError.
+    blocks = projection[BLOCK_COLUMNS].reset_index(drop=True)
     pace = int(forecast.pace(books, mine).get(customer_id, 0))
     run_out = None
     if len(order):

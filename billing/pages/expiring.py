@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from billing import forecast
+from billing.customers import SEPARATOR, customer_label
+from billing.display import durations_text
 from billing.pages.common import Filters, bucket_start, csv_bytes, of_customers
 from billing.pages.over_time import block_names
 from billing.reports import Books, report_minutes_text
@@ -58,6 +60,29 @@ def expiry_projection(books: Books, f: Filters, names: dict | None = None) -> pd
     return out
 
 
+def expiring_by_customer(blocks: pd.DataFrame, names: dict | None = None) -> pd.DataFrame:
+    """What expires soon (R9: the blocks ``expiring_soon``, within expiring_window_days of their
+    last day) per customer and last day, from ``active_blocks``' frame: customer_id,
+    customer_name, expires_on (the last day the time can be used, R7), expiring_us (the time
+    left in those blocks), blocks (how many); soonest first, then the most time."""
+    soon = blocks[blocks["expiring_soon"].astype(bool)]
+    g = soon.groupby(["customer_id", "expires_on"], as_index=False).agg(
+        expiring_us=("remaining_us", "sum"), blocks=("purchase_id", "size"))
+    g["expiring_us"] = g["expiring_us"].astype("int64")
+    g = g.sort_values(["expires_on", "expiring_us", "customer_id"], ascending=[True, False, True], kind="stable")
+    names = names or {}
+    g.insert(1, "customer_name", [names.get(c, "") for c in g["customer_id"]])
+    return g.reset_index(drop=True)[["customer_id", "customer_name", "expires_on", "expiring_us", "blocks"]]
+
+
+def expiring_figures(expiring: pd.DataFrame) -> dict:
+    """The headline of what expires soon, from ``expiring_by_customer``: expiring_us (total),
+    customers (how many have time expiring), first_day (the soonest last day, None if none)."""
+    return {"expiring_us": int(expiring["expiring_us"].sum()),
+            "customers": int(expiring["customer_id"].nunique()),
+            "first_day": expiring["expires_on"].min() if len(expiring) else None}
+
+
 def run_out_text(run_out) -> list[str]:
     """Run-out dates as ISO text, "no recent use" where there is none."""
     return [d.isoformat() if isinstance(d, date) else "no recent use" for d in run_out]
@@ -69,15 +94,22 @@ def at_risk(projection: pd.DataFrame) -> pd.DataFrame:
 
 
 def at_risk_csv(projection: pd.DataFrame) -> bytes:
-    """The at-risk customers as a CSV download (UTF-8), minutes as exact 2-decimal text."""
+    """The at-risk customers as a CSV download for a spreadsheet (UTF-8 with a BOM, so Excel
+    reads accents and CJK names): each time as people read it, hours and whole minutes
+    ("12 h 5 min", billing.display), beside the exact minutes (2 decimals, FORMATS.md style);
+    dates YYYY-MM-DD, an empty run-out where there is no recent use."""
     r = at_risk(projection)
+
+    def both(col: str, name: str) -> dict:
+        return {name: durations_text(r[col]) if len(r) else [],
+                f"{name}_minutes": report_minutes_text(r[col]) if len(r) else []}
+
     out = pd.DataFrame({
         "customer_id": r["customer_id"], "customer_name": r["customer_name"],
-        "remaining_minutes": report_minutes_text(r["remaining_us"]) if len(r) else [],
-        "pace_minutes_per_day": report_minutes_text(r["pace_per_day_us"]) if len(r) else [],
+        **both("remaining_us", "remaining"), **both("pace_per_day_us", "pace_per_day"),
         "next_expiry": [d.isoformat() for d in r["next_expiry"]],
         "run_out": [d.isoformat() if d is not None and not pd.isna(d) else "" for d in r["run_out"]],
-        "projected_forfeited_minutes": report_minutes_text(r["projected_lost_us"]) if len(r) else [],
+        **both("projected_lost_us", "projected_forfeited"),
     })
     return csv_bytes(out)
 
@@ -98,13 +130,15 @@ def expiring_totals(blocks: pd.DataFrame, projection: pd.DataFrame) -> dict[str,
             "at_risk": len(at_risk(projection)), "customers": len(projection)}
 
 
-def timeline(blocks: pd.DataFrame, as_of: date, limit: int) -> pd.DataFrame:
+def timeline(blocks: pd.DataFrame, as_of: date, limit: int, names: dict | None = None) -> pd.DataFrame:
     """The first ``limit`` of ``active_blocks`` as bars from T to the end of their last day
-    (R7: a block can be used all of its expires_on): label ("customer · block"), start and
-    end (Timestamps), remaining_us, expires_on, expiring_soon."""
+    (R7: a block can be used all of its expires_on): label ("C1014 · Acme · PO-0195": the
+    customer as billing.customers labels it, then the block), start and end (Timestamps),
+    remaining_us, expires_on, expiring_soon."""
     shown = blocks.head(limit)
     return pd.DataFrame({
-        "label": shown["customer_id"] + " · " + (shown["block"] if "block" in shown else shown["purchase_id"]),
+        "label": [f"{customer_label(c, names or {})}{SEPARATOR}{p}"
+                  for c, p in zip(shown["customer_id"], shown["block"] if "block" in shown else shown["purchase_id"])],
         "start": pd.Timestamp(as_of),
         "end": pd.to_datetime(shown["expires_on"]) + timedelta(days=1),
         "remaining_us": shown["remaining_us"], "expires_on": shown["expires_on"],

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from billing.pages.common import Filters, as_datetime, bucket_start, period_days, total
+from billing.customers import customer_labels
+from billing.display import durations_text
 from billing.reports import Books, report_minutes_text
 
 
@@ -37,11 +39,11 @@ def usage_by_customer(books: Books, f: Filters, top_n: int = 10, names: dict | N
     top, rest = g.head(top_n), g.iloc[top_n:]
     if len(rest):
         other = {c: int(rest[c].sum()) for c in cols}
-        other["customer_id"] = f"{len(rest)} other customers"
+        other["customer_id"] = f"{len(rest)} other customer" + ("s" if len(rest) != 1 else "")
         top = pd.concat([top, pd.DataFrame([other])], ignore_index=True)
     top = top.reset_index(drop=True)
     names = names or {}
-    top["customer"] = [f"{c} {names[c]}" if names.get(c) else c for c in top["customer_id"]]
+    top["customer"] = customer_labels(top["customer_id"], names)   # "C1014 · Acme" (billing.customers)
     return top
 
 
@@ -63,9 +65,13 @@ def usage_by(entries: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def usage_table(over_time: pd.DataFrame) -> pd.DataFrame:
-    """The figures under the usage charts, minutes as exact 2-decimal text (FORMATS.md style)."""
+    """The figures under the usage charts, for the CSV download: per bucket (period_start),
+    each time as people read it ("12 h 5 min", billing.display) beside its exact minutes as
+    2-decimal text (FORMATS.md style, ``<name>_minutes``)."""
     out = pd.DataFrame({"period_start": [b.date().isoformat() for b in as_datetime(over_time["bucket"])]})
     for col in ["billable_us", "general_us", "adhoc_raw_us", "adhoc_billed_us", "rounding_us",
                 "session_us", "fee_us"]:
-        out[col.replace("_us", "_minutes")] = report_minutes_text(over_time[col]) if len(over_time) else []
+        name = col.replace("_us", "")
+        out[name] = durations_text(over_time[col]) if len(over_time) else []
+        out[f"{name}_minutes"] = report_minutes_text(over_time[col]) if len(over_time) else []
     return out

@@ -71,8 +71,28 @@ def test_expiry_projection_per_customer(books):
     # acme: no billable time in April, so the 30 min left in P2 are projected lost.
     assert proj.loc["acme", "pace_per_day_us"] == 0 and proj.loc["acme", "run_out"] is None
     assert proj.loc["acme", "projected_lost_us"] == 30 * MIN
-    csv = page.at_risk_csv(proj.reset_index()).decode()
-    assert "beta,Beta GmbH,480.00,4.00,2026-06-30,2026-07-01,236.00" in csv
+    raw = page.at_risk_csv(proj.reset_index())
+    # Excel needs the BOM to read UTF-8; each time for people beside its exact minutes:
+    # 480 min = 8 h, 4 min a day, 236 min = 3 h 56 min.
+    assert raw.startswith(b"\xef\xbb\xbfcustomer_id,customer_name,remaining,remaining_minutes,pace_per_day,"
+                          b"pace_per_day_minutes,next_expiry,run_out,projected_forfeited,projected_forfeited_minutes\n")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert "beta,Beta GmbH,8 h,480.00,4 min,4.00,2026-06-30,2026-07-01,3 h 56 min,236.00" in lines
+    assert "acme,,30 min,30.00,0 min,0.00,2026-05-02,,30 min,30.00" in lines
+
+
+def test_expiring_by_customer_says_how_much_and_by_when(books):
+    """R9: what expires within expiring_window_days (30) of T = 2026-04-30, per customer and
+    last day: acme's P2 (30 min left, last day 2026-05-02); beta's P3 (last day 2026-06-30) is
+    not within the window."""
+    blocks = page.active_blocks(books, F())
+    soon = page.expiring_by_customer(blocks, {"acme": "Acme Ltd"})
+    assert soon.to_dict("records") == [{"customer_id": "acme", "customer_name": "Acme Ltd",
+                                        "expires_on": date(2026, 5, 2), "expiring_us": 30 * MIN, "blocks": 1}]
+    head = page.expiring_figures(soon)
+    assert head == {"expiring_us": 30 * MIN, "customers": 1, "first_day": date(2026, 5, 2)}
+    empty = page.expiring_by_customer(blocks[blocks["customer_id"] == "beta"])
+    assert empty.empty and page.expiring_figures(empty) == {"expiring_us": 0, "customers": 0, "first_day": None}
 
 
 def test_active_blocks_and_forfeited_by_month(led, books):

@@ -42,7 +42,7 @@ def test_usage_buckets_by_week_and_month(books):
 
 def test_usage_by_customer_keeps_top_n_and_sums_the_rest(books):
     top1 = page.usage_by_customer(books, F(), top_n=1, names={"acme": "Acme Ltd"})
-    assert top1["customer"].tolist() == ["acme Acme Ltd", "1 other customers"]
+    assert top1["customer"].tolist() == ["acme · Acme Ltd", "1 other customer"]
     total = page.usage_by_customer(books, F(), top_n=10)["billable_us"].sum()
     assert top1["billable_us"].sum() == total
 
@@ -67,7 +67,9 @@ def test_usage_table_is_exact_minutes_text(books):
     table = page.usage_table(page.usage_over_time(books, F(customers=["acme"]), "month"))
     jan = table[table["period_start"] == "2026-01-01"].iloc[0]
     assert jan["adhoc_raw_minutes"] == "35.00" and jan["adhoc_billed_minutes"] == "60.00"
-    assert csv_bytes(table).startswith(b"period_start,billable_minutes")
+    assert jan["adhoc_raw"] == "35 min" and jan["adhoc_billed"] == "1 h" and jan["billable"] == "2 h 15 min"
+    # a spreadsheet's file: the BOM tells Excel it is UTF-8; people's text beside the exact minutes
+    assert csv_bytes(table).startswith(b"\xef\xbb\xbfperiod_start,billable,billable_minutes,general,general_minutes")
 
 
 def test_an_excluded_entry_is_not_counted_as_logged_time(tmp_path):

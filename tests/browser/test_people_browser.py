@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.builders import demo_database
-from tests.test_pages_for_people import FORBIDDEN, INSTRUCTION, RAW
+from tests.test_pages_for_people import FORBIDDEN, RAW
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_a_page_at_1400_px_shows_whole_figures_and_words(streamlit_server, demo_
         page.wait_for_timeout(800)   # charts draw after the script has finished
         assert_no_exception(page)
         assert page.evaluate(CUT_OFF) == []
-        text = page.locator('[data-testid="stMain"]').inner_text().replace(INSTRUCTION, "")
+        text = page.locator('[data-testid="stMain"]').inner_text()
         ticks = page.evaluate("() => [...document.querySelectorAll('.xtick text, .ytick text')]"
                               ".map(e => e.textContent || '')")
         for piece in [text, *ticks]:
