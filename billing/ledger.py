@@ -153,8 +153,10 @@ def draw_books(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy, as_of: 
     if "purchased_on" not in blocks:
         blocks = blocks.assign(purchased_on=(pd.to_datetime(blocks["expires_on"])
                                              - pd.Timedelta(days=policy.hours_valid_days)).dt.date)
-    blocks = blocks.assign(rolled_over_us=np.zeros(len(blocks), dtype="int64"),
-                           source=pd.Series([None] * len(blocks), dtype=object))
+    if "rolled_over_us" not in blocks:
+        blocks = blocks.assign(rolled_over_us=np.zeros(len(blocks), dtype="int64"))
+    if "source" not in blocks:  # a rollover block's source (R13); blocks from a close keep theirs
+        blocks = blocks.assign(source=pd.Series([None] * len(blocks), dtype=object))
     per_day, draws, out_of_order = _scan(days, blocks, policy)
     draws["paid_on"] = draws["day"]
     again = dict(out_of_order)  # customer → first day to draw again (None: all)

@@ -68,7 +68,7 @@ rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
 # What decides the fee first (kind, notice, fee), who and when after: with the customer's name
 # beside its id the last columns would need a sideways scroll at 1,400 px.
-order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "cancelled_at",
+order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "waived", "cancelled_at",
          "cancelled_by", "staff"]
 with tab1:
     ui.linked_table(customer_rows[order], rename, adjust.links("waive", customer_rows["appointment_id"],
