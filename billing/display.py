@@ -372,12 +372,15 @@ def late_text(late_for, closed_through=None) -> str:
                    if not is_missing(closed_through) else "")
 
 
-def closed_text(through, closing_id=None, by=None, at=None) -> str:
+def closed_text(through, closing_id=None, by=None, at=None, zone: str | None = None) -> str:
     """The close in force in words (R12): "Books closed through 2026-10-31 (closing 3, by
-    lead@example.com on 2026-11-02 09:14 UTC)"; "Books open (not closed)" without one."""
+    lead@example.com on 2026-11-02 09:14 UTC)", the time in ``zone`` when given ("… on
+    2026-11-02 04:14 America/New_York"); "Books open (not closed)" without one."""
     if is_missing(through):
         return "Books open (not closed)"
+    when = (f"on {zone_datetime_text(at, zone)} {zone}" if zone else f"on {datetime_text(at)} UTC") \
+        if not is_missing(at) else ""
     who = [f"closing {int(closing_id)}" if not is_missing(closing_id) else "",
-           f"by {by}" if not is_missing(by) else "", f"on {datetime_text(at)} UTC" if not is_missing(at) else ""]
+           f"by {by}" if not is_missing(by) else "", when]
     who = [w for w in who if w]
     return f"Books closed through {date_text(through)}" + (f" ({', '.join(who)})" if who else "")

@@ -204,7 +204,7 @@ def closed_banner(c: Ctx) -> str | None:
     caption and returned (None while the books are open)."""
     from billing.pages.over_time import closed_banner as banner
 
-    text = banner(compute(appdata.closings, c.db, c.version.number))
+    text = banner(compute(appdata.closings, c.db, c.version.number), c.policy.timezone)
     if text:
         st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.")
     return text

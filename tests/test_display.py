@@ -137,3 +137,14 @@ def test_notice_after_the_start_reads_as_such():
 
     assert notice_text(-15 * 60_000_000) == "15 min after the start"
     assert notice_text(10 * 60 * 60_000_000) == "10 h" and notice_text(None) == MISSING
+
+
+def test_a_close_is_dated_in_the_policys_zone_when_given():
+    from datetime import date, datetime
+
+    from billing.display import closed_text
+
+    at = datetime(2026, 11, 2, 14, 14)  # recorded in UTC
+    assert closed_text(date(2026, 10, 31), 3, "lead", at, "America/New_York") == \
+        "Books closed through 2026-10-31 (closing 3, by lead, on 2026-11-02 09:14 America/New_York)"
+    assert closed_text(date(2026, 10, 31), 3, "lead", at).endswith("on 2026-11-02 14:14 UTC)")

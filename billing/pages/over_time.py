@@ -19,13 +19,14 @@ from billing.reports import Books
 LATE_COLUMNS = ["customer_id", "posted_on", "late_for", "change_us", "how", "covered_us", "uncovered_us"]
 
 
-def closed_banner(history: pd.DataFrame) -> str | None:
-    """The close in force in words (billing.display.closed_text), or None when the books are open.
+def closed_banner(history: pd.DataFrame, zone: str | None = None) -> str | None:
+    """The close in force in words (billing.display.closed_text; when it was recorded in
+    ``zone``, the policy's, if given), or None when the books are open.
     ``history``: billing.closing.history (its in_force column marks the close reports use)."""
     if history is None or history.empty or not history["in_force"].any():
         return None
     row = history[history["in_force"]].iloc[-1]
-    return closed_text(row["day"], row["closing_id"], row["recorded_by"], row["recorded_at"])
+    return closed_text(row["day"], row["closing_id"], row["recorded_by"], row["recorded_at"], zone)
 
 
 def closings_table(history: pd.DataFrame) -> pd.DataFrame:
