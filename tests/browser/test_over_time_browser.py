@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.builders import demo_over_time
-from tests.test_pages_for_people import FORBIDDEN, INSTRUCTION, RAW
+from tests.test_pages_for_people import FORBIDDEN, RAW
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ def test_a_page_shows_the_books_over_time_in_words(streamlit_server, over_time, 
         page.wait_for_timeout(800)   # charts draw after the script has finished
         assert_no_exception(page)
         assert page.locator("h1").first.inner_text().strip() == title
-        text = page.locator('[data-testid="stMain"]').inner_text().replace(INSTRUCTION, "")
+        text = page.locator('[data-testid="stMain"]').inner_text()
         for wanted in texts:
             assert wanted in text, wanted
         assert not FORBIDDEN.search(text), FORBIDDEN.search(text)
