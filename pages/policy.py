@@ -12,15 +12,13 @@ c = ui.page_context("Policy", "The billing settings in use, what each rule means
                               "bill under other settings.")
 f, p = c.filters, c.policy
 
-left, right = st.columns([2, 3])
-with left:
-    st.subheader("Active settings")
-    st.caption(f"From {appdata.policy_path()} (fingerprint {p.fingerprint()}).")
-    ui.table(pol.policy_settings(p), {"setting": "key in the policy file"})
-with right:
-    st.subheader("The rules")
-    for rule, text in pol.rule_explanations(p):
-        st.markdown(f"**{rule}** {text}")
+# Full width: beside the rules, the settings' long meanings pushed their values out of sight.
+st.subheader("Active settings")
+st.caption(f"From {appdata.policy_path()} (fingerprint {p.fingerprint()}).")
+ui.table(pol.policy_settings(p), {"setting": "key in the policy file"})
+st.subheader("The rules")
+for rule, text in pol.rule_explanations(p):
+    st.markdown(f"**{rule}** {text}")
 
 st.subheader("Dated changes")
 changes = pol.dated_changes(p)
