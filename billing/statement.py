@@ -130,6 +130,22 @@ def _paid_text(day_row, paid: dict, ctx: sc.Context, names: dict, internal: bool
     return words.paid_by_text(draws, int(day_row.uncovered_us), internal, minutes_text, carry=carry, later=later)
 
 
+def _take(queue: list, need: int) -> tuple[list, int]:
+    """Take ``need`` µs from the front of ``queue`` ([(block, µs, paid on)], shortened in
+    place): the parts taken, in order, and what is still short."""
+    taken = []
+    while need > 0 and queue:
+        pid, amount, d = queue[0]
+        take = min(need, amount)
+        taken.append((pid, take, d))
+        need -= take
+        if take == amount:
+            queue.pop(0)
+        else:
+            queue[0] = (pid, amount - take, d)
+    return taken, need
+
+
 def _allocate(rows: pd.DataFrame, draws: pd.DataFrame, last: date) -> tuple[list[dict], list[int]]:
     """Each day row's draws as at the end of ``last`` (R8, R14): a day's draws paid by then go
     to its ordinary row first, then to its late rows in order (the engine's order, R12); the
@@ -151,28 +167,10 @@ def _allocate(rows: pd.DataFrame, draws: pd.DataFrame, last: date) -> tuple[list
                                  [(p, int(u), d) for p, u, d in zip(later["purchase_id"], later["drawn_us"],
                                                                    later["paid_on"])])
         queue, later = queues[r.day]
-        need, taken = int(r.billable_us), []
-        while need > 0 and queue:
-            pid, amount, d = queue[0]
-            take = min(need, amount)
-            taken.append((pid, take, d))
-            need -= take
-            if take == amount:
-                queue.pop(0)
-            else:
-                queue[0][1] -= take
+        taken, need = _take(queue, int(r.billable_us))
         covered.append(int(r.billable_us) - need)
         # What was paid later pays the rows still short, in the same order.
-        mine_later, short = [], need
-        while short > 0 and later:
-            pid, amount, d = later[0]
-            take = min(short, amount)
-            mine_later.append((pid, take, d))
-            short -= take
-            if take == amount:
-                later.pop(0)
-            else:
-                later[0] = (pid, amount - take, d)
+        mine_later, _ = _take(later, need)
         out.append({"draws": taken, "later": mine_later})
     return out, covered
 
