@@ -1,10 +1,14 @@
 """Issue 11: every command the README's "Command line" section shows works, run as written on
 the demo data: the files it names are made from the demo (an export folder, Toggl and Kimai
-exports of the demo's customers, the README's own mapping file, a what-if policy)."""
+exports of the demo's customers, the README's own mapping file, a what-if policy). The alerts
+go to a webhook on this machine (a policy with [alerts.webhook]), links are signed with a test
+secret, and the link id the README revokes is the one its share command printed."""
 from __future__ import annotations
 
 import csv
+import http.server
 import os
+import threading
 import re
 import shlex
 import subprocess
@@ -85,16 +89,45 @@ def test_the_readme_shows_the_commands_people_need():
         assert any(c.split()[3] == name for c in shown), name
 
 
-def test_every_readme_command_works_on_the_demo(workdir):
+@pytest.fixture
+def webhook():
+    """A webhook on 127.0.0.1 that takes every POST; yields its URL and the bodies it got."""
+    got = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", got
+    server.shutdown()
+
+
+def test_every_readme_command_works_on_the_demo(workdir, webhook):
+    url, posted = webhook
+    alerts_policy = workdir / "alerts.toml"
+    alerts_policy.write_text((ROOT / "billing.toml").read_text(encoding="utf-8")
+                             + f'\n[alerts.webhook]\nurl = "{url}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("HOURBANK_POLICY",)}
     env["HOURBANK_DB"] = "data/hourbank.duckdb"   # the README's own --db, for the commands without one
     env["PYTHONPATH"] = str(ROOT)
+    env["HOURBANK_SHARE_SECRET"] = "a test secret of more than thirty-two characters"
     (workdir / "data").mkdir(exist_ok=True)
-    ran = []
+    ran, link_id = [], None
     for command in commands():
         args = shlex.split(command.replace("/tmp/", f"{workdir}/tmp/"))
-        if "--policy" not in args and args[3] in ("import", "report", "imports"):
+        if "--revoke" in args and link_id:
+            args[args.index("--revoke") + 1] = link_id      # the README's example id: the link made above
+        if "--policy" not in args and args[3] in ("import", "report", "imports", "share"):
             args += ["--policy", str(ROOT / "billing.toml")]
+        if "--policy" not in args and args[3] == "alerts":
+            args += ["--policy", str(alerts_policy)]
         done = subprocess.run([sys.executable, *args[1:]], cwd=workdir, env=env, capture_output=True, text=True,
                               timeout=300, stdin=subprocess.DEVNULL)
         ran.append(command)
@@ -102,5 +135,10 @@ def test_every_readme_command_works_on_the_demo(workdir):
         assert "Traceback" not in done.stderr, command
         if args[3] == "report" and "--customer" in args:
             assert "Acme Logistics Inc." in done.stdout, done.stdout   # the name beside the id
+        if args[3] == "share" and len(args) > 4 and not args[4].startswith("-"):
+            found = re.search(r"^link (\S+) to ", done.stdout + done.stderr, re.M)
+            assert found, done.stdout
+            link_id = found.group(1)
     assert len(ran) == len(commands())
     assert (workdir / "reports" / "2026-11" / "summary.csv").is_file()
+    assert link_id is not None and posted   # a link was made and revoked; the alerts reached the webhook
