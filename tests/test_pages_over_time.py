@@ -216,9 +216,15 @@ def plain(tmp_path, monkeypatch):
     return led
 
 
+def show(at) -> None:
+    """Press the statement page's "Show statement" (its form applies the period typed)."""
+    [b for b in at.button if b.label == "Show statement"][0].click().run()
+
+
 def test_issuing_a_statement_can_close_its_period(plain):
     at = page("pages/statement.py")
-    at.date_input(key="stmt_period").set_value((date(2026, 1, 1), date(2026, 1, 31))).run()
+    at.date_input(key="stmt_period").set_value((date(2026, 1, 1), date(2026, 1, 31)))
+    show(at)
     box = at.checkbox(key="stmt_close")
     assert box.label == "Close the books through 2026-01-31" and box.value is False
     box.check().run()
