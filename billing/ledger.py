@@ -206,10 +206,6 @@ def _scan(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
     # the caller draws the rest again in order.
     ceiling = np.maximum.accumulate(start_key) if len(start_key) else start_key
     back = np.flatnonzero(start_key < np.concatenate([[np.iinfo("int64").min], ceiling[:-1]]))
-    out_of_order = {}
-    if len(back):
-        first = pd.Series(blocks["purchased_on"].iloc[back].to_numpy(), index=blocks["customer_id"].iloc[back].to_numpy())
-        out_of_order = first.groupby(level=0).min().to_dict()
     lo = np.searchsorted(exp_key, d_key, side="left")  # first block with expires_on ≥ d
     hi = np.searchsorted(ceiling, d_key, side="right")  # the run of blocks bought by d
     a, b = before[lo], before[hi]
@@ -236,11 +232,41 @@ def _scan(days: pd.DataFrame, blocks: pd.DataFrame, policy: Policy):
         "block": blk.astype("int64"),  # the block's position in ``blocks``
     })
     d = d.assign(covered_us=covered, uncovered_us=x - covered)
+    out_of_order = _first_wrong_days(d, sorted_codes, d_key, covered < x, back, start_key, exp_key, ceiling, caps)
     if in_order:
         return d, draws, out_of_order
     inverse = np.empty(n, dtype="int64")
     inverse[order] = np.arange(n)
     return d.iloc[inverse].reset_index(drop=True), draws, out_of_order
+
+
+def _first_wrong_days(d, codes, d_key, short, back, start_key, exp_key, ceiling, caps) -> dict:
+    """{customer: first day the scan is not R8's} for the customers with a block out of order.
+
+    A block ``back`` whose first usable day comes before an earlier block's (in drawing order)
+    lies beyond the scan's run ``hi`` from its first day until every earlier block is bought:
+    its window [first day, min(earlier blocks' latest first day − 1, its last day)]. On a day
+    in that window the scan draws only from blocks earlier in drawing order than it, which is
+    what R8 does too as long as they cover the whole day; the scan first differs from R8 on
+    the first window day it leaves minutes uncovered (``short``), and is R8's everywhere
+    before that day (the same draws, so the same balances). Only those customers, from that
+    day, are drawn again; rows are in key order (customer code, day)."""
+    back = back[caps[back] > 0] if len(back) else back
+    if not len(back) or not short.any():
+        return {}
+    w_start = start_key[back]
+    w_end = np.minimum(ceiling[back - 1] - 1, exp_key[back])  # back > 0: the first block is never back
+    order = np.argsort(w_start, kind="stable")
+    w_start, reach = w_start[order], np.maximum.accumulate(w_end[order])
+    rows = np.flatnonzero(short)
+    k = d_key[rows]
+    j = np.searchsorted(w_start, k, side="right") - 1
+    risk = rows[(j >= 0) & (reach[np.maximum(j, 0)] >= k)]
+    if not len(risk):
+        return {}
+    c = codes[risk]
+    firsts = risk[np.concatenate([[True], c[1:] != c[:-1]])]  # key order: each customer's first such day
+    return dict(zip(d["customer_id"].iloc[firsts].tolist(), pd.to_datetime(d["day"].iloc[firsts]).dt.date.tolist()))
 
 
 def _reached_by_rollover(blocks: pd.DataFrame, draws: pd.DataFrame, as_of: date, policy: Policy) -> set:
