@@ -518,25 +518,35 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
 
 def _draw_plain(customer: str, days: list[int], needs: list[int], live: list[dict], draws: list) -> list[int]:
     """``_draw_in_order`` without rollover or carried overage: R8 on each day in order, from
-    ``live`` (in drawing order; their ``left`` decreases), appending to ``draws``. Returns the
-    µs covered on each day. The blocks are lists here: this loop is most of a redraw's time."""
-    blocks = [[b["expires_on"], b["purchased_on"], b["left"], b["purchase_id"]] for b in live]
+    ``live`` (dicts as there), appending to ``draws``. Returns the µs covered on each day.
+
+    Only blocks bought by the day and with minutes left are held, in drawing order: the
+    greedy then always draws from the front, so a day costs its draws, not a pass over
+    every block (this loop is most of a redraw's time)."""
+    import bisect
+
+    coming = sorted(([b["purchased_on"], b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"]]
+                     for b in live if b["left"] > 0), key=lambda b: b[0])
+    held = []  # [expires_on, purchased_utc, purchase_id, left]: list order is R8's drawing order
+    j = 0
     covered = [0] * len(days)
     for i, t in enumerate(days):
-        while blocks and blocks[0][0] < t:  # past their last day: never again
-            del blocks[0]
+        while j < len(coming) and coming[j][0] <= t:
+            bisect.insort(held, coming[j][1:])
+            j += 1
+        while held and held[0][0] < t:  # past its last day: never again
+            del held[0]
         need = uncovered = needs[i]
-        if need <= 0:
-            continue
-        for b in blocks:
-            if b[2] > 0 and b[1] <= t:
-                take = uncovered if uncovered < b[2] else b[2]
-                b[2] -= take
-                uncovered -= take
-                draws.append((customer, t, b[3], take, t))
-                if uncovered == 0:
-                    break
-        covered[i] = need - uncovered
+        while uncovered > 0 and held:
+            b = held[0]
+            take = uncovered if uncovered < b[3] else b[3]
+            b[3] -= take
+            uncovered -= take
+            draws.append((customer, t, b[2], take, t))
+            if b[3] == 0:
+                del held[0]
+        if need > 0:
+            covered[i] = need - uncovered
     return covered
 
 
