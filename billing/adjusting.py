@@ -142,4 +142,4 @@ def add_charges(days: pd.DataFrame, adj: pd.DataFrame) -> pd.DataFrame:
         else:
             value = extra["charged_us"].to_numpy(dtype="int64") if col in ("charged_us", "billable_us") else 0
             out[col] = np.insert(days[col].to_numpy(), where, value)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)
