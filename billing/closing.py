@@ -39,6 +39,7 @@ import pandas as pd
 from billing.errors import HourbankError
 from billing.policy import Policy
 from billing.store import open_db
+from billing.rules import settled
 
 FIGURES = ["adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "charged_us", "general_us", "billable_us"]
 # The parts of a day the statement explains besides FIGURES (R4: logged session time and the
@@ -130,9 +131,9 @@ def snapshot(con, customer: str | None = None) -> Snapshot | None:
         have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                                           [table]).fetchall()}
         shown = [c if c in have else f"NULL AS {c}" for c in columns]
-        df = con.execute(f"SELECT {', '.join(shown)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
-                         params).df()
-        return df
+        # Through Arrow: text stays Arrow-backed (.df() makes a Python string of every value).
+        return settled(con).sql(f"SELECT {', '.join(shown)} FROM {table} WHERE closing_id = ? {where} ORDER BY {order}",
+                                params=params).to_arrow_table().to_pandas(date_as_object=False)
 
     days = read("closed_days", DAY_COLUMNS, "customer_id, day, late_for NULLS FIRST")
     for c in ("day", "late_for"):

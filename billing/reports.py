@@ -123,7 +123,10 @@ def _closed_books(con, snap, policy: Policy, as_of: date, customer: str | None) 
 def _by_customer_day(frame: pd.DataFrame) -> np.ndarray:
     """The order of ``frame``'s rows by customer (code point order), day, then late_for
     (ordinary rows first)."""
-    names, codes = np.unique(frame["customer_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
+    local, uniques = pd.factorize(frame["customer_id"])  # one dictionary encoding, then the few names ranked
+    rank = np.empty(len(uniques), dtype="int64")
+    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    codes = rank[local]
     day = frame["day"].to_numpy(dtype="datetime64[D]").astype("int64")
     late = frame["late_for"].to_numpy(dtype="datetime64[D]") if "late_for" in frame else None
     late = np.where(np.isnat(late), np.iinfo("int64").min, late.astype("int64")) if late is not None \

@@ -35,10 +35,24 @@ HOLD_REASON_SQL = """
     END"""
 
 
+_ID_SEPARATOR = "\x1f"  # ASCII unit separator: no tracker writes it inside an id
+
+
 def id_set_sql(ids) -> str:
     """SQL: a subquery of the given ids (text), for ``x IN (…)``: DuckDB hashes it (a semi or
-    anti join), where list_contains would scan the whole list for every row."""
-    values = ", ".join("'" + str(i).replace("'", "''") + "'" for i in ids)
+    anti join), where list_contains would scan the whole list for every row.
+
+    The ids travel as one text literal split in SQL: DuckDB parses a list literal of N
+    strings at about 8 µs each (3,000 excluded entries: 25 ms, in each query that names
+    them), one long literal in well under a millisecond. Ids that contain the separator
+    (none a tracker writes) fall back to the list literal."""
+    ids = [str(i) for i in ids]
+    if not ids:
+        return "SELECT NULL::VARCHAR WHERE false"
+    if not any(_ID_SEPARATOR in i for i in ids):
+        joined = _ID_SEPARATOR.join(ids).replace("'", "''")
+        return f"SELECT unnest(string_split('{joined}', chr({ord(_ID_SEPARATOR)})))"
+    values = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
     return f"SELECT unnest([{values}]::VARCHAR[])"
 
 

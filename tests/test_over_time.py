@@ -309,3 +309,45 @@ def test_a_charge_on_books_with_no_other_day_and_one_dated_after_t(tmp_path):
     assert day(b, "2026-01-03") == {"billable": 20, "covered": 0, "uncovered": 20, "fee": 0, "charged": 20,
                                     "adhoc_billed": 0}
     assert len(b.days) == 1
+
+
+# ------------------------------------------------- R8 with an extension: where the scan holds
+def _out_of_order_books(p0_minutes: int):
+    """acme: P0 (bought Dec 15, last day Mar 15), P2 (Feb 1 → May 2), P1 (Jan 1, extended
+    from Apr 1 to Jun 30: bought before P2 but drawn after it, R8). From Jan 1 to Jan 31 P1
+    is valid while P2 is not bought yet. Jan 10 bills 60 min, Feb 10 bills 60 min."""
+    from billing import ledger
+
+    policy = Policy(timezone="UTC", hours_valid_days=90)
+    purchases = pd.DataFrame({
+        "purchase_id": ["P0", "P1", "P2"], "customer_id": ["acme"] * 3,
+        "purchase_day": [date(2025, 12, 15), date(2026, 1, 1), date(2026, 2, 1)],
+        "purchased_utc": pd.to_datetime(["2025-12-15", "2026-01-01", "2026-02-01"]),
+        "minutes_us": [p0_minutes * MIN, 600 * MIN, 600 * MIN]})
+    blocks = ledger.make_blocks(purchases, policy, extended_to=pd.Series({"P1": date(2026, 6, 30)}, dtype=object))
+    days = pd.DataFrame({"customer_id": ["acme", "acme"],
+                         "day": pd.to_datetime(["2026-01-10", "2026-02-10"]).astype("datetime64[us]"),
+                         "billable_us": [60 * MIN, 60 * MIN]})
+    scanned = ledger._scan(days, blocks.assign(rolled_over_us=0, source=None), policy)
+    per_day, draws, _ = ledger.draw_books(days, blocks, policy)
+    drawn = {(r.day.strftime("%m-%d"), r.purchase_id): r.drawn_us / MIN for r in draws.itertuples()}
+    return scanned[2], list(per_day["covered_us"] / MIN), drawn
+
+
+def test_an_extended_block_outside_the_scan_while_earlier_blocks_cover_the_day():
+    # P0 has 600 min: R8 draws Jan 10 from P0 (the earliest last day), not from P1; the scan
+    # does the same, so nobody is drawn again. Feb 10: P0 (Mar 15) first again.
+    first_wrong, covered, drawn = _out_of_order_books(600)
+    assert first_wrong == {}
+    assert covered == [60, 60]
+    assert drawn == {("01-10", "P0"): 60, ("02-10", "P0"): 60}
+
+
+def test_an_extended_block_pays_what_earlier_blocks_cannot():
+    # P0 has 30 min: Jan 10 takes its 30, and R8 takes the other 30 from P1 (valid since
+    # Jan 1, not yet after P2 in anything but drawing order). The scan would leave 30 min
+    # uncovered, so acme is drawn again from Jan 10. Feb 10: P2 (May 2) before P1 (Jun 30).
+    first_wrong, covered, drawn = _out_of_order_books(30)
+    assert first_wrong == {"acme": date(2026, 1, 10)}
+    assert covered == [60, 60]
+    assert drawn == {("01-10", "P0"): 30, ("01-10", "P1"): 30, ("02-10", "P2"): 60}

@@ -316,3 +316,20 @@ def test_books_after_a_callers_half_read_query_on_the_same_connection(led):
         assert con.execute("SELECT entry_id FROM time_entries").fetchone() == ("e1",)
         books = compute_books(con, led.policy, T)
     assert books.days["billable_us"].tolist() == led.books(T).days["billable_us"].tolist() == [30 * MIN, 30 * MIN]
+
+
+@pytest.mark.parametrize("ids", [
+    ["e1", "e2"],
+    ["O'Brien-7", "Müller 12", "株式会社-3", "a,b", "x]y", " spaced "],
+    ["with\x1fseparator", "plain"],  # the separator inside an id: the list literal instead
+    [],
+])
+def test_an_id_set_holds_exactly_the_ids_given(ids):
+    # R10 excludes entries by id: the set the SQL sees must be the ids, no more, no fewer.
+    import duckdb
+
+    from billing.rules import id_set_sql
+
+    got = duckdb.sql(f"SELECT * FROM ({id_set_sql(ids)}) t(x)").fetchall()
+    assert sorted(r[0] for r in got) == sorted(ids)
+    assert duckdb.sql(f"SELECT 'e1' NOT IN ({id_set_sql(ids)})").fetchall()[0][0] is ("e1" not in ids)
