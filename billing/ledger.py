@@ -427,12 +427,14 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
     Returns {"covered": [µs per day of ``days``], "draws": [(customer, day number,
     purchase_id, µs, day number paid on)], "rollovers": [block records, dates as dates],
     "rolled_over": {purchase_id: µs}}.
+
+    Only the blocks bought by the day with minutes left are held, in drawing order: R8 then
+    always draws from the front, and a day costs its draws rather than a pass over every block.
     """
+    import bisect
+    import heapq
     from collections import deque
 
-    import bisect
-
-    live = sorted((dict(b) for b in blocks), key=drawing_key)  # R8
     settings = {} if settings is None else settings  # day number → Policy.on(day), shared by the caller
 
     def on(n: int) -> Policy:
@@ -440,77 +442,85 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
             settings[n] = policy.on(_EPOCH + timedelta(days=n))
         return settings[n]
 
-    events = set(days)
-    waiting = []  # blocks that may still roll over, by last day (R13 needs T: none without it)
-    rolls = as_of is not None and (policy.rollover_days > 0 or policy.varies("rollover_days"))
+    live = [b for b in blocks if b["left"] > 0]
     t_no = (as_of - _EPOCH).days if as_of is not None else None
-    for b in (live if rolls else ()):
-        if b.get("kind") != KIND_ROLLOVER and on(b["expires_on"]).rollover_days > 0:
-            if b["expires_on"] + 1 <= t_no:
-                waiting.append(b)
-                events.add(b["expires_on"] + 1)
-    waiting.sort(key=lambda b: b["expires_on"])
-    owed = deque()  # [day number the minutes belong to, µs still owed]
-    covered = [0] * len(days)
-    draws, rollovers, rolled = [], [], {}
+    rolls = as_of is not None and (policy.rollover_days > 0 or policy.varies("rollover_days"))
     carry = as_of is not None and (policy.overage == "carry" or policy.varies("overage"))
-    if carry:
-        events |= {b["purchased_on"] for b in live}
-    if not waiting and not carry:
+
+    def may_roll(b) -> bool:  # R13: on its last day's setting, never a rollover block, and only by T
+        return b["kind"] != KIND_ROLLOVER and b["expires_on"] + 1 <= t_no and on(b["expires_on"]).rollover_days > 0
+
+    roll_days = {b["expires_on"] + 1 for b in live if may_roll(b)} if rolls else set()
+    draws: list = []
+    if not roll_days and not carry:
         return {"covered": _draw_plain(customer, days, needs, live, draws), "draws": draws, "rollovers": [],
                 "rolled_over": {}}
+    events = set(days) | roll_days
+    if carry:
+        events |= {b["purchased_on"] for b in live}
+    # A held block: [expires_on, purchased_utc, purchase_id, left, kind] (list order: R8's order).
+    coming = [(b["purchased_on"], n, [b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"], b["kind"]])
+              for n, b in enumerate(live)]
+    heapq.heapify(coming)
+    held: list = []
     at = {d: i for i, d in enumerate(days)}
+    covered = [0] * len(days)
+    owed = deque()  # [day number the minutes belong to, µs still owed], oldest first
+    rollovers, rolled = [], {}
     for t in sorted(events):
-        while waiting and waiting[0]["expires_on"] < t:  # R13
-            b = waiting.pop(0)
-            rule = on(b["expires_on"])
-            moved = b["left"] if rule.rollover_max_us is None else min(b["left"], rule.rollover_max_us)
+        today = []  # the blocks bought on t (R14)
+        while coming and coming[0][0] <= t:
+            bought, _, row = heapq.heappop(coming)
+            bisect.insort(held, row)
+            if bought == t:
+                today.append(row)
+        while held and held[0][0] < t:  # past its last day: R13 rolls over what is left, or never again
+            row = held.pop(0)
+            if not (rolls and row[3] > 0 and row[4] != KIND_ROLLOVER and row[0] + 1 == t
+                    and on(row[0]).rollover_days > 0):
+                continue
+            rule = on(row[0])
+            moved = row[3] if rule.rollover_max_us is None else min(row[3], rule.rollover_max_us)
             if moved <= 0:
                 continue
-            b["left"] -= moved
-            rolled[b["purchase_id"]] = moved
-            start, last = b["expires_on"] + 1, b["expires_on"] + rule.rollover_days
-            start_day = _EPOCH + timedelta(days=start)
+            row[3] -= moved
+            rolled[row[2]] = moved
+            start_day, last_day = _EPOCH + timedelta(days=t), _EPOCH + timedelta(days=row[0] + rule.rollover_days)
             utc = _local_midnight_utc(start_day, policy.timezone)
-            rb = {"purchase_id": b["purchase_id"] + ROLLOVER_SUFFIX, "purchased_on": start, "expires_on": last,
-                  "purchased_utc": int(utc.to_datetime64().astype("datetime64[us]").astype("int64")),
-                  "purchased_us": moved, "kind": KIND_ROLLOVER, "left": moved}
-            bisect.insort(live, rb, key=drawing_key)
-            last_day = _EPOCH + timedelta(days=last)
-            rollovers.append({"purchase_id": rb["purchase_id"], "customer_id": customer, "purchased_on": start_day,
+            rb = [row[0] + rule.rollover_days, int(utc.to_datetime64().astype("datetime64[us]").astype("int64")),
+                  row[2] + ROLLOVER_SUFFIX, moved, KIND_ROLLOVER]
+            bisect.insort(held, rb)
+            today.append(rb)
+            rollovers.append({"purchase_id": rb[2], "customer_id": customer, "purchased_on": start_day,
                               "expires_on": last_day, "base_expires_on": last_day, "purchase_day": start_day,
                               "purchased_utc": utc, "purchased_us": moved, "minutes_us": moved,
-                              "kind": KIND_ROLLOVER, "source": b["purchase_id"], "rolled_over_us": 0})
-        if carry and owed:  # R14: what is bought today pays the oldest owed minutes first
-            for b in sorted((b for b in live if b["purchased_on"] == t and b["left"] > 0), key=drawing_key):
-                while owed and b["left"] > 0:
+                              "kind": KIND_ROLLOVER, "source": row[2], "rolled_over_us": 0})
+        if carry and owed and today:  # R14: what is bought today pays the oldest owed minutes first
+            for row in sorted(today):
+                while owed and row[3] > 0:
                     day, amount = owed[0]
-                    take = min(amount, b["left"])
-                    b["left"] -= take
+                    take = amount if amount < row[3] else row[3]
+                    row[3] -= take
                     covered[at[day]] += take
-                    draws.append((customer, day, b["purchase_id"], take, t))
+                    draws.append((customer, day, row[2], take, t))
                     if take == amount:
                         owed.popleft()
                     else:
                         owed[0][1] -= take
+            held = [row for row in held if row[3] > 0]
         i = at.get(t)
-        if i is not None:  # R8, ``live`` being in drawing order already
-            gone = 0
-            while gone < len(live) and live[gone]["expires_on"] < t:  # past their last day: never again
-                gone += 1
-            if gone:
-                del live[:gone]
-            need = needs[i]
-            uncovered = need
-            for b in (live if need > 0 else ()):
-                if b["left"] > 0 and b["purchased_on"] <= t:
-                    take = uncovered if uncovered < b["left"] else b["left"]
-                    b["left"] -= take
-                    uncovered -= take
-                    draws.append((customer, t, b["purchase_id"], take, t))
-                    if uncovered == 0:
-                        break
-            covered[i] += need - uncovered
+        if i is not None:  # R8: from the front of what is held
+            need = uncovered = needs[i]
+            while uncovered > 0 and held:
+                row = held[0]
+                take = uncovered if uncovered < row[3] else row[3]
+                row[3] -= take
+                uncovered -= take
+                draws.append((customer, t, row[2], take, t))
+                if row[3] == 0:
+                    del held[0]
+            if need > 0:
+                covered[i] += need - uncovered
             if uncovered > 0 and carry and on(t).overage == "carry":
                 owed.append([t, uncovered])
     return {"covered": covered, "draws": draws, "rollovers": rollovers, "rolled_over": rolled}
