@@ -354,14 +354,16 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
             {"purchase_id": pid, "expires_on": last, "purchased_on": bought, "purchased_utc": utc,
              "purchased_us": minutes, "kind": kind, "left": minutes - used_before.get(pid, 0)})
     covered = per_day["covered_us"].to_numpy(dtype="int64").copy()
-    new_draws, new_blocks, rolled = [], [], {}
+    sink = ([], [], [], [])  # the new draws' day, purchase_id, µs and day paid on, customer by customer
+    drawn_by, new_blocks, rolled = [], [], {}
     settings: dict = {}
     for cust in customers:
         s, e = days_of.get(cust, (0, 0))
+        before_n = len(sink[0])
         result = _draw_in_order(cust, day_list[s:e], need_list[s:e], blocks_of.get(cust, []), policy, as_of,
-                                settings)
+                                sink, settings)
+        drawn_by.append(len(sink[0]) - before_n)
         covered[rows[s:e]] = result["covered"]
-        new_draws.extend(result["draws"])
         new_blocks.extend(result["rollovers"])
         rolled.update(result["rolled_over"])
     per_day["covered_us"] = covered
@@ -388,8 +390,8 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
     if len(kept):
         kept = kept.assign(block=new_position[kept["block"].to_numpy(dtype="int64")])
     day_type = kept["day"].dtype if len(kept) else np.dtype("datetime64[us]")
-    cust_col, day_col, pid_col, drawn_col, paid_col = (list(c) for c in zip(*new_draws)) if new_draws \
-        else ([], [], [], [], [])
+    day_col, pid_col, drawn_col, paid_col = sink
+    cust_col = np.repeat(np.array(customers, dtype=object), np.array(drawn_by, dtype="int64"))
     mine = pd.DataFrame({"customer_id": pd.Series(cust_col, dtype=draws["customer_id"].dtype),
                          "day": np.array(day_col, dtype="int64").astype("datetime64[D]").astype(day_type),
                          "purchase_id": pd.Series(pid_col, dtype=draws["purchase_id"].dtype),
@@ -413,7 +415,7 @@ def _local_midnight_utc(day: date, zone: str):
 
 
 def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: list[dict], policy: Policy,
-                   as_of: date | None, settings: dict | None = None) -> dict:
+                   as_of: date | None, draws: tuple, settings: dict | None = None) -> dict:
     """R8 with R13 and R14 for one customer, in plain Python, day by day.
 
     ``days``: the customer's days as int day numbers since 1970-01-01, increasing; ``needs``:
@@ -424,9 +426,9 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
     ``<id>~rollover`` bought the next day and usable rollover_days); then the blocks bought
     that day pay the owed minutes, oldest first (R14); then the day's total is drawn, earliest
     expiry first (R8), and what is not covered is owed where overage is carried on that day.
-    Returns {"covered": [µs per day of ``days``], "draws": [(customer, day number,
-    purchase_id, µs, day number paid on)], "rollovers": [block records, dates as dates],
-    "rolled_over": {purchase_id: µs}}.
+    Each draw is appended to ``draws``, four lists: day number, purchase_id, µs, day number
+    paid on. Returns {"covered": [µs per day of ``days``], "rollovers": [block records,
+    dates as dates], "rolled_over": {purchase_id: µs}}.
 
     Only the blocks bought by the day with minutes left are held, in drawing order: R8 then
     always draws from the front, and a day costs its draws rather than a pass over every block.
@@ -451,10 +453,9 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
         return b["kind"] != KIND_ROLLOVER and b["expires_on"] + 1 <= t_no and on(b["expires_on"]).rollover_days > 0
 
     roll_days = {b["expires_on"] + 1 for b in live if may_roll(b)} if rolls else set()
-    draws: list = []
     if not roll_days and not carry:
-        return {"covered": _draw_plain(customer, days, needs, live, draws), "draws": draws, "rollovers": [],
-                "rolled_over": {}}
+        return {"covered": _draw_plain(days, needs, live, draws), "rollovers": [], "rolled_over": {}}
+    d_day, d_pid, d_us, d_paid = draws
     events = set(days) | roll_days
     if carry:
         events |= {b["purchased_on"] for b in live}
@@ -502,7 +503,10 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
                     take = amount if amount < row[3] else row[3]
                     row[3] -= take
                     covered[at[day]] += take
-                    draws.append((customer, day, row[2], take, t))
+                    d_day.append(day)
+                    d_pid.append(row[2])
+                    d_us.append(take)
+                    d_paid.append(t)
                     if take == amount:
                         owed.popleft()
                     else:
@@ -516,25 +520,30 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
                 take = uncovered if uncovered < row[3] else row[3]
                 row[3] -= take
                 uncovered -= take
-                draws.append((customer, t, row[2], take, t))
+                d_day.append(t)
+                d_pid.append(row[2])
+                d_us.append(take)
+                d_paid.append(t)
                 if row[3] == 0:
                     del held[0]
             if need > 0:
                 covered[i] += need - uncovered
             if uncovered > 0 and carry and on(t).overage == "carry":
                 owed.append([t, uncovered])
-    return {"covered": covered, "draws": draws, "rollovers": rollovers, "rolled_over": rolled}
+    return {"covered": covered, "rollovers": rollovers, "rolled_over": rolled}
 
 
-def _draw_plain(customer: str, days: list[int], needs: list[int], live: list[dict], draws: list) -> list[int]:
+def _draw_plain(days: list[int], needs: list[int], live: list[dict], draws: tuple) -> list[int]:
     """``_draw_in_order`` without rollover or carried overage: R8 on each day in order, from
-    ``live`` (dicts as there), appending to ``draws``. Returns the µs covered on each day.
+    ``live`` (dicts as there), appending to ``draws`` (its four lists). Returns the µs covered
+    on each day.
 
     Only blocks bought by the day and with minutes left are held, in drawing order: the
     greedy then always draws from the front, so a day costs its draws, not a pass over
     every block (this loop is most of a redraw's time)."""
     import bisect
 
+    d_day, d_pid, d_us, d_paid = draws
     coming = sorted(([b["purchased_on"], b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"]]
                      for b in live if b["left"] > 0), key=lambda b: b[0])
     held = []  # [expires_on, purchased_utc, purchase_id, left]: list order is R8's drawing order
@@ -552,7 +561,10 @@ def _draw_plain(customer: str, days: list[int], needs: list[int], live: list[dic
             take = uncovered if uncovered < b[3] else b[3]
             b[3] -= take
             uncovered -= take
-            draws.append((customer, t, b[2], take, t))
+            d_day.append(t)
+            d_pid.append(b[2])
+            d_us.append(take)
+            d_paid.append(t)
             if b[3] == 0:
                 del held[0]
         if need > 0:
