@@ -339,6 +339,9 @@ def late_differences(truth: pd.DataFrame, now: pd.DataFrame, through: date) -> p
     where the billable total differs: customer_id, late_for, FIGURES (differences, µs)."""
     t = pd.Timestamp(through)
     now = now.loc[now["day"] <= t, ["customer_id", "day", *[c for c in FIGURES if c in now]]]
+    if not len(now) and not len(truth):  # pandas cannot join two empty Arrow text columns (no chunk on either side)
+        return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "late_for": pd.Series(dtype="datetime64[us]"),
+                             **{c: pd.Series(dtype="int64") for c in FIGURES}})
     merged = now.merge(truth, on=["customer_id", "day"], how="outer", suffixes=("", "_closed"))
     out = pd.DataFrame({"customer_id": merged["customer_id"], "late_for": merged["day"]})
     for c in FIGURES:

@@ -354,14 +354,16 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
             {"purchase_id": pid, "expires_on": last, "purchased_on": bought, "purchased_utc": utc,
              "purchased_us": minutes, "kind": kind, "left": minutes - used_before.get(pid, 0)})
     covered = per_day["covered_us"].to_numpy(dtype="int64").copy()
-    new_draws, new_blocks, rolled = [], [], {}
+    sink = ([], [], [], [])  # the new draws' day, purchase_id, µs and day paid on, customer by customer
+    drawn_by, new_blocks, rolled = [], [], {}
     settings: dict = {}
     for cust in customers:
         s, e = days_of.get(cust, (0, 0))
+        before_n = len(sink[0])
         result = _draw_in_order(cust, day_list[s:e], need_list[s:e], blocks_of.get(cust, []), policy, as_of,
-                                settings)
+                                sink, settings)
+        drawn_by.append(len(sink[0]) - before_n)
         covered[rows[s:e]] = result["covered"]
-        new_draws.extend(result["draws"])
         new_blocks.extend(result["rollovers"])
         rolled.update(result["rolled_over"])
     per_day["covered_us"] = covered
@@ -388,8 +390,8 @@ def _redraw_in_order(per_day, draws, blocks, policy, as_of, customers, start_on=
     if len(kept):
         kept = kept.assign(block=new_position[kept["block"].to_numpy(dtype="int64")])
     day_type = kept["day"].dtype if len(kept) else np.dtype("datetime64[us]")
-    cust_col, day_col, pid_col, drawn_col, paid_col = (list(c) for c in zip(*new_draws)) if new_draws \
-        else ([], [], [], [], [])
+    day_col, pid_col, drawn_col, paid_col = sink
+    cust_col = np.repeat(np.array(customers, dtype=object), np.array(drawn_by, dtype="int64"))
     mine = pd.DataFrame({"customer_id": pd.Series(cust_col, dtype=draws["customer_id"].dtype),
                          "day": np.array(day_col, dtype="int64").astype("datetime64[D]").astype(day_type),
                          "purchase_id": pd.Series(pid_col, dtype=draws["purchase_id"].dtype),
@@ -413,7 +415,7 @@ def _local_midnight_utc(day: date, zone: str):
 
 
 def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: list[dict], policy: Policy,
-                   as_of: date | None, settings: dict | None = None) -> dict:
+                   as_of: date | None, draws: tuple, settings: dict | None = None) -> dict:
     """R8 with R13 and R14 for one customer, in plain Python, day by day.
 
     ``days``: the customer's days as int day numbers since 1970-01-01, increasing; ``needs``:
@@ -424,15 +426,17 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
     ``<id>~rollover`` bought the next day and usable rollover_days); then the blocks bought
     that day pay the owed minutes, oldest first (R14); then the day's total is drawn, earliest
     expiry first (R8), and what is not covered is owed where overage is carried on that day.
-    Returns {"covered": [µs per day of ``days``], "draws": [(customer, day number,
-    purchase_id, µs, day number paid on)], "rollovers": [block records, dates as dates],
-    "rolled_over": {purchase_id: µs}}.
+    Each draw is appended to ``draws``, four lists: day number, purchase_id, µs, day number
+    paid on. Returns {"covered": [µs per day of ``days``], "rollovers": [block records,
+    dates as dates], "rolled_over": {purchase_id: µs}}.
+
+    Only the blocks bought by the day with minutes left are held, in drawing order: R8 then
+    always draws from the front, and a day costs its draws rather than a pass over every block.
     """
+    import bisect
+    import heapq
     from collections import deque
 
-    import bisect
-
-    live = sorted((dict(b) for b in blocks), key=drawing_key)  # R8
     settings = {} if settings is None else settings  # day number → Policy.on(day), shared by the caller
 
     def on(n: int) -> Policy:
@@ -440,91 +444,106 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
             settings[n] = policy.on(_EPOCH + timedelta(days=n))
         return settings[n]
 
-    events = set(days)
-    waiting = []  # blocks that may still roll over, by last day (R13 needs T: none without it)
-    rolls = as_of is not None and (policy.rollover_days > 0 or policy.varies("rollover_days"))
+    live = [b for b in blocks if b["left"] > 0]
     t_no = (as_of - _EPOCH).days if as_of is not None else None
-    for b in (live if rolls else ()):
-        if b.get("kind") != KIND_ROLLOVER and on(b["expires_on"]).rollover_days > 0:
-            if b["expires_on"] + 1 <= t_no:
-                waiting.append(b)
-                events.add(b["expires_on"] + 1)
-    waiting.sort(key=lambda b: b["expires_on"])
-    owed = deque()  # [day number the minutes belong to, µs still owed]
-    covered = [0] * len(days)
-    draws, rollovers, rolled = [], [], {}
+    rolls = as_of is not None and (policy.rollover_days > 0 or policy.varies("rollover_days"))
     carry = as_of is not None and (policy.overage == "carry" or policy.varies("overage"))
+
+    def may_roll(b) -> bool:  # R13: on its last day's setting, never a rollover block, and only by T
+        return b["kind"] != KIND_ROLLOVER and b["expires_on"] + 1 <= t_no and on(b["expires_on"]).rollover_days > 0
+
+    roll_days = {b["expires_on"] + 1 for b in live if may_roll(b)} if rolls else set()
+    if not roll_days and not carry:
+        return {"covered": _draw_plain(days, needs, live, draws), "rollovers": [], "rolled_over": {}}
+    d_day, d_pid, d_us, d_paid = draws
+    events = set(days) | roll_days
     if carry:
         events |= {b["purchased_on"] for b in live}
-    if not waiting and not carry:
-        return {"covered": _draw_plain(customer, days, needs, live, draws), "draws": draws, "rollovers": [],
-                "rolled_over": {}}
+    # A held block: [expires_on, purchased_utc, purchase_id, left, kind] (list order: R8's order).
+    coming = [(b["purchased_on"], n, [b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"], b["kind"]])
+              for n, b in enumerate(live)]
+    heapq.heapify(coming)
+    held: list = []
     at = {d: i for i, d in enumerate(days)}
+    covered = [0] * len(days)
+    owed = deque()  # [day number the minutes belong to, µs still owed], oldest first
+    rollovers, rolled = [], {}
     for t in sorted(events):
-        while waiting and waiting[0]["expires_on"] < t:  # R13
-            b = waiting.pop(0)
-            rule = on(b["expires_on"])
-            moved = b["left"] if rule.rollover_max_us is None else min(b["left"], rule.rollover_max_us)
+        today = []  # the blocks bought on t (R14)
+        while coming and coming[0][0] <= t:
+            bought, _, row = heapq.heappop(coming)
+            bisect.insort(held, row)
+            if bought == t:
+                today.append(row)
+        while held and held[0][0] < t:  # past its last day: R13 rolls over what is left, or never again
+            row = held.pop(0)
+            if not (rolls and row[3] > 0 and row[4] != KIND_ROLLOVER and row[0] + 1 == t
+                    and on(row[0]).rollover_days > 0):
+                continue
+            rule = on(row[0])
+            moved = row[3] if rule.rollover_max_us is None else min(row[3], rule.rollover_max_us)
             if moved <= 0:
                 continue
-            b["left"] -= moved
-            rolled[b["purchase_id"]] = moved
-            start, last = b["expires_on"] + 1, b["expires_on"] + rule.rollover_days
-            start_day = _EPOCH + timedelta(days=start)
+            row[3] -= moved
+            rolled[row[2]] = moved
+            start_day, last_day = _EPOCH + timedelta(days=t), _EPOCH + timedelta(days=row[0] + rule.rollover_days)
             utc = _local_midnight_utc(start_day, policy.timezone)
-            rb = {"purchase_id": b["purchase_id"] + ROLLOVER_SUFFIX, "purchased_on": start, "expires_on": last,
-                  "purchased_utc": int(utc.to_datetime64().astype("datetime64[us]").astype("int64")),
-                  "purchased_us": moved, "kind": KIND_ROLLOVER, "left": moved}
-            bisect.insort(live, rb, key=drawing_key)
-            last_day = _EPOCH + timedelta(days=last)
-            rollovers.append({"purchase_id": rb["purchase_id"], "customer_id": customer, "purchased_on": start_day,
+            rb = [row[0] + rule.rollover_days, int(utc.to_datetime64().astype("datetime64[us]").astype("int64")),
+                  row[2] + ROLLOVER_SUFFIX, moved, KIND_ROLLOVER]
+            bisect.insort(held, rb)
+            today.append(rb)
+            rollovers.append({"purchase_id": rb[2], "customer_id": customer, "purchased_on": start_day,
                               "expires_on": last_day, "base_expires_on": last_day, "purchase_day": start_day,
                               "purchased_utc": utc, "purchased_us": moved, "minutes_us": moved,
-                              "kind": KIND_ROLLOVER, "source": b["purchase_id"], "rolled_over_us": 0})
-        if carry and owed:  # R14: what is bought today pays the oldest owed minutes first
-            for b in sorted((b for b in live if b["purchased_on"] == t and b["left"] > 0), key=drawing_key):
-                while owed and b["left"] > 0:
+                              "kind": KIND_ROLLOVER, "source": row[2], "rolled_over_us": 0})
+        if carry and owed and today:  # R14: what is bought today pays the oldest owed minutes first
+            for row in sorted(today):
+                while owed and row[3] > 0:
                     day, amount = owed[0]
-                    take = min(amount, b["left"])
-                    b["left"] -= take
+                    take = amount if amount < row[3] else row[3]
+                    row[3] -= take
                     covered[at[day]] += take
-                    draws.append((customer, day, b["purchase_id"], take, t))
+                    d_day.append(day)
+                    d_pid.append(row[2])
+                    d_us.append(take)
+                    d_paid.append(t)
                     if take == amount:
                         owed.popleft()
                     else:
                         owed[0][1] -= take
+            held = [row for row in held if row[3] > 0]
         i = at.get(t)
-        if i is not None:  # R8, ``live`` being in drawing order already
-            gone = 0
-            while gone < len(live) and live[gone]["expires_on"] < t:  # past their last day: never again
-                gone += 1
-            if gone:
-                del live[:gone]
-            need = needs[i]
-            uncovered = need
-            for b in (live if need > 0 else ()):
-                if b["left"] > 0 and b["purchased_on"] <= t:
-                    take = uncovered if uncovered < b["left"] else b["left"]
-                    b["left"] -= take
-                    uncovered -= take
-                    draws.append((customer, t, b["purchase_id"], take, t))
-                    if uncovered == 0:
-                        break
-            covered[i] += need - uncovered
+        if i is not None:  # R8: from the front of what is held
+            need = uncovered = needs[i]
+            while uncovered > 0 and held:
+                row = held[0]
+                take = uncovered if uncovered < row[3] else row[3]
+                row[3] -= take
+                uncovered -= take
+                d_day.append(t)
+                d_pid.append(row[2])
+                d_us.append(take)
+                d_paid.append(t)
+                if row[3] == 0:
+                    del held[0]
+            if need > 0:
+                covered[i] += need - uncovered
             if uncovered > 0 and carry and on(t).overage == "carry":
                 owed.append([t, uncovered])
-    return {"covered": covered, "draws": draws, "rollovers": rollovers, "rolled_over": rolled}
+    return {"covered": covered, "rollovers": rollovers, "rolled_over": rolled}
 
 
-def _draw_plain(customer: str, days: list[int], needs: list[int], live: list[dict], draws: list) -> list[int]:
+def _draw_plain(days: list[int], needs: list[int], live: list[dict], draws: tuple) -> list[int]:
     """``_draw_in_order`` without rollover or carried overage: R8 on each day in order, from
-    ``live`` (dicts as there), appending to ``draws``. Returns the µs covered on each day.
+    ``live`` (dicts as there), appending to ``draws`` (its four lists). Returns the µs covered
+    on each day.
 
     Only blocks bought by the day and with minutes left are held, in drawing order: the
     greedy then always draws from the front, so a day costs its draws, not a pass over
     every block (this loop is most of a redraw's time)."""
     import bisect
 
+    d_day, d_pid, d_us, d_paid = draws
     coming = sorted(([b["purchased_on"], b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"]]
                      for b in live if b["left"] > 0), key=lambda b: b[0])
     held = []  # [expires_on, purchased_utc, purchase_id, left]: list order is R8's drawing order
@@ -542,7 +561,10 @@ def _draw_plain(customer: str, days: list[int], needs: list[int], live: list[dic
             take = uncovered if uncovered < b[3] else b[3]
             b[3] -= take
             uncovered -= take
-            draws.append((customer, t, b[2], take, t))
+            d_day.append(t)
+            d_pid.append(b[2])
+            d_us.append(take)
+            d_paid.append(t)
             if b[3] == 0:
                 del held[0]
         if need > 0:

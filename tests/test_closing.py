@@ -269,3 +269,14 @@ def test_a_database_closed_before_fees_kept_their_times_still_reads(tmp_path):
         columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                              "WHERE table_name = 'closed_fees'").fetchall()}
     assert {"scheduled_start", "staff"} <= columns
+
+
+def test_a_close_of_days_with_nothing_billed_reads_back(tmp_path):
+    # Closed through Jan 5, before the worked example's first entry (Jan 12): the close records
+    # no day. As of Jan 6 nothing is billed either; the books read, with no row and no late row.
+    led = worked(tmp_path, POLICY)
+    closing.close(led.db, date(2026, 1, 5), POLICY, by="Lead", today=date(2026, 1, 6))
+    b = books(led, as_of=date(2026, 1, 6))
+    assert len(b.days) == 0 and len(late(b)) == 0
+    # As of T the closed days are still empty and every later day is billed as before.
+    assert blocks(books(led))["P2"] == ("active", 30, 0, 30, 0)

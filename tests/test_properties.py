@@ -134,6 +134,65 @@ def dated_changes(draw, policy):
     return policy.with_changes(change=table) if table else policy
 
 
+def over_time_reference(days, blocks: list[dict], policy: Policy, as_of: date):
+    """R8, R13 and R14 the slow way, written from RULES.md alone: every calendar day from the
+    first one to T, in plain Python, for checking the engine (whose R13/R14 path is its own).
+
+    ``days``: [(customer, date, µs)]; ``blocks``: dicts with purchase_id, customer_id, kind,
+    purchased_on, expires_on, purchased_utc, purchased_us. Each day t: blocks whose last day
+    was t − 1 roll over what they have left (R13, the setting on their last day, capped,
+    never a rollover block); then each block bought on t pays what its customer owes, oldest
+    first, blocks in R8's order (R14; the docs' choice: any block that starts after); then
+    each customer's total for t is drawn from the blocks valid on t in R8's order, and what
+    is left uncovered is owed where t's setting carries. Returns (covered {(customer, day):
+    µs}, used {purchase_id: µs}, rolled {purchase_id: µs}, rollover blocks {id: (purchased_us,
+    expires_on)})."""
+    from collections import defaultdict
+
+    need = {(c, d): x for c, d, x in days}
+    blocks = [dict(b, left=b["purchased_us"]) for b in blocks]
+    order = lambda b: (b["expires_on"], b["purchased_utc"], b["purchase_id"])  # noqa: E731  R8
+    covered, used, rolled, made = defaultdict(int), defaultdict(int), {}, {}
+    owed = defaultdict(list)  # customer → [[day, µs]], oldest first
+    customers = sorted({c for c, _, _ in days} | {b["customer_id"] for b in blocks})
+    t = min([d for _, d, _ in days] + [b["purchased_on"] for b in blocks], default=as_of)
+    while t <= as_of:
+        for b in sorted((b for b in blocks if b["expires_on"] == t - timedelta(days=1) and b["kind"] != "rollover"),
+                        key=order):
+            rule = policy.on(b["expires_on"])
+            moved = b["left"] if rule.rollover_max_us is None else min(b["left"], rule.rollover_max_us)
+            if rule.rollover_days > 0 and moved > 0:
+                b["left"] -= moved
+                rolled[b["purchase_id"]] = moved
+                rb = {"purchase_id": b["purchase_id"] + "~rollover", "customer_id": b["customer_id"],
+                      "kind": "rollover", "purchased_on": t, "expires_on": b["expires_on"] + timedelta(days=rule.rollover_days),
+                      "purchased_utc": datetime.combine(t, datetime.min.time()), "purchased_us": moved, "left": moved}
+                blocks.append(rb)
+                made[rb["purchase_id"]] = (moved, rb["expires_on"])
+        for c in customers:
+            for b in sorted((b for b in blocks if b["customer_id"] == c and b["purchased_on"] == t), key=order):
+                while owed[c] and b["left"] > 0:
+                    take = min(owed[c][0][1], b["left"])
+                    b["left"] -= take
+                    used[b["purchase_id"]] += take
+                    covered[(c, owed[c][0][0])] += take
+                    owed[c][0][1] -= take
+                    if owed[c][0][1] == 0:
+                        owed[c].pop(0)
+            x = need.get((c, t), 0)
+            for b in sorted((b for b in blocks if b["customer_id"] == c and b["purchased_on"] <= t <= b["expires_on"]),
+                            key=order):
+                take = min(x, b["left"])
+                b["left"] -= take
+                used[b["purchase_id"]] += take
+                covered[(c, t)] += take
+                x -= take
+            if x > 0 and policy.on(t).overage == "carry":
+                owed[c].append([t, x])
+        t += timedelta(days=1)
+    return covered, used, rolled, made
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books_input(), over_time_policy.flatmap(dated_changes), st.integers(0, 200),
        st.lists(st.tuples(st.integers(0, 7), st.integers(0, 60)), max_size=3))
@@ -177,6 +236,21 @@ def test_over_time_the_books_balance_and_match_the_day_by_day_greedy(data, polic
     assert ((m["purchased_on"] <= m["day"].dt.date) & (m["day"].dt.date <= m["expires_on"])).all()
     late = merged[~same]
     assert ((late["paid_on"] > late["day"]) & (late["paid_on"].dt.date == late["purchased_on"])).all()
+
+    # The engine agrees with the slow reference: each day's covered minutes, each block's use
+    # and rollover, the rollover blocks made.
+    ref_days = [(r.customer_id, r.day.date(), int(r.billable_us)) for r in d.itertuples()]
+    ref_blocks = b[["purchase_id", "customer_id", "kind", "purchased_on", "expires_on", "purchased_utc",
+                    "purchased_us"]].to_dict("records")
+    covered, used, rolled, made = over_time_reference(ref_days, ref_blocks, policy, as_of)
+    assert {(r.customer_id, r.day.date()): int(r.covered_us) for r in per_day.itertuples()} == \
+        {k: covered.get(k, 0) for k in ((c, day) for c, day, _ in ref_days)}
+    by_block = status.set_index("purchase_id")
+    assert {p: int(by_block.loc[p, "used_us"]) for p in by_block.index if by_block.loc[p, "used_us"]} == \
+        {p: u for p, u in used.items() if u}
+    assert {p: int(v) for p, v in by_block["rolled_over_us"].items() if v} == rolled
+    assert {r.purchase_id: (int(r.purchased_us), r.expires_on) for r in status.itertuples()
+            if r.kind == ledger.KIND_ROLLOVER} == made
 
     # The scan (for the customers it is right for) and the in-order greedy agree everywhere:
     # drawing every customer in order gives the same figures.
