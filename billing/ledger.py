@@ -514,18 +514,8 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
             held = [row for row in held if row[3] > 0]
         i = at.get(t)
         if i is not None:  # R8: from the front of what is held
-            need = uncovered = needs[i]
-            while uncovered > 0 and held:
-                row = held[0]
-                take = uncovered if uncovered < row[3] else row[3]
-                row[3] -= take
-                uncovered -= take
-                d_day.append(t)
-                d_pid.append(row[2])
-                d_us.append(take)
-                d_paid.append(t)
-                if row[3] == 0:
-                    del held[0]
+            need = needs[i]
+            uncovered = _draw_day(held, need, t, draws)
             if need > 0:
                 covered[i] += need - uncovered
             if uncovered > 0 and carry and on(t).overage == "carry":
@@ -543,7 +533,6 @@ def _draw_plain(days: list[int], needs: list[int], live: list[dict], draws: tupl
     every block (this loop is most of a redraw's time)."""
     import bisect
 
-    d_day, d_pid, d_us, d_paid = draws
     coming = sorted(([b["purchased_on"], b["expires_on"], b["purchased_utc"], b["purchase_id"], b["left"]]
                      for b in live if b["left"] > 0), key=lambda b: b[0])
     held = []  # [expires_on, purchased_utc, purchase_id, left]: list order is R8's drawing order
@@ -555,21 +544,30 @@ def _draw_plain(days: list[int], needs: list[int], live: list[dict], draws: tupl
             j += 1
         while held and held[0][0] < t:  # past its last day: never again
             del held[0]
-        need = uncovered = needs[i]
-        while uncovered > 0 and held:
-            b = held[0]
-            take = uncovered if uncovered < b[3] else b[3]
-            b[3] -= take
-            uncovered -= take
-            d_day.append(t)
-            d_pid.append(b[2])
-            d_us.append(take)
-            d_paid.append(t)
-            if b[3] == 0:
-                del held[0]
+        need = needs[i]
         if need > 0:
-            covered[i] = need - uncovered
+            covered[i] = need - _draw_day(held, need, t, draws)
     return covered
+
+
+def _draw_day(held: list, need: int, t: int, draws: tuple) -> int:
+    """R8 for one day ``t``: ``need`` µs from the front of ``held`` (the valid blocks with
+    minutes left, in drawing order; [.., .., purchase_id, left, ..] each), dropping a block once
+    it is used up and appending each draw to ``draws``. Returns the µs left uncovered."""
+    d_day, d_pid, d_us, d_paid = draws
+    uncovered = need
+    while uncovered > 0 and held:
+        row = held[0]
+        take = uncovered if uncovered < row[3] else row[3]
+        row[3] -= take
+        uncovered -= take
+        d_day.append(t)
+        d_pid.append(row[2])
+        d_us.append(take)
+        d_paid.append(t)
+        if row[3] == 0:
+            del held[0]
+    return uncovered
 
 
 def left_after(blocks: pd.DataFrame, draws: pd.DataFrame) -> np.ndarray:
