@@ -394,7 +394,7 @@ def resolve(con, kind: str, target, policy: Policy, on: date | None = None) -> T
 def _in_transaction(db_path_or_con, work):
     """Run ``work(con)`` in one transaction on an open connection or a database path (opened
     read-write for it, and refused when the file does not exist: nothing is created)."""
-    from billing.store import ensure_schema, open_db
+    from billing.store import ensure_schema, open_db, transaction
 
     if isinstance(db_path_or_con, (str, Path)):
         path = Path(db_path_or_con)
@@ -405,13 +405,8 @@ def _in_transaction(db_path_or_con, work):
             return _in_transaction(con, work)
     con = db_path_or_con
     ensure_schema(con)   # a database made before the table existed gets it here
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         result = work(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return result
 
 

@@ -451,6 +451,19 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
                 pass
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """The block as one transaction on ``con``: committed when it ends, rolled back when it
+    raises anything (an interrupt too) and the error raised again, so nothing is half-written."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables and meta rows that do not exist yet (idempotent)."""
     for statement in SCHEMA:
