@@ -17,28 +17,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import PY, ROOT, peak_of  # noqa: E402
+from bench_engine import PY, ROOT, engine_arguments, engine_data, peak_of  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--entries", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--workdir", default=str(ROOT / "bench" / "out" / "engine"))
-    ap.add_argument("--as-of", default="2026-11-26")
-    args = ap.parse_args()
-
-    work = Path(args.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    export = work / f"export_{args.entries}"
-    db = work / f"bench_{args.entries}.duckdb"
-    if not (export / "time_entries.csv").exists():
-        subprocess.run([PY, "bench/make_export.py", str(export), "--entries", str(args.entries),
-                        "--end", args.as_of], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    if not db.exists():
-        subprocess.run([PY, "-m", "billing", "import", str(export), "--db", str(db)], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    policy = work / "alerts_policy.toml"
+    args = engine_arguments(argparse.ArgumentParser(), runs=5).parse_args()
+    _export, db = engine_data(args)
+    policy = Path(args.workdir) / "alerts_policy.toml"
     policy.write_text('[alerts]\ndigest = "daily"\nmanagers = ["lead@example.com"]\n'
                       '[alerts.smtp]\nhost = "127.0.0.1"\nport = 25\nsecurity = "none"\nsender = "hb@example.com"\n'
                       '[alerts.webhook]\nurl = "http://127.0.0.1:9/hook"\n')

@@ -62,15 +62,19 @@ def main(argv=None) -> int:
         customer = con.execute("SELECT customer_id FROM time_entries GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
                                ).fetchone()[0]
 
-    def statement():
-        with open_db(db, read_only=True) as con:
-            build_statement(con, policy, customer, first, through, end)
+    def books_and_statement(path: Path) -> tuple[float, float]:
+        """Median seconds of the customer's books alone, then of its statement, read from ``path``."""
+        def books():
+            with open_db(path, read_only=True) as con:
+                compute_books(con, policy, end, customer)
 
-    def books():
-        with open_db(db, read_only=True) as con:
-            compute_books(con, policy, end, customer)
+        def statement():
+            with open_db(path, read_only=True) as con:
+                build_statement(con, policy, customer, first, through, end)
 
-    open_books, open_statement = median_seconds(books, args.runs), median_seconds(statement, args.runs)
+        return median_seconds(books, args.runs), median_seconds(statement, args.runs)
+
+    open_books, open_statement = books_and_statement(db)
 
     # Each close on a copy of the database (a close cannot be repeated on the same days).
     closes, entry_parts = [], []
@@ -96,16 +100,7 @@ def main(argv=None) -> int:
         if run < args.runs - 1:
             copy.unlink()
     db_closed = args.workdir / f"copy-{args.runs - 1}.duckdb"
-
-    def closed_statement():
-        with open_db(db_closed, read_only=True) as con:
-            build_statement(con, policy, customer, first, through, end)
-
-    def closed_books():
-        with open_db(db_closed, read_only=True) as con:
-            compute_books(con, policy, end, customer)
-
-    shut_books, shut_statement = median_seconds(closed_books, args.runs), median_seconds(closed_statement, args.runs)
+    shut_books, shut_statement = books_and_statement(db_closed)
     with open_db(db_closed, read_only=True) as con:
         kept = con.execute("SELECT count(*) FROM closed_entries").fetchone()[0]
     db_closed.unlink()

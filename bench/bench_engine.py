@@ -51,23 +51,43 @@ def peak_of(cmd: list[str], cpu: list[float] | None = None) -> tuple[float, floa
     return float(seconds), float(mb)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def engine_arguments(ap: argparse.ArgumentParser, runs: int) -> argparse.ArgumentParser:
+    """The options of every benchmark on this one's synthetic export: --entries, --runs (default
+    ``runs``), --workdir (bench/out/engine, shared, so the export and database are made once)
+    and --as-of (the export's last day and the reports' T). Returns ``ap`` for more options."""
     ap.add_argument("--entries", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=runs)
     ap.add_argument("--workdir", default=str(ROOT / "bench" / "out" / "engine"))
     ap.add_argument("--as-of", default="2026-11-26")
-    ap.add_argument("--reports-only", action="store_true", help="reuse the database of an earlier run")
-    args = ap.parse_args()
+    return ap
 
+
+def engine_data(args, imported: bool = True) -> tuple[Path, Path]:
+    """The synthetic export of ``args.entries`` entries (bench/make_export.py, ending on
+    ``args.as_of``) under ``args.workdir`` and its database: (export folder, database file).
+    Each is made when missing, the database only when ``imported`` (this benchmark times the
+    import itself)."""
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    export = work / f"export_{args.entries}"
+    export, db = work / f"export_{args.entries}", work / f"bench_{args.entries}.duckdb"
     if not (export / "time_entries.csv").exists():
         t = time.perf_counter()
         subprocess.run([PY, "bench/make_export.py", str(export), "--entries", str(args.entries),
                         "--end", args.as_of], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         print(f"generated {export} in {time.perf_counter() - t:.1f} s")
+    if imported and not db.exists():
+        subprocess.run([PY, "-m", "billing", "import", str(export), "--db", str(db)], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    return export, db
+
+
+def main() -> int:
+    ap = engine_arguments(argparse.ArgumentParser(), runs=5)
+    ap.add_argument("--reports-only", action="store_true", help="reuse the database of an earlier run")
+    args = ap.parse_args()
+
+    work = Path(args.workdir)
+    export, db = engine_data(args, imported=False)
     files = sorted(str(p) for p in export.glob("*.csv"))
     size_mb = sum(os.path.getsize(f) for f in files) / 1e6
     print(f"export: {args.entries:,} entries, {len(files)} files, {size_mb:.0f} MB")
@@ -79,7 +99,6 @@ def main() -> int:
 
     rows = []
     base_t, imp_t, base_m, imp_m = [], [], [], []
-    db = work / f"bench_{args.entries}.duckdb"
     for i in range(0 if args.reports_only and db.exists() else args.runs):
         for p in (work / "baseline.duckdb", db):
             for suffix in ("", ".wal"):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -33,7 +32,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_engine import engine_arguments, engine_data  # noqa: E402
 from billing.adjusting import ADJUSTMENT_COLUMNS  # noqa: E402
 from billing.policy import US_PER_MINUTE, Policy, load_policy  # noqa: E402
 from billing.reports import blocks_frame, compute_books, daily_frame, summary_frame  # noqa: E402
@@ -86,23 +87,12 @@ def timed(db: Path, policy: Policy, as_of: date, adjustments) -> tuple[float, fl
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--entries", type=int, default=1_000_000)
+    ap = engine_arguments(argparse.ArgumentParser(), runs=3)
     ap.add_argument("--adjustments", type=int, default=10_000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--workdir", default=str(ROOT / "bench" / "out" / "engine"))
-    ap.add_argument("--as-of", default="2026-11-26")
     args = ap.parse_args()
     as_of = date.fromisoformat(args.as_of)
     work = Path(args.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    export, db = work / f"export_{args.entries}", work / f"bench_{args.entries}.duckdb"
-    if not (export / "time_entries.csv").exists():
-        subprocess.run([sys.executable, "bench/make_export.py", str(export), "--entries", str(args.entries),
-                        "--end", args.as_of], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    if not db.exists():
-        subprocess.run([sys.executable, "-m", "billing", "import", str(export), "--db", str(db)], cwd=ROOT,
-                       check=True, stdout=subprocess.DEVNULL)
+    _export, db = engine_data(args)
     policy = load_policy()
     with open_db(db, read_only=True) as con:
         adj = make_adjustments(con, args.adjustments, as_of)

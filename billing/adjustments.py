@@ -212,6 +212,14 @@ def in_force(con, as_of: date, customer: str | None = None) -> pd.DataFrame:
         ORDER BY a.on_day, a.adjustment_id""", params, IN_FORCE_COLUMNS)
 
 
+def dated_in_force(adjustments: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """R10 for adjustments handed in rather than read (compute_books' ``adjustments``: what-if
+    runs, benchmarks, property tests): the rows dated on or before T. ``adjustments`` has
+    in_force's columns and no voids (a void is applied by leaving its adjustment out), so the
+    date is what is left to apply. The rows in force as of T, in their order."""
+    return adjustments[[d <= as_of for d in adjustments["on_day"]]] if len(adjustments) else adjustments
+
+
 def history(con, customer: str | None = None) -> pd.DataFrame:
     """Every adjustment on record, voids included, for listing: the ``in_force`` columns plus
     recorded_by (str), recorded_at (UTC instant, datetime64[us]), voided_by (Int64: the void
@@ -394,7 +402,7 @@ def resolve(con, kind: str, target, policy: Policy, on: date | None = None) -> T
 def _in_transaction(db_path_or_con, work):
     """Run ``work(con)`` in one transaction on an open connection or a database path (opened
     read-write for it, and refused when the file does not exist: nothing is created)."""
-    from billing.store import ensure_schema, open_db
+    from billing.store import ensure_schema, open_db, transaction
 
     if isinstance(db_path_or_con, (str, Path)):
         path = Path(db_path_or_con)
@@ -405,13 +413,8 @@ def _in_transaction(db_path_or_con, work):
             return _in_transaction(con, work)
     con = db_path_or_con
     ensure_schema(con)   # a database made before the table existed gets it here
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         result = work(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return result
 
 

@@ -38,8 +38,8 @@ import pandas as pd
 
 from billing.errors import HourbankError
 from billing.policy import Policy
-from billing.store import open_db
 from billing.rules import settled
+from billing.store import open_db, transaction
 
 FIGURES = ["adhoc_raw_us", "adhoc_billed_us", "session_us", "fee_us", "charged_us", "general_us", "billable_us"]
 # The parts of a day the statement explains besides FIGURES (R4: logged session time and the
@@ -185,8 +185,7 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
                                f"(to change closed days, reopen first: python -m billing reopen --from DAY).")
         books = compute_books(con, policy, through)
         version = data_version(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             cid = con.execute("SELECT coalesce(max(closing_id), 0) + 1 FROM closings").fetchone()[0]
             con.execute("INSERT INTO closings VALUES (?, 'close', ?, ?, ?, ?, ?, ?)",
                         [cid, through, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
@@ -194,10 +193,6 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
             _write(con, cid, books)
             _write_entries(con, cid, books, through, policy)
             bump_data_version(con)   # the books read differently from now on: caches keyed on it must miss
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return cid
 
 
@@ -214,17 +209,12 @@ def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None 
             raise ClosingError(f"nothing to reopen from {from_day}: the books are {shown}.")
         from billing.store import bump_data_version, data_version
 
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             cid = con.execute("SELECT coalesce(max(closing_id), 0) + 1 FROM closings").fetchone()[0]
             con.execute("INSERT INTO closings VALUES (?, 'reopen', ?, ?, ?, ?, ?, ?)",
                         [cid, from_day, datetime.now(timezone.utc).replace(tzinfo=None), by.strip(), reason,
                          json.dumps(policy.as_dict(), sort_keys=True), data_version(con)])
             bump_data_version(con)   # a reopen recomputes the days it reopens (R12)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return cid
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from billing import adjusting, closing, ledger, rules
+from billing.adjustments import dated_in_force
 from billing.calendar import business_day_expr, to_utc
 from billing.policy import US_PER_MINUTE, Policy
 from billing.store import data_version
@@ -75,8 +76,8 @@ def compute_books(con, policy: Policy, as_of: date, customer: str | None = None,
     snap = closing.snapshot(con, customer) if isinstance(closed, str) else closed
     if snap is not None and as_of <= snap.through:
         return _closed_books(con, snap, policy, as_of, customer)
-    adj = adjusting.adjustments_as_of(con, as_of, customer) if adjustments is None else adjustments
-    adj = adj[[d <= as_of for d in adj["on_day"]]] if len(adj) else adj  # R10: dated on or before T
+    adj = adjusting.adjustments_as_of(con, as_of, customer) if adjustments is None \
+        else dated_in_force(adjustments, as_of)
     if customer is not None:
         adj = adj[adj["customer_id"] == customer]
     appts = rules.appointments_as_of(con, policy, as_of, customer)

@@ -40,7 +40,7 @@ import pandas as pd
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from billing.errors import HourbankError
-from billing.store import DatabaseError, open_db
+from billing.store import DatabaseError, open_db, transaction
 
 TABLE = "share_links"
 SECRET_ENV = "HOURBANK_SHARE_SECRET"
@@ -269,18 +269,13 @@ def create_link(db, secret: str, customer_id: str, days: int = DEFAULT_DAYS, bas
         if customer_id not in known:
             raise HourbankError(f"customer {customer_id!r} is not in {db} (python -m billing report blocks "
                                 f"lists the customers).")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             taken = {r[0] for r in con.execute(f"SELECT link_id FROM {TABLE}").fetchall()}
             link_id = _secrets.token_hex(5)
             while link_id in taken:
                 link_id = _secrets.token_hex(5)
             con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, NULL, NULL)",
                         [link_id, customer_id, now, created_by, expires_at])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     token = make_token(secret, link_id, customer_id, expires_at)
     return Link(link_id, customer_id, now, created_by, expires_at, link_url(base_url, token))
 

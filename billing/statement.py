@@ -33,7 +33,7 @@ from billing.errors import HourbankError
 from billing.policy import Policy, validate_policy
 from billing.statement_model import (ADJUSTMENT_COLUMNS, BLOCK_COLUMNS, DAY_COLUMNS, ENTRY_COLUMNS, FEE_COLUMNS,
                                      LEDGER_COLUMNS, Statement, StatementError, format_minutes)
-from billing.store import open_db
+from billing.store import open_db, transaction
 
 KIND_LABEL = {"adhoc": "ad-hoc", "session": "session", "general": "general (free)", "held": "held",
               "excluded": "excluded"}
@@ -636,8 +636,7 @@ def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: 
     (file name → bytes; the Statement page gives billing.exports.issued_files: the customer
     copy as sent and the internal copy that explains it, in every format). Returns its id."""
     with open_db(db_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             sid = con.execute("SELECT coalesce(max(statement_id), 0) + 1 FROM statements").fetchone()[0]
             con.execute(
                 "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -647,10 +646,6 @@ def issue_statement(db_path, st: Statement, files: dict[str, bytes], issued_by: 
                  json.dumps({name: hashlib.sha256(data).hexdigest() for name, data in files.items()}), None])
             for name, data in files.items():
                 con.execute("INSERT INTO statement_files VALUES (?, ?, ?)", [sid, name, data])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return sid
 
 

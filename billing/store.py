@@ -252,6 +252,15 @@ class _Gate:
     """
 
     def __init__(self):
+        # DuckDB's file lock is a POSIX record lock, which belongs to the process: closing any
+        # descriptor of the file drops it, even one another DuckDB instance of the file opened.
+        # Connections share one instance per file; the last close tears it down (and closes its
+        # descriptor, slowly on a busy machine) while another thread's connect could already
+        # open a new instance, or two threads' connects open two: then the teardown or the
+        # second close left a live instance with no lock, an import of another process wrote
+        # the file under it, and reads through it saw the previous data version. So connects
+        # and closes of one file take turns (``instances``); queries do not wait for it.
+        self.instances = threading.Lock()
         self.cond = threading.Condition()
         self.readers = 0
         self.writing = False
@@ -367,7 +376,8 @@ def _connect(path: Path, read_only: bool, wait_seconds: float,
                 time.sleep(0.02)
                 continue
             try:
-                return duckdb.connect(str(path), read_only=read_only)
+                with _gate(path).instances:
+                    return duckdb.connect(str(path), read_only=read_only)
             except duckdb.Error as exc:
                 if not (_is_lock_error(exc) or _is_config_conflict(exc)):
                     raise DatabaseError(_unusable_file(path, exc)
@@ -428,7 +438,8 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
                             f"(python -m billing import EXPORT_DIR --db {path}).")
     wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
-    with _gate(path).hold(not read_only, deadline, path, wait):
+    gate = _gate(path)
+    with gate.hold(not read_only, deadline, path, wait):
         con = _connect(path, read_only, wait, deadline)
         try:
             con.execute("SET TimeZone = 'UTC'")
@@ -446,9 +457,23 @@ def open_db(path: str | Path, read_only: bool = False, wait_seconds: float | Non
             raise DatabaseError(message) from None
         finally:
             try:
-                con.close()
+                with gate.instances:   # the last close tears the instance down: not during a connect
+                    con.close()
             except duckdb.Error:  # closing an instance DuckDB has invalidated (damage found)
                 pass
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """The block as one transaction on ``con``: committed when it ends, rolled back when it
+    raises anything (an interrupt too) and the error raised again, so nothing is half-written."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -11,7 +11,8 @@ revoked, another customer's, sharing off) shows billing.share.REFUSAL and nothin
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 
 import pandas as pd
@@ -63,20 +64,31 @@ def customer_page() -> None:
     except HourbankError:   # the database is busy (an import) or cannot be read now
         st.info(UNAVAILABLE)
         return
-    try:
+    with _read_or_unavailable():
         policy = appdata.active_policy()
         version = appdata.current_version(db)
         as_of = today_in(policy.timezone)
         name = appdata.customer_names(db, version.number).get(access.customer_id, access.customer_id)
         view = _view(db, version.number, policy, as_of, access.customer_id, name)
+    show_view(view, access, policy.timezone)
+    statements(db, version.number, policy, view)
+
+
+@contextmanager
+def _read_or_unavailable() -> Iterator[None]:
+    """Around the customer page's reads of the data: a database that changed while they ran (an
+    import: SnapshotChanged) reruns the page, which reads the new version; one that cannot be
+    read now (busy, damaged, a bad policy or [team]) shows UNAVAILABLE and ends the page there
+    (the customer page is the run's only page: _auth.only_page stops after it anyway). The
+    customer is never shown the reason, which is the managers' business."""
+    try:
+        yield
     except appdata.SnapshotChanged:
         appdata.clear_caches()
         st.rerun()
     except HourbankError:
         st.info(UNAVAILABLE)
-        return
-    show_view(view, access, policy.timezone)
-    statements(db, version.number, policy, view)
+        st.stop()
 
 
 @appdata.cached
@@ -124,14 +136,8 @@ def statements(db, version: int, policy, view: cv.CustomerView) -> None:
     first = left.selectbox("From", view.months, format_func=cv.month_text, key="share_from")
     last = right.selectbox("To", view.months, format_func=cv.month_text, key="share_to")
     start, end = cv.month_period(first, last)
-    try:
+    with _read_or_unavailable():
         files = customer_copy(db, version, policy, view.customer_id, start, end, view.as_of)
-    except appdata.SnapshotChanged:
-        appdata.clear_caches()
-        st.rerun()
-    except HourbankError:
-        st.info(UNAVAILABLE)
-        return
     st.caption(f"Your statement of {date_text(start)} to {date_text(min(end, view.as_of))}: every billed minute, "
                "how it was counted and which prepaid block paid for it.")
     cols = st.columns(3)

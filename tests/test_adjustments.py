@@ -315,6 +315,18 @@ def test_in_force_columns_types_and_order(db):
     assert list(f["reason"]) == ["goodwill", "prep", "goodwill"]
 
 
+def test_handed_in_adjustments_apply_from_their_date(db):
+    # compute_books' ``adjustments`` (what-if runs): the same R10 date rule as in_force.
+    for kind, target, on in (("waive", "C1", "2026-05-01"), ("credit", "beta", "2026-05-03")):
+        rec(db, kind, target, on=on, **({"minutes": "30"} if kind == "credit" else {}))
+    handed = forced(db, D("2026-12-31"))
+    assert list(adj.dated_in_force(handed, D("2026-04-30"))["adjustment_id"]) == []
+    assert list(adj.dated_in_force(handed, D("2026-05-01"))["adjustment_id"]) == [1]   # dated T: applies
+    assert list(adj.dated_in_force(handed, D("2026-05-03"))["adjustment_id"]) == [1, 2]
+    none = handed.iloc[0:0]
+    assert adj.dated_in_force(none, D("2026-05-03")) is none
+
+
 def pd_na():
     import pandas as pd
     return pd.NA

@@ -1,29 +1,27 @@
-"""The policy file's [alerts] table (billing.alerts.settings): defaults, the issue's example, and
+"""The policy file's [alerts] table (billing.alerts.settings): defaults, the documented example, and
 an error naming the key for every bad value."""
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
+from billing.alerts import settings
 from billing.alerts.settings import AlertSettings, load_alert_settings, validate_alerts
 from billing.policy import PolicyError, US_PER_HOUR, US_PER_MINUTE, load_policy
 
-EXAMPLE = """
-timezone = "UTC"
-[alerts]
-expiring_days = [30, 7]        # alert when a block's last day is this near
-low_balance_hours = 2          # or low_balance_percent = 10
-digest = "daily"               # "daily", "weekly" or "off"
-managers = ["lead@example.com"]
-notify_customers = false
-[alerts.smtp]
-host = "localhost"
-port = 25
-security = "none"              # "none", "starttls" or "tls"
-user = ""
-sender = "hourbank@example.com"
-[alerts.webhook]
-url = "https://hooks.example.com/T000/B000"
-"""
+
+def documented_example() -> str:
+    """The example in billing.alerts.settings' docstring (its indented lines), read from there
+    so that the test follows the documentation rather than a copy of it."""
+    lines = settings.__doc__.splitlines()
+    first = lines.index("    [alerts]")
+    block = []
+    for line in lines[first:]:
+        if not line.startswith("    "):
+            break
+        block.append(line)
+    return textwrap.dedent("\n".join(block)) + "\n"
 
 
 def write(tmp_path, text):
@@ -32,10 +30,11 @@ def write(tmp_path, text):
     return path
 
 
-def test_the_issues_example_reads_as_written(tmp_path):
-    path = write(tmp_path, EXAMPLE)
+def test_the_documented_example_reads_as_written(tmp_path):
+    path = write(tmp_path, 'timezone = "UTC"\n' + documented_example())
     s = load_alert_settings(path)
     assert s.present and s.expiring_days == (30, 7) and s.low_balance_hours == 2 and s.low_balance_percent is None
+    assert s.overage is True
     assert s.digest == "daily" and s.managers == ("lead@example.com",) and s.notify_customers is False
     assert (s.smtp.host, s.smtp.port, s.smtp.security, s.smtp.user, s.smtp.sender) == \
         ("localhost", 25, "none", "", "hourbank@example.com")
@@ -99,6 +98,12 @@ SMTP = '[alerts.smtp]\nhost = "localhost"\nsender = "hb@example.com"\n'
     (SMTP + 'password = "hunter2"\n', "HOURBANK_SMTP_PASSWORD"),
     (SMTP + 'helo = "x"\n', "'helo'"),
     (SMTP + "timeout_seconds = 0\n", "'timeout_seconds'"),
+    (SMTP + "timeout_seconds = 601\n", "'timeout_seconds'"),
+    (SMTP + "timeout_seconds = true\n", "'timeout_seconds'"),
+    (SMTP + "timeout_seconds = inf\n", "'timeout_seconds'"),
+    ('[alerts]\nsmtp = "localhost"\n', r"\[alerts.smtp\] must be a table"),
+    ('[alerts]\nwebhook = "https://hooks.example.com/x"\n', r"\[alerts.webhook\] must be a table"),
+    ('[alerts.webhook]\nurl = "https://hooks.example.com/x"\ntimeout_seconds = -1\n', "'timeout_seconds'"),
     ('[alerts.smtp]\nhost = "mail.example.com"\nsecurity = "none"\nuser = "hb"\nsender = "hb@example.com"\n',
      "unencrypted"),
     ('[alerts.webhook]\nurl = "ftp://hooks.example.com/x"\n', "'url'"),

@@ -238,6 +238,54 @@ def test_a_reader_and_an_import_in_one_process_wait_for_each_other_instead_of_fa
     assert len(reader_error) == 1 and "in use" in reader_error[0] and "\n" not in reader_error[0]
 
 
+def test_connects_and_closes_of_one_file_take_turns_in_a_process(tmp_path, monkeypatch):
+    # DuckDB's lock on the file is a POSIX lock, the process's: closing any descriptor of the
+    # file drops it. The last close of a file's connections tears its instance down, closing
+    # its descriptor; when another thread's connect opened a new instance meanwhile, that one
+    # lived on without a lock, `python -m billing import` wrote the file under it and a rerun
+    # read the previous data version through it (the 8-reader test above, under load). A
+    # close taking its time (a teardown on a busy machine) must not let a connect in.
+    from billing import store
+
+    db = tmp_path / "db.duckdb"
+    import_export(db, write_export(tmp_path / "e", seed=1, entries=200), policy=POLICY)
+    events: list[str] = []
+    closing = threading.Event()
+    real_connect = store.duckdb.connect
+
+    class SlowTeardown:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def close(self):
+            events.append("close starts")
+            closing.set()
+            time.sleep(0.3)
+            self.con.close()
+            events.append("close ends")
+
+    def connect(*args, **kwargs):
+        events.append("connect")
+        return SlowTeardown(real_connect(*args, **kwargs))
+
+    monkeypatch.setattr(store.duckdb, "connect", connect)
+
+    def other_session():
+        assert closing.wait(10)
+        with open_db(db, read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 1
+
+    t = threading.Thread(target=other_session)
+    t.start()
+    with open_db(db, read_only=True):
+        pass
+    t.join(10)
+    assert events == ["connect", "close starts", "close ends", "connect", "close starts", "close ends"]
+
+
 def test_a_waiting_command_line_import_goes_before_new_readers_of_other_processes(tmp_path):
     # Sessions reading one after another kept the file share-locked, and `python -m billing
     # import` waited out HOURBANK_LOCK_WAIT and failed (seen in the 8-reader test under load).

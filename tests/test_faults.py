@@ -355,3 +355,25 @@ def test_every_unusable_database_is_one_sentence_in_the_app(tmp_path_factory, ca
     assert shown["exceptions"] == [], shown
     assert any(expected_words(case) in n for n in shown["notes"]), shown
     assert all("Traceback" not in n and len(n.splitlines()) == 1 for n in shown["notes"]), shown
+
+
+@pytest.mark.parametrize("fault", [None, ValueError, KeyboardInterrupt])
+def test_a_transaction_commits_at_its_end_and_writes_nothing_when_anything_stops_it(tmp_path, fault):
+    # billing.store.transaction: every write that must not be half-done (an undo, an adjustment,
+    # a close, an issued statement, a link, an alert record) goes through it.
+    from billing.store import bump_data_version, data_version, open_db, transaction
+
+    db = tmp_path / "db.duckdb"
+    with open_db(db) as con:
+        before = data_version(con)
+        try:
+            with transaction(con):
+                bump_data_version(con)
+                con.execute("INSERT INTO meta VALUES ('written', 'yes')")
+                if fault:
+                    raise fault("stopped half-way")
+        except (ValueError, KeyboardInterrupt) as exc:
+            assert fault is not None and str(exc) == "stopped half-way"
+    with open_db(db, read_only=True) as con:
+        written = con.execute("SELECT value FROM meta WHERE key = 'written'").fetchall()
+        assert (data_version(con), written) == ((before, []) if fault else (before + 1, [("yes",)]))

@@ -219,6 +219,53 @@ def test_the_secret_from_the_secrets_file_is_used(env, monkeypatch):
     assert_customer_page_of_acme(run({"share": token}, secrets={"hourbank": {"share_secret": SECRET}}))
 
 
+def test_data_that_cannot_be_read_shows_one_sentence_and_nothing_after_it(env, monkeypatch):
+    from billing import appdata
+    from billing.store import DatabaseBusy
+    from pages._share import UNAVAILABLE
+
+    token = link(env)
+
+    def busy(*args, **kwargs):
+        raise DatabaseBusy("the database is in use by another process")
+
+    # The statement's files cannot be made: the figures stay, the downloads give way to the sentence.
+    monkeypatch.setattr(appdata, "statement_files", busy)
+    at = run({"share": token})
+    assert [i.value for i in at.info] == [UNAVAILABLE]
+    assert [x.value for x in at.title] == ["Acme Ltd"] and len(at.metric) == 3
+    assert not at.get("download_button") and not any("Your statement of" in c.value for c in at.caption)
+    assert "in use by another process" not in everything_shown(at)   # the reason is the managers' business
+    # The figures cannot be read: the sentence alone.
+    monkeypatch.setattr(appdata, "customer_names", busy)
+    at = run({"share": token})
+    assert [i.value for i in at.info] == [UNAVAILABLE]
+    assert not at.title and not at.metric and not at.table and not at.selectbox
+    assert_nothing_else(at)
+
+
+def test_data_that_changed_while_read_is_read_again(env, monkeypatch):
+    from billing import appdata
+
+    token = link(env)
+    names, statement_files = appdata.customer_names, appdata.statement_files
+    calls = {"names": 0, "files": 0}
+
+    def changed_once(what, real):
+        def read(*args, **kwargs):
+            calls[what] += 1
+            if calls[what] == 1:
+                raise appdata.SnapshotChanged("the data changed while reading; reading again.")
+            return real(*args, **kwargs)
+        return read
+
+    monkeypatch.setattr(appdata, "customer_names", changed_once("names", names))
+    monkeypatch.setattr(appdata, "statement_files", changed_once("files", statement_files))
+    at = run({"share": token})
+    assert_customer_page_of_acme(at)          # the rerun read it all, no sentence, no error
+    assert not at.info
+    assert calls == {"names": 3, "files": 2}  # names: two reruns (its own, the files'); files: one
+
 # --------------------------------------------------------------------------- sign-in on
 def test_with_sign_in_on_the_link_needs_no_sign_in(env):
     assert_customer_page_of_acme(run({"share": link(env)}, secrets=SIGN_IN_ON))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from billing.store import open_db
+from billing.store import open_db, transaction
 
 TABLE = "alerts_sent"
 SENT, FAILED = "sent", "failed"
@@ -64,18 +64,13 @@ def record(db: str | Path, rows: list[dict], outcome: str, error: str | None, as
     one transaction; creates the table in a database made before it. Returns the message_id."""
     when = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
     with open_db(db) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             message_id = con.execute(f"SELECT coalesce(max(message_id), 0) + 1 FROM {TABLE}").fetchone()[0]
             con.executemany(
                 f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[message_id, r["kind"], r.get("customer_id") or None, r.get("purchase_id") or None,
                   r.get("threshold", ""), r["channel"], r["recipient"], r["audience"], r.get("digest"),
                   as_of, when, outcome, error, r["subject"]] for r in rows])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     return int(message_id)
 
 

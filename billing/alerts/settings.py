@@ -114,10 +114,22 @@ def _unknown(table: dict, known: tuple[str, ...], where: str, source: str) -> No
             raise PolicyError(f"{source}: unknown setting '{key}' in {where} (known: {', '.join(known)}).")
 
 
+def _table(table, known: tuple[str, ...], where: str, source: str, wanted: str) -> None:
+    """PolicyError unless ``table`` is a table of ``known`` keys only: saying that ``where``
+    must be a table (``wanted``: of what), or naming the unknown key."""
+    if not isinstance(table, dict):
+        raise PolicyError(f"{source}: {where} must be a table {wanted}.")
+    _unknown(table, known, where, source)
+
+
+def _is_number(value) -> bool:
+    """An int or a finite float (TOML's true and false are not numbers, nor nan and inf)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and not (
+        isinstance(value, float) and not math.isfinite(value))
+
+
 def _number(value, key: str, where: str, source: str, low: float = 0, high: float | None = None) -> int | float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and not (
-        isinstance(value, float) and not math.isfinite(value)) and value >= low and (high is None or value <= high)
-    if not ok:
+    if not (_is_number(value) and value >= low and (high is None or value <= high)):
         bound = f"between {low:g} and {high:g}" if high is not None else f"≥ {low:g}"
         raise PolicyError(f"{source}: {where} '{key}' must be a number {bound}, not {value!r}.")
     return value
@@ -131,8 +143,7 @@ def _bool(value, key: str, where: str, source: str) -> bool:
 
 def _timeout(table: dict, where: str, source: str) -> float:
     value = table.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 600 \
-            or (isinstance(value, float) and not math.isfinite(value)):
+    if not (_is_number(value) and 0 < value <= 600):
         raise PolicyError(f"{source}: {where} 'timeout_seconds' must be a number of seconds above 0 and "
                           f"at most 600, not {value!r}.")
     return value
@@ -149,9 +160,7 @@ def _is_loopback(host: str) -> bool:
 
 def _smtp(table, source: str) -> SmtpSettings:
     where = "[alerts.smtp]"
-    if not isinstance(table, dict):
-        raise PolicyError(f"{source}: {where} must be a table (host, port, security, user, sender).")
-    _unknown(table, _SMTP, where, source)
+    _table(table, _SMTP, where, source, "(host, port, security, user, sender)")
     host = table.get("host")
     if not isinstance(host, str) or not host.strip() or any(ch.isspace() for ch in host.strip()):
         raise PolicyError(f"{source}: {where} 'host' must be the mail server's name or address, not {host!r}.")
@@ -178,9 +187,7 @@ def _smtp(table, source: str) -> SmtpSettings:
 
 def _webhook(table, source: str) -> WebhookSettings:
     where = "[alerts.webhook]"
-    if not isinstance(table, dict):
-        raise PolicyError(f"{source}: {where} must be a table (url).")
-    _unknown(table, _WEBHOOK, where, source)
+    _table(table, _WEBHOOK, where, source, "(url)")
     url = table.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
@@ -197,9 +204,7 @@ def validate_alerts(table, source: str = "policy") -> AlertSettings:
     if table is None:
         return AlertSettings()
     where = "[alerts]"
-    if not isinstance(table, dict):
-        raise PolicyError(f"{source}: {where} must be a table of settings, not {table!r}.")
-    _unknown(table, _TOP, where, source)
+    _table(table, _TOP, where, source, f"of settings, not {table!r}")
 
     days = table.get("expiring_days", list(DEFAULT_EXPIRING_DAYS))
     if not isinstance(days, list) or any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in days):

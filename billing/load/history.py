@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 
 from billing.errors import HourbankError
-from billing.store import ID_COLUMN, bump_data_version, open_db
+from billing.store import ID_COLUMN, bump_data_version, open_db, transaction
 from billing.load.merge import content_columns
 
 
@@ -29,8 +29,7 @@ def undo_import(db_path, import_id: int, *, now: datetime | None = None, con=Non
         raise HourbankError(f"import {import_id}: there is no such import (see `python -m billing imports`).")
     if row[0] is not None:
         raise HourbankError(f"import {import_id}: it was already undone on {row[0]:%Y-%m-%d %H:%M}.")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, idc in ID_COLUMN.items():
             touched = f"""(SELECT {idc} FROM {table} WHERE import_id = $x
                            UNION SELECT {idc} FROM {table}_history WHERE superseded_by = $x OR import_id = $x)"""
@@ -50,8 +49,4 @@ def undo_import(db_path, import_id: int, *, now: datetime | None = None, con=Non
             con.execute(f"DELETE FROM {table}_history WHERE superseded_by = ?", [import_id])
         con.execute("UPDATE imports SET undone_at = ? WHERE import_id = ?", [now, import_id])
         version = bump_data_version(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return version
