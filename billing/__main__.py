@@ -345,8 +345,10 @@ def cmd_report(args) -> int:
         reports = [(name, *report_frame(con, name, policy, as_of, customer=args.customer, books=books))
                    for name in names]
     if not args.out:
-        _, rows, columns = reports[0]
-        _print_report(rows, columns, fmt, sys.stdout.buffer, named)
+        name, rows, columns = reports[0]
+        from billing.text_table import terminal_width
+
+        _print_report(rows, columns, fmt, sys.stdout.buffer, named, name, terminal_width())
         return 0
     out = Path(args.out)
     try:
@@ -354,7 +356,7 @@ def cmd_report(args) -> int:
         for name, rows, columns in reports:
             path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[fmt]}"
             with path.open("wb") as sink:
-                _print_report(rows, columns, fmt, sink, named)
+                _print_report(rows, columns, fmt, sink, named, name)  # a file: every column, full width
             print(f"{path}: {len(rows)} rows")
     except OSError as exc:
         raise HourbankError(f"{out}: cannot write the reports there ({exc.strerror or exc}).") from None
@@ -374,14 +376,17 @@ def _customer_names_checked(con, customer: str | None, db) -> dict[str, str]:
     return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
 
 
-def _print_report(rows, columns, fmt: str, sink, names: dict[str, str] | None = None) -> None:
-    from billing.reports import as_table, write_csv, write_table
+def _print_report(rows, columns, fmt: str, sink, names: dict[str, str] | None = None,
+                  report: str | None = None, width: int | None = None) -> None:
+    """One report into ``sink``; a table fitted to ``width`` cells (None: every column)."""
+    from billing.reports import as_table, write_csv
+    from billing.text_table import write_report_table
 
     sys.stdout.flush()
     if fmt == "csv":
         write_csv(rows, columns, sink)
     elif fmt == "table":
-        write_table(rows, columns, sink, names=names)
+        write_report_table(rows, columns, sink, names, report, width)
     else:
         sink.write(render_json(as_table(rows, columns).to_pandas()).encode())
     sink.flush()
