@@ -264,4 +264,22 @@ def write_report_table(frame, columns: list[str], sink, names: dict[str, str] | 
         columns = columns[:at] + ["customer_name"] + columns[at:]
     text = as_table(frame, columns, for_people=True)
     write_fitted(text, report_columns(report, columns), sink, width,
-                 footer=f"({text.num_rows} rows; times to the minute, exact in --format csv)")
+                 footer=f"({text.num_rows} row{'' if text.num_rows == 1 else 's'}; times to the minute, exact in --format csv)")
+
+
+def wrap_lines(text: str, width: int | None, indent: str = "    ") -> str:
+    """Every line of ``text`` fitted to ``width`` cells (``wrapped``), a line's continuation
+    indented by its own leading spaces plus ``indent``."""
+    if width is None:
+        return text
+    out = []
+    for line in text.split("\n"):
+        lead = line[:len(line) - len(line.lstrip(" "))]
+        out.append(wrapped(line, width, lead + indent) if line.strip() else line)
+    return "\n".join(out)
+
+
+ADJUSTMENT_COLUMNS = {   # billing.adjustments.people_frame's columns: how they fit a terminal
+    "no.": {"right": True}, "what": {"least": 18}, "customer": {"least": 16}, "reason": {"least": 16},
+    "by": {"least": 10, "drop": 2}, "recorded (UTC)": {"drop": 3}, "voided": {"least": 10, "drop": 1},
+}

@@ -224,7 +224,7 @@ def test_close_reopen_and_closings(tmp_path, export):
     daily = cli("report", "daily", "--db", db, "--as-of", "2026-04-30", "--policy", policy, "--format", "csv").stdout
     assert "acme,2026-02-01,10.00,30.00,0.00,0.00,30.00,30.00,0.00,0.00,2026-01-20" in daily.splitlines()
     listing = cli("closings", "--db", db, "--policy", policy).stdout
-    assert "closed through 2026-01-31, by Lead" in listing and "January sent" in listing and "(in force)" in listing
+    assert "closed through 2026-01-31 (in force), by Lead" in listing and "January sent" in listing
     assert json.loads(cli("closings", "--db", db, "--format", "json").stdout)[0]["in_force"] is True
     assert "reopened from 2026-01-01" in cli("reopen", "--from", "2026-01-01", "--by", "Lead", "--db", db,
                                              "--policy", policy).stdout
