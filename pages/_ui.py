@@ -68,17 +68,37 @@ def _run_the_shell_first() -> None:
         st.rerun()
 
 
-def page_context(title: str, caption: str) -> Ctx:
-    """Title, caption, and the rerun's context; stops the page with a clear note when the
-    data cannot be read (the sidebar says why)."""
+RULES = {   # docs/rules.md, for the "?" beside a caption: the words first, the rule's id after
+    "R1": "a day is the calendar date in the policy's time zone; work after the as-of date does not count yet",
+    "R3": "every 1-on-1 staff member's time is billable",
+    "R5": "a customer's ad-hoc work is added up per day and rounded up once",
+    "R6": "a customer's late cancellation or no-show costs a fee; staff cancellations are free",
+    "R7": "a purchase is a block usable through its last day",
+    "R8": "billable time is paid from the block that expires first; what no block covers is invoiced separately",
+    "R9": "what a block still has after its last day is forfeited",
+    "R10": "a correction is recorded beside the imported data, with its date, reason and author",
+    "R11": "a setting may change from a date; each day uses the settings in force on it",
+    "R12": "closed days keep their figures; later changes to them post on the first open day",
+}
+
+
+def why(*rules: str) -> str:
+    """The help text ("?") that says which billing rules a caption follows, in words and then
+    by id (docs/rules.md): the caption itself says it for people, without ids."""
+    return " ".join(f"{RULES[r][0].upper()}{RULES[r][1:]} ({r})." for r in rules) + " See docs/rules.md."
+
+
+def page_context(title: str, caption: str, rules: tuple[str, ...] = ()) -> Ctx:
+    """Title, caption (its rules' ids in its help: ``why``), and the rerun's context; stops
+    the page with a clear note when the data cannot be read (the sidebar says why)."""
     st.title(title)
-    st.caption(caption)
+    st.caption(caption, help=why(*rules) if rules else None)
     c = ctx()
     if c.problem:
         st.info(c.problem)
         st.stop()
     if c.version is not None and c.version.stale:
-        st.warning(f"An import is running: showing data version {c.version.number} until it has finished.")
+        st.warning("An import is running: the figures are those from before it until it has finished.")
     return c
 
 
@@ -206,7 +226,8 @@ def closed_banner(c: Ctx) -> str | None:
 
     text = banner(compute(appdata.closings, c.db, c.version.number), c.policy.timezone)
     if text:
-        st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.")
+        st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.",
+                   help=why("R12"))
     return text
 
 
@@ -221,7 +242,7 @@ def late_changes_table(c: Ctx, title: str = "Late changes to closed days") -> No
         return
     st.subheader(title)
     st.caption("Changes to days of a closed period (a late entry, a deletion, an adjustment) post on the first "
-               "open day: more time is billed that day, less is credited as a block (R12).")
+               "open day: more time is billed that day, less is credited as a block.", help=why("R12"))
     shown = late.assign(change=[signed_duration_text(v) for v in late["change_us"]]).drop(columns=["change_us"])
     table(shown[["posted_on", "customer_id", "late_for", "change", "how", "covered_us", "uncovered_us"]],
           {"posted_on": "posted on", "customer_id": "customer", "late_for": "for closed day",

@@ -9,8 +9,8 @@ from billing.pages.colours import series
 from billing.pages.common import hours_text
 from pages import _ui as ui
 
-c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee (R6); "
-                                         "cancellations by staff are free and shown apart.")
+c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee; "
+                                         "cancellations by staff are free and shown apart.", rules=("R6",))
 f = c.filters
 p = c.policy
 canc = c.figure(fees.cancellations)

@@ -256,7 +256,7 @@ with st.form("purchase", clear_on_submit=True):
         else:
             done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours_bought_text(hours)} for "
                            f"{customer_label(customer, c.names)}, "
-                           f"usable through {ledger.expires_on(day, c.policy)} (R7).")
+                           f"usable through {ledger.expires_on(day, c.policy)}.")
 
 st.subheader("Import history")
 imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c.version else (None, None)

@@ -69,14 +69,14 @@ ui.to_link("statement_period", range_text(first, last) if (first, last) != sideb
 note = stm_page.period_note((first, last), sidebar)
 if note:
     st.info(note)
-st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
+st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet.", help=ui.why("R1"))
 ui.closed_banner(c)
 
 args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
 st_ = ui.compute(appdata.statement, *args, True)
 if st_.fully_closed:
     st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
-            "as they were closed, and will read the same whatever is imported or adjusted later (R12).")
+            "as they were closed, and will read the same whatever is imported or adjusted later.", help=ui.why("R12"))
 
 
 def exact(us: int, help: str = "") -> str:

@@ -242,3 +242,33 @@ def undoable(imports: pd.DataFrame) -> list[int]:
     """The imports not undone yet, newest first (the Undo selector's choices)."""
     live = imports[imports["undone_at"].isna()].sort_values("import_id", ascending=False)
     return [int(i) for i in live["import_id"]]
+
+
+def data_text(origin: tuple, zone: str) -> str:
+    """The sidebar's line on the data (billing.appdata.data_origin), for people: "Data from the
+    import of 29 Nov 2026 23:45 EST (4 files from demo_export)", and the newest change since
+    ("; adjustment 3 recorded 30 Nov 2026 09:12 EST"); "No data imported yet" without one.
+    Times in the policy's zone ``zone``, with its abbreviation."""
+    from pathlib import PurePath
+
+    from billing.display import day_words
+
+    def when(at) -> str:
+        ts = pd.Timestamp(at)
+        ts = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(zone)
+        return f"{day_words(ts)} {ts:%H:%M %Z}"
+
+    imported, change = origin
+    if imported is None:
+        text = "No data imported yet"
+    else:
+        _, at, source, files = imported
+        name = PurePath(source).name or source
+        what = f"{files} file{'' if files == 1 else 's'} from {name}" if files > 1 else name
+        text = f"Data from the import of {when(at)} ({what})"
+    if change is not None:
+        kind, number, at = change
+        said = {"undo": f"import {number} undone", "adjustment": f"adjustment {number} recorded",
+                "close": "books closed", "reopen": "books reopened"}.get(kind, kind)
+        text += f"; since then, {said} {when(at)}"
+    return text
