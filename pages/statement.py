@@ -76,7 +76,7 @@ args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
 st_ = ui.compute(appdata.statement, *args, True)
 if st_.fully_closed:
     st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
-            "as they were closed, and will read the same whatever is imported or adjusted later.", help=ui.why("R12"))
+            "as they were closed, and will read the same whatever is imported or adjusted later.")
 
 
 def exact(us: int, help: str = "") -> str:

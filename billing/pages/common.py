@@ -264,7 +264,8 @@ def data_text(origin: tuple, zone: str) -> str:
     else:
         _, at, source, files = imported
         name = PurePath(source).name or source
-        what = f"{files} file{'' if files == 1 else 's'} from {name}" if files > 1 else name
+        one_file = files == 1 and "." in name   # a tracker's file (toggl.csv), not a folder
+        what = name if one_file else f"{files} file{'' if files == 1 else 's'} from {name}"
         text = f"Data from the import of {when(at)} ({what})"
     if change is not None:
         kind, number, at = change
