@@ -178,17 +178,42 @@ def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame
     return people_table(frame, rename, names=ctx().names)
 
 
-def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
-    st.dataframe(hours_table(frame, rename), hide_index=True, **kwargs)
+# A row tall enough for three lines: Streamlit wraps a cell's text only in rows taller than
+# 4rem (64 px), and only then does a long explanation fit its column instead of widening the
+# table past the page (1,400 px wide with the sidebar open leaves ~940 px for a table).
+WRAP_ROW_HEIGHT = 70
 
 
-def linked_table(frame: pd.DataFrame, rename: dict | None, links: list[str], text: str, **kwargs) -> None:
+def wrapping(wrap: dict | None, help: dict | None, config: dict | None = None, widths: dict | None = None) -> dict:
+    """st.dataframe arguments: ``wrap`` (column → width in px, or "small"/"medium"/"large"):
+    those columns that wide, their text wrapped in taller rows (for a long explanation);
+    ``widths``: columns that wide in rows of one line, a longer text cut with "…" (the whole
+    text on hovering the cell; for names); ``help``: column → tooltip."""
+    config = dict(config or {})
+    for name, width in (widths or {}).items() | (wrap or {}).items():
+        config[name] = st.column_config.Column(name, width=width, help=(help or {}).get(name))
+    for name, text in (help or {}).items():
+        config.setdefault(name, st.column_config.Column(name, help=text))
+    out = {"column_config": config} if config else {}
+    return out | ({"row_height": WRAP_ROW_HEIGHT} if wrap else {})
+
+
+def table(frame: pd.DataFrame, rename: dict | None = None, wrap: dict | None = None, help: dict | None = None,
+          widths: dict | None = None, **kwargs) -> None:
+    """``hours_table`` of ``frame`` as a dataframe; ``wrap``, ``widths`` (columns named as shown)
+    and ``help``: ``wrapping``."""
+    st.dataframe(hours_table(frame, rename), hide_index=True, **wrapping(wrap, help, None, widths), **kwargs)
+
+
+def linked_table(frame: pd.DataFrame, rename: dict | None, links: list[str], text: str, wrap: dict | None = None,
+                 help: dict | None = None, widths: dict | None = None, **kwargs) -> None:
     """``table`` with a last column of links to the Adjustments page (billing.pages.adjustments.links),
     each shown as ``text`` ("Waive this fee"); an empty link shows nothing."""
     shown = hours_table(frame, rename)
     shown["adjust"] = links
-    st.dataframe(shown, hide_index=True, column_config={"adjust": st.column_config.LinkColumn(
-        "adjust", display_text=text, help="Opens the Adjustments page with this filled in (R10).")}, **kwargs)
+    link = st.column_config.LinkColumn("adjust", display_text=text,
+                                       help="Opens the Adjustments page with this filled in.")
+    st.dataframe(shown, hide_index=True, **wrapping(wrap, help, {"adjust": link}, widths), **kwargs)
 
 
 def hover_hours(us) -> list[str]:

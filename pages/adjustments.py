@@ -158,7 +158,8 @@ else:
     if shown.empty:
         st.info("No adjustments for these filters (sidebar customers, kinds).")
     else:
-        st.dataframe(shown, hide_index=True)
+        st.dataframe(shown, hide_index=True, **ui.wrapping({"what": 135, "customer": 125, "reason": 150, "by": 100,
+                                                     f"as of {f.as_of.isoformat()}": 105, "recorded (UTC)": 110}, None))
     st.download_button("Download all (CSV, exact minutes)", page.listing_csv(history),
                        file_name=f"adjustments_{today}.csv", mime="text/csv")
 

@@ -30,7 +30,8 @@ else:
     st.caption("Each figure uses the settings in force on its own day: rounding and session billing the day "
                "of the work, fees the appointment's day, validity the purchase day, rollover a block's last day.",
                help=ui.why("R11"))
-    ui.table(changes, {"from": "from", "setting": "key in the policy file"})
+    ui.table(changes, {"from": "from", "setting": "key"}, help={"key": "The setting's key in the policy file."},
+             wrap={"in words": 260})
 
 st.subheader("Closings")
 closings = ui.compute(appdata.closings, c.db, c.version.number)

@@ -220,21 +220,25 @@ def ids_param(values: list[str], known: list[str]) -> tuple[list[str], list[str]
     return found, unknown
 
 
+IMPORT_TIMES = ("imported", "undone")   # import_history's time columns, in the policy's zone
+
+
 def import_history(imports: pd.DataFrame, zone: str) -> pd.DataFrame:
     """The import log (``imports`` table rows) for people: the import, when it was imported and
-    undone in the policy's time zone ``zone`` (the database records UTC; the columns say the
-    zone), the source, the period as dates, and the counts."""
-    from billing.display import zone_column, zone_datetime_text
+    when undone (beside it, so an undone import shows at once), both in the policy's time zone
+    ``zone`` (the database records UTC; the page says the zone: ``IMPORT_TIMES``), the source,
+    the period as dates, and the counts."""
+    from billing.display import zone_datetime_text
 
     out = pd.DataFrame({"import_id": imports["import_id"].astype("int64")})
-    out[zone_column("imported at", zone)] = [zone_datetime_text(v, zone) for v in imports["imported_at"]]
+    out["imported"] = [zone_datetime_text(v, zone) for v in imports["imported_at"]]
+    out["undone"] = [zone_datetime_text(v, zone) for v in imports["undone_at"]]
     out["source"] = imports["source"]
     for column in ("period_from", "period_to"):
         if column in imports:
             out[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in imports[column]]
     for column in ("added", "replaced", "removed", "unchanged", "rejected"):
         out[column] = imports[column]
-    out[zone_column("undone at", zone)] = [zone_datetime_text(v, zone) for v in imports["undone_at"]]
     return out.reset_index(drop=True)
 
 
