@@ -14,6 +14,7 @@ import streamlit as st
 
 from billing import appdata
 from billing.display import people_table
+from billing.pages.colours import FONT_FAMILY
 from billing.pages.common import Filters, hours_text
 from billing.pages.overview import Kpi
 from billing.errors import HourbankError
@@ -240,6 +241,7 @@ def date_axis(fig, grain: str, buckets=None, axis: str = "xaxis"):
 
 
 def chart(fig, key: str) -> None:
+    fig.update_layout(font_family=FONT_FAMILY, hoverlabel_font_family=FONT_FAMILY)   # CJK names too
     st.plotly_chart(fig, key=key, width="stretch")
 
 

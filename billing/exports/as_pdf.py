@@ -23,7 +23,7 @@ from typing import Any
 
 from billing import statement_words as words
 from billing.display import MISSING, day_words, duration_text, notice_text, whole_minutes
-from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, LEAVING, PDF_TITLE, ExportError, activity_text,
+from billing.exports.cells import (CJK_FONT, FONT_DIR, INTERNAL_MARK, LEAVING, PDF_TITLE, ExportError, activity_text,
                                    closed_lines, day_value, entry_kind_text, fee_what, flag_value, generated_text,
                                    is_missing, period_text, records, scrubber, started_text, summary_figures,
                                    text_value, uncovered_label)
@@ -100,7 +100,7 @@ def statement_pdf(st: Statement, *, internal: bool = False, team=None) -> bytes:
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     if _needs_fallback(doc["all_text"]):
-        pdf.add_font("DroidFallback", "", str(FONT_DIR / "DroidSansFallback.ttf"))
+        pdf.add_font("DroidFallback", "", str(CJK_FONT))
         pdf.set_fallback_fonts(["DroidFallback"], exact_match=False)
     pdf.set_title(f"{PDF_TITLE}{' (internal copy)' if internal else ''}: {st.customer_name}")
     pdf.set_author(team.name if team is not None else "Hourbank")

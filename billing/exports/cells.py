@@ -37,6 +37,9 @@ from billing.errors import HourbankError
 from billing.statement_model import Statement, hours_number, minutes_number
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+# The CJK fallback is shared with the dashboard, which serves it to browsers (static/, the
+# theme's [[theme.fontFaces]] in .streamlit/config.toml): one copy of its 3.4 MB.
+CJK_FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "DroidSansFallback.ttf"
 REDACTED_STAFF = "Tech Support"
 PDF_TITLE = "Statement of prepaid hours"
 INTERNAL_MARK = "INTERNAL COPY - not for the customer"
