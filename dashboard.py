@@ -16,7 +16,7 @@ import streamlit as st
 from billing import appdata
 from billing.calendar import today_in
 from billing.customers import customer_label
-from billing.pages.common import (PERIODS, Filters, date_param, ids_param, period_bounds, period_param,
+from billing.pages.common import (PERIODS, Filters, data_text, date_param, ids_param, period_bounds, period_param,
                                   range_param, range_text)
 from billing.errors import HourbankError
 from pages._auth import require_manager
@@ -154,7 +154,9 @@ def sidebar_filters(c: Ctx, page_id: str) -> Filters:
                                   "time is a customer's (R5 rounds a customer's whole day).")
     ui.kept("staff", staff)
     ui.to_link("staff", sorted(staff))
-    side.caption(f"Period {start} – {end}" + (f" · data version {c.version.number}" if c.version else ""))
+    side.caption(f"Period {start} – {end}")
+    if c.version is not None:   # which import (and change since) the figures come from, not a version number
+        side.caption(data_text(appdata.data_origin(c.db, c.version.number), c.policy.timezone))
     c.names = names
     return Filters(as_of=as_of, start=start, end=end, customers=tuple(sorted(customers)),
                    staff=tuple(sorted(staff)))

@@ -263,6 +263,14 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _fit(text: str) -> str:
+    """A listing's lines fitted to the terminal (billing.text_table.wrap_lines: broken between
+    words, continued indented; COLUMNS, else the terminal, else 80)."""
+    from billing.text_table import terminal_width, wrap_lines
+
+    return wrap_lines(text, terminal_width())
+
+
 def _names_for(db, result) -> dict[str, str]:
     """The customers' names (billing.customers) for an import summary that lists removals;
     {} when it lists none or the database is not there (a dry run into a new file)."""
@@ -345,8 +353,10 @@ def cmd_report(args) -> int:
         reports = [(name, *report_frame(con, name, policy, as_of, customer=args.customer, books=books))
                    for name in names]
     if not args.out:
-        _, rows, columns = reports[0]
-        _print_report(rows, columns, fmt, sys.stdout.buffer, named)
+        name, rows, columns = reports[0]
+        from billing.text_table import terminal_width
+
+        _print_report(rows, columns, fmt, sys.stdout.buffer, named, name, terminal_width())
         return 0
     out = Path(args.out)
     try:
@@ -354,7 +364,7 @@ def cmd_report(args) -> int:
         for name, rows, columns in reports:
             path = out / f"{name}.{ {'csv': 'csv', 'json': 'json', 'table': 'txt'}[fmt]}"
             with path.open("wb") as sink:
-                _print_report(rows, columns, fmt, sink, named)
+                _print_report(rows, columns, fmt, sink, named, name)  # a file: every column, full width
             print(f"{path}: {len(rows)} rows")
     except OSError as exc:
         raise HourbankError(f"{out}: cannot write the reports there ({exc.strerror or exc}).") from None
@@ -374,14 +384,17 @@ def _customer_names_checked(con, customer: str | None, db) -> dict[str, str]:
     return {cid: name for cid, name in zip(frame["customer_id"], frame["customer_name"]) if name}
 
 
-def _print_report(rows, columns, fmt: str, sink, names: dict[str, str] | None = None) -> None:
-    from billing.reports import as_table, write_csv, write_table
+def _print_report(rows, columns, fmt: str, sink, names: dict[str, str] | None = None,
+                  report: str | None = None, width: int | None = None) -> None:
+    """One report into ``sink``; a table fitted to ``width`` cells (None: every column)."""
+    from billing.reports import as_table, write_csv
+    from billing.text_table import write_report_table
 
     sys.stdout.flush()
     if fmt == "csv":
         write_csv(rows, columns, sink)
     elif fmt == "table":
-        write_table(rows, columns, sink, names=names)
+        write_report_table(rows, columns, sink, names, report, width)
     else:
         sink.write(render_json(as_table(rows, columns).to_pandas()).encode())
     sink.flush()
@@ -415,14 +428,17 @@ def cmd_imports(args) -> int:
 
     # The database records UTC; people read the policy's zone, and the zone is said once.
     print(f"times in {zone}")
+    lines = []
     for r in df.itertuples(index=False):
         period = (f" period {r.period_from:%Y-%m-%d}..{r.period_to:%Y-%m-%d}"
                   if r.period_from is not None and str(r.period_from) != "NaT" else "")
         scope = (json.loads(r.notes) or {}).get("scope") if isinstance(r.notes, str) else None
         period += f" scope {scope['used']}" if scope else ""
         undone = f"  UNDONE {zone_datetime_text(r.undone_at, zone)}" if str(r.undone_at) not in ("NaT", "None") else ""
-        print(f"{r.import_id:>4}  {zone_datetime_text(r.imported_at, zone)}  {r.source}{period}: {r.added} added, "
-              f"{r.replaced} replaced, {r.removed} removed, {r.unchanged} unchanged, {r.rejected} rejected{undone}")
+        lines.append(f"{r.import_id:>4}  {zone_datetime_text(r.imported_at, zone)}  {r.source}{period}: {r.added} added, "
+                     f"{r.replaced} replaced, {r.removed} removed, {r.unchanged} unchanged, {r.rejected} "
+                     f"rejected{undone}")
+    print(_fit("\n".join(lines)))
     return 0
 
 
@@ -448,8 +464,8 @@ def cmd_rejects(args) -> int:
     if not rows:
         print(f"import {import_id}: no rejected rows")
     for file, line, column, reason in rows:
-        print(f"{file}" + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
-              + f": {reason}")
+        print(_fit(f"{file}" + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
+                   + f": {reason}"))
     return 0
 
 
@@ -479,7 +495,9 @@ def cmd_alerts(args) -> int:
             show(outcome)
         return 0 if all(o.ok for o in outcomes) else SEND_FAILED
     if not args.send:
-        print(plan_text(make_plan(args.db, policy, settings, as_of)), end="")
+        from billing.text_table import terminal_width
+
+        print(plan_text(make_plan(args.db, policy, settings, as_of), terminal_width()), end="")
         print("dry run: nothing sent or recorded; --send sends these messages.")
         return 0
     plan, outcomes = run_alerts(args.db, policy, settings, as_of, progress=show,
@@ -538,10 +556,10 @@ def cmd_closings(args) -> int:
     for r in h.itertuples():
         what = f"closed through {date_text(pd_date(r.day))}" if r.kind == "close" else \
             f"reopened from {date_text(pd_date(r.day))}"
-        mark = "  (in force)" if r.in_force else ""
+        mark = " (in force)" if r.in_force else ""   # beside what it is, not at the end of a wrapped line
         why = f" — {r.reason}" if isinstance(r.reason, str) and r.reason else ""
         local = pd_date(r.recorded_at.tz_localize("UTC").tz_convert(zone))
-        print(f"{r.closing_id:>4}  {what}, by {r.recorded_by} on {date_text(local)}{why}{mark}")
+        print(_fit(f"{r.closing_id:>4}  {what}{mark}, by {r.recorded_by} on {date_text(local)}{why}"))
     return 0
 
 
@@ -574,7 +592,7 @@ def cmd_share(args) -> int:
                     f" by {r.created_by or 'unknown'}  good until {share.local_text(r.expires_at, zone)}")
             if r.status == "revoked":
                 line += f"  revoked {share.local_text(r.revoked_at, zone)} by {r.revoked_by or 'unknown'}"
-            print(line)
+            print(_fit(line))
         return 0
     if args.revoke is not None:
         customer, now = share.revoke_link(args.db, args.revoke, revoked_by=share.who_runs_this())
@@ -637,7 +655,6 @@ def cmd_adjustments(args) -> int:
 
     from billing import adjustments
     from billing.customers import customer_names, customers_frame
-    from billing.reports import write_table
     from billing.store import open_db
 
     with open_db(args.db, read_only=True) as con:
@@ -647,8 +664,14 @@ def cmd_adjustments(args) -> int:
                 and not (customers_frame(con)["customer_id"] == args.customer).any():
             raise HourbankError(f"there is no customer {args.customer!r} in the data.")
     if args.format == "table":
+        import pyarrow as pa
+
+        from billing.text_table import ADJUSTMENT_COLUMNS, frame_columns, terminal_width, write_fitted
+
         people = adjustments.people_frame(frame, names)
-        write_table(people, list(people.columns), sys.stdout.buffer)
+        write_fitted(pa.Table.from_pandas(people.astype("str"), preserve_index=False),
+                     frame_columns(list(people.columns), ADJUSTMENT_COLUMNS), sys.stdout.buffer, terminal_width(),
+                     footer=f"({len(people)} row{'' if len(people) == 1 else 's'}; times to the minute, exact in --format csv)")
     elif args.format == "csv":
         sys.stdout.write(adjustments.listing(frame).to_csv(index=False, lineterminator="\n"))
     else:

@@ -436,3 +436,37 @@ def closings(path: Path, version: int) -> pd.DataFrame:
     from billing.closing import history
 
     return _read(path, version, history)
+
+
+@cached
+def data_origin(path: Path, version: int) -> tuple:
+    """Where the data on screen comes from, in small values for the sidebar
+    (billing.pages.common.data_text): ``(import, change)``. ``import``: the newest import not
+    undone, ``(import id, imported at (UTC), source, number of files)``, or None; ``change``:
+    the newest change recorded after it, ``(kind, number, at (UTC))`` with kind ``undo`` (the
+    import undone), ``adjustment``, ``close`` or ``reopen``, or None."""
+    import json
+
+    def work(con):
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        row = con.execute("SELECT import_id, imported_at, source, files FROM imports WHERE undone_at IS NULL "
+                          "ORDER BY import_id DESC LIMIT 1").fetchone()
+        imported = None
+        if row is not None:
+            try:
+                n = len(json.loads(row[3]))
+            except (TypeError, ValueError):
+                n = 0
+            imported = (int(row[0]), row[1], str(row[2]), n)
+        changes = [("undo", int(i), at) for i, at in con.execute(
+            "SELECT import_id, undone_at FROM imports WHERE undone_at IS NOT NULL ORDER BY undone_at DESC LIMIT 1"
+        ).fetchall()]
+        if "adjustments" in tables:
+            changes += [("adjustment", int(i), at) for i, at in con.execute(
+                "SELECT adjustment_id, recorded_at FROM adjustments ORDER BY recorded_at DESC LIMIT 1").fetchall()]
+        if "closings" in tables:
+            changes += [(str(k), int(i), at) for k, i, at in con.execute(
+                "SELECT kind, closing_id, recorded_at FROM closings ORDER BY recorded_at DESC LIMIT 1").fetchall()]
+        after = [c for c in changes if imported is None or c[2] > imported[1]]
+        return imported, max(after, key=lambda c: c[2]) if after else None
+    return _read(path, version, work)

@@ -124,6 +124,36 @@ def date_text(value) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
+def day_words(value) -> str:
+    """A day as a customer reads it in a sentence, its month in words: "12 Oct 2026" (the
+    customer's statement; tables, CSV and XLSX keep ``date_text``'s ISO form). Missing →
+    ``MISSING``."""
+    if is_missing(value):
+        return MISSING
+    d = date.fromisoformat(value[:10]) if isinstance(value, str) else pd.Timestamp(value).date()
+    return f"{d.day} {d:%b %Y}"
+
+
+_ISO_IN_TEXT = re.compile(r"(?<![\w~-])(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?(?![\w~-])")
+
+
+def dates_in_words(text):
+    """``text`` with every ISO day in it ("2026-10-12", "2026-10-12 14:05", "2026-10-12T14:05:09")
+    as ``day_words`` ("12 Oct 2026", "12 Oct 2026 14:05"); a date inside an id (PO-2026-10-12,
+    a~2026-10-12) is left alone. None stays None."""
+    if text is None or not isinstance(text, str):
+        return text
+
+    def words(m):
+        try:
+            day = day_words(m.group(1))
+        except ValueError:   # 2026-13-45 is not a day: left as written
+            return m.group(0)
+        return f"{day} {m.group(2)}" if m.group(2) else day
+
+    return _ISO_IN_TEXT.sub(words, text)
+
+
 def datetime_text(value) -> str:
     """An instant for people, to the minute as written (seconds dropped, not rounded: 14:05:59
     was still 14:05): "2026-11-27 14:05"; one written with its offset keeps it

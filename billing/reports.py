@@ -446,45 +446,14 @@ def write_csv(frame: pd.DataFrame, columns: list[str], sink) -> None:
         _stream_lines(cur, line, sink)
 
 
-TABLE_NAME_WIDTH = 28   # a customer's name in --format table, longer ones end in "…"
+def write_table(frame: pd.DataFrame, columns: list[str], sink, names: dict[str, str] | None = None,
+                report: str | None = None, width: int | None = None) -> None:
+    """The report as a text table for people: billing.text_table.write_report_table (names
+    beside ids, times in hours and whole minutes, fitted to ``width`` terminal cells; None:
+    every column at full width, as in a file written with --out)."""
+    from billing.text_table import write_report_table
 
-
-def write_table(frame: pd.DataFrame, columns: list[str], sink, names: dict[str, str] | None = None) -> None:
-    """The report as a text table for people into a binary file object: columns named in words
-    (billing.display.column_text: "customer", "billable"), each customer's name beside its id
-    (``names``: billing.customers; cut to TABLE_NAME_WIDTH characters so the table fits a
-    terminal; the CSV keeps FORMATS.md's columns), times as hours and whole minutes
-    ("174 h 5 min", rounded half up: billing.display), a block's status in words, a dash where
-    a value is missing; columns padded to their widest value (times to the right), a rule
-    under the header, a row count. The exact minutes are ``--format csv``'s.
-
-    Padded and joined by DuckDB, like write_csv: a million rows take seconds, not minutes."""
-    from billing.display import MISSING, column_text, review_text
-
-    if "issue" in columns:
-        frame = frame.assign(issue=[review_text(v) for v in frame["issue"]])
-    if names is not None and "customer_id" in columns:
-        short = {c: n if len(n) <= TABLE_NAME_WIDTH else n[:TABLE_NAME_WIDTH - 1] + "…" for c, n in names.items()}
-        frame = frame.assign(customer_name=frame["customer_id"].map(short).astype(object))
-        at = columns.index("customer_id") + 1
-        columns = columns[:at] + ["customer_name"] + columns[at:]
-    text = as_table(frame, columns, for_people=True)
-    if text.num_rows == 0:
-        sink.write(b"(no rows)\n")
-        return
-    names = [column_text(c[:-len("_minutes")] if c.endswith("_minutes") else c) for c in columns]
-    with scratch(text) as cur:
-        cells = [f"CASE WHEN {_ident(c)} = '' THEN '{MISSING}' ELSE {_ident(c)} END" for c in columns]
-        widths = cur.sql("SELECT " + ", ".join(f"max(length({e}))" for e in cells)
-                         + " FROM report_frame").fetchall()[0]
-        widths = [max(len(n), w or 0) for n, w in zip(names, widths)]
-        pad = [("lpad" if c.endswith("_minutes") else "rpad", w) for c, w in zip(columns, widths)]
-        head = "  ".join(n.rjust(w) if f == "lpad" else n.ljust(w) for n, (f, w) in zip(names, pad)).rstrip()
-        sink.write(f"{head}\n{'  '.join('-' * w for w in widths)}\n".encode())
-        line = "concat(rtrim(concat(" + ", '  ', ".join(f"{f}({e}, {w}, ' ')" for e, (f, w) in zip(cells, pad)) \
-            + ")), chr(10))"
-        _stream_lines(cur, line, sink)
-    sink.write(f"({text.num_rows} rows; times to the minute, exact in --format csv)\n".encode())
+    write_report_table(frame, columns, sink, names, report, width)
 
 
 REPORT_COLUMNS = {"daily": DAILY_COLUMNS, "blocks": BLOCKS_COLUMNS, "summary": SUMMARY_COLUMNS,

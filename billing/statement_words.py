@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from billing import rules
-from billing.display import code_text, duration_text, split_minutes, whole_minutes
+from billing.display import code_text, day_words, duration_text, split_minutes, whole_minutes
 from billing.policy import US_PER_MINUTE
 
 MinutesText = Callable[[int], str]
@@ -385,7 +385,8 @@ def how_we_bill(policy: dict, internal: bool, first=None, last=None) -> list[str
             if said:
                 text = "; ".join(w for w, _ in said)
                 rules_of = ", ".join(sorted({r for _, r in said}))
-                lines.append(f"From {start}: {text}" + (f" ({rules_of}, R11)" if internal else "") + ".")
+                when = start if internal else day_words(start)   # the customer copy: "15 Nov 2026"
+                lines.append(f"From {when}: {text}" + (f" ({rules_of}, R11)" if internal else "") + ".")
     return lines
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from billing import appdata
 from billing.display import people_table
+from billing.pages.colours import FONT_FAMILY
 from billing.pages.common import Filters, hours_text
 from billing.pages.overview import Kpi
 from billing.errors import HourbankError
@@ -68,17 +69,37 @@ def _run_the_shell_first() -> None:
         st.rerun()
 
 
-def page_context(title: str, caption: str) -> Ctx:
-    """Title, caption, and the rerun's context; stops the page with a clear note when the
-    data cannot be read (the sidebar says why)."""
+RULES = {   # docs/rules.md, for the "?" beside a caption: the words first, the rule's id after
+    "R1": "a day is the calendar date in the policy's time zone; work after the as-of date does not count yet",
+    "R3": "every 1-on-1 staff member's time is billable",
+    "R5": "a customer's ad-hoc work is added up per day and rounded up once",
+    "R6": "a customer's late cancellation or no-show costs a fee; staff cancellations are free",
+    "R7": "a purchase is a block usable through its last day",
+    "R8": "billable time is paid from the block that expires first; what no block covers is invoiced separately",
+    "R9": "what a block still has after its last day is forfeited",
+    "R10": "a correction is recorded beside the imported data, with its date, reason and author",
+    "R11": "a setting may change from a date; each day uses the settings in force on it",
+    "R12": "closed days keep their figures; later changes to them post on the first open day",
+}
+
+
+def why(*rules: str) -> str:
+    """The help text ("?") that says which billing rules a caption follows, in words and then
+    by id (docs/rules.md): the caption itself says it for people, without ids."""
+    return " ".join(f"{RULES[r][0].upper()}{RULES[r][1:]} ({r})." for r in rules) + " See docs/rules.md."
+
+
+def page_context(title: str, caption: str, rules: tuple[str, ...] = ()) -> Ctx:
+    """Title, caption (its rules' ids in its help: ``why``), and the rerun's context; stops
+    the page with a clear note when the data cannot be read (the sidebar says why)."""
     st.title(title)
-    st.caption(caption)
+    st.caption(caption, help=why(*rules) if rules else None)
     c = ctx()
     if c.problem:
         st.info(c.problem)
         st.stop()
     if c.version is not None and c.version.stale:
-        st.warning(f"An import is running: showing data version {c.version.number} until it has finished.")
+        st.warning("An import is running: the figures are those from before it until it has finished.")
     return c
 
 
@@ -158,17 +179,42 @@ def hours_table(frame: pd.DataFrame, rename: dict | None = None) -> pd.DataFrame
     return people_table(frame, rename, names=ctx().names)
 
 
-def table(frame: pd.DataFrame, rename: dict | None = None, **kwargs) -> None:
-    st.dataframe(hours_table(frame, rename), hide_index=True, **kwargs)
+# A row tall enough for three lines: Streamlit wraps a cell's text only in rows taller than
+# 4rem (64 px), and only then does a long explanation fit its column instead of widening the
+# table past the page (1,400 px wide with the sidebar open leaves ~940 px for a table).
+WRAP_ROW_HEIGHT = 70
 
 
-def linked_table(frame: pd.DataFrame, rename: dict | None, links: list[str], text: str, **kwargs) -> None:
+def wrapping(wrap: dict | None, help: dict | None, config: dict | None = None, widths: dict | None = None) -> dict:
+    """st.dataframe arguments: ``wrap`` (column → width in px, or "small"/"medium"/"large"):
+    those columns that wide, their text wrapped in taller rows (for a long explanation);
+    ``widths``: columns that wide in rows of one line, a longer text cut with "…" (the whole
+    text on hovering the cell; for names); ``help``: column → tooltip."""
+    config = dict(config or {})
+    for name, width in (widths or {}).items() | (wrap or {}).items():
+        config[name] = st.column_config.Column(name, width=width, help=(help or {}).get(name))
+    for name, text in (help or {}).items():
+        config.setdefault(name, st.column_config.Column(name, help=text))
+    out = {"column_config": config} if config else {}
+    return out | ({"row_height": WRAP_ROW_HEIGHT} if wrap else {})
+
+
+def table(frame: pd.DataFrame, rename: dict | None = None, wrap: dict | None = None, help: dict | None = None,
+          widths: dict | None = None, **kwargs) -> None:
+    """``hours_table`` of ``frame`` as a dataframe; ``wrap``, ``widths`` (columns named as shown)
+    and ``help``: ``wrapping``."""
+    st.dataframe(hours_table(frame, rename), hide_index=True, **wrapping(wrap, help, None, widths), **kwargs)
+
+
+def linked_table(frame: pd.DataFrame, rename: dict | None, links: list[str], text: str, wrap: dict | None = None,
+                 help: dict | None = None, widths: dict | None = None, **kwargs) -> None:
     """``table`` with a last column of links to the Adjustments page (billing.pages.adjustments.links),
     each shown as ``text`` ("Waive this fee"); an empty link shows nothing."""
     shown = hours_table(frame, rename)
     shown["adjust"] = links
-    st.dataframe(shown, hide_index=True, column_config={"adjust": st.column_config.LinkColumn(
-        "adjust", display_text=text, help="Opens the Adjustments page with this filled in (R10).")}, **kwargs)
+    link = st.column_config.LinkColumn("adjust", display_text=text,
+                                       help="Opens the Adjustments page with this filled in.")
+    st.dataframe(shown, hide_index=True, **wrapping(wrap, help, {"adjust": link}, widths), **kwargs)
 
 
 def hover_hours(us) -> list[str]:
@@ -195,6 +241,7 @@ def date_axis(fig, grain: str, buckets=None, axis: str = "xaxis"):
 
 
 def chart(fig, key: str) -> None:
+    fig.update_layout(font_family=FONT_FAMILY, hoverlabel_font_family=FONT_FAMILY)   # CJK names too
     st.plotly_chart(fig, key=key, width="stretch")
 
 
@@ -206,7 +253,8 @@ def closed_banner(c: Ctx) -> str | None:
 
     text = banner(compute(appdata.closings, c.db, c.version.number), c.policy.timezone)
     if text:
-        st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.")
+        st.caption(f"🔒 {text}. Later changes to those days post on the first open day, labelled as late changes.",
+                   help=why("R12"))
     return text
 
 
@@ -221,7 +269,7 @@ def late_changes_table(c: Ctx, title: str = "Late changes to closed days") -> No
         return
     st.subheader(title)
     st.caption("Changes to days of a closed period (a late entry, a deletion, an adjustment) post on the first "
-               "open day: more time is billed that day, less is credited as a block (R12).")
+               "open day: more time is billed that day, less is credited as a block.", help=why("R12"))
     shown = late.assign(change=[signed_duration_text(v) for v in late["change_us"]]).drop(columns=["change_us"])
     table(shown[["posted_on", "customer_id", "late_for", "change", "how", "covered_us", "uncovered_us"]],
           {"posted_on": "posted on", "customer_id": "customer", "late_for": "for closed day",

@@ -15,9 +15,9 @@ from billing.errors import HourbankError
 from billing.pages import adjustments as page
 from pages import _ui as ui
 
-c = ui.page_context("Adjustments", "Corrections recorded beside the imported data, never changing it (R10): each "
+c = ui.page_context("Adjustments", "Corrections recorded beside the imported data, never changing it: each "
                                    "has a date from which reports apply it, a reason, and who recorded it. Voiding "
-                                   "one keeps both on record.")
+                                   "one keeps both on record.", rules=("R10",))
 f = c.filters
 FLASH = "adjust_flash"
 # Recording starts a new form: the widgets of the next one get new keys (a widget's value
@@ -158,7 +158,8 @@ else:
     if shown.empty:
         st.info("No adjustments for these filters (sidebar customers, kinds).")
     else:
-        st.dataframe(shown, hide_index=True)
+        st.dataframe(shown, hide_index=True, **ui.wrapping({"what": 135, "customer": 125, "reason": 150, "by": 100,
+                                                     f"as of {f.as_of.isoformat()}": 105, "recorded (UTC)": 110}, None))
     st.download_button("Download all (CSV, exact minutes)", page.listing_csv(history),
                        file_name=f"adjustments_{today}.csv", mime="text/csv")
 

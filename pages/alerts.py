@@ -37,8 +37,12 @@ if due.empty:
 else:
     ui.table(due.drop(columns=["message"]),
              {"customer_id": "customer", "customer_name": "name", "purchase_id": "block",
-              "time": "time left (or not covered)", "expires_on": "last day",
-              "projected_forfeited": "projected forfeited", "sent": "recipients reached"})
+              "time": "time", "expires_on": "last day",
+              "projected_forfeited": "to forfeit", "sent": "reached"},
+             help={"time": "Time left in the block, or, for overage, the time no block covered.",
+                   "to forfeit": "Projected to be forfeited at the customer's pace.",
+                   "reached": "The recipients the alert has reached so far."},
+             wrap={"kind": 90, "name": 115, "block": 95, "status": 80})
     with st.expander(f"What the next run sends ({len(upcoming)} message{'' if len(upcoming) == 1 else 's'})"):
         if not upcoming:
             st.caption("Nothing: every alert due has reached everyone (or waits for the next digest).")

@@ -9,8 +9,8 @@ from billing.pages.colours import series
 from billing.pages.common import hours_text
 from pages import _ui as ui
 
-c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee (R6); "
-                                         "cancellations by staff are free and shown apart.")
+c = ui.page_context("Cancellation fees", "Late cancellations by the customer and no-shows cost a fee; "
+                                         "cancellations by staff are free and shown apart.", rules=("R6",))
 f = c.filters
 p = c.policy
 canc = c.figure(fees.cancellations)
@@ -64,16 +64,20 @@ books = c.books()
 canc = canc.assign(waived=fees.waiver_text(canc, reasons, books.closed_through))
 customer_rows, staff_rows = fees.appointment_rows(canc)
 tab1, tab2 = st.tabs([f"By the customer and no-shows ({len(customer_rows)})", f"By staff, free ({len(staff_rows)})"])
-rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled start",
+rename = {"appointment_id": "appointment", "customer_id": "customer", "scheduled_start": "scheduled",
           "cancelled_at": "cancelled at", "cancelled_by": "by", "fee": "fee"}
 # What decides the fee first (kind, notice, fee), who and when after: with the customer's name
 # beside its id the last columns would need a sideways scroll at 1,400 px.
-order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "waived", "cancelled_at",
-         "cancelled_by", "staff"]
+# Each tab fits 1,400 px with the sidebar open, its waive link included: names, kinds, notices
+# and waivers wrap in their columns; the customer's tab leaves out who cancelled (the tab
+# says it) and the staff member, the staff tab the fee and the waiver (they are free).
+WRAP = {"name": 120, "kind": 100, "notice": 75, "waived": 115, "scheduled": 90, "cancelled at": 90}
+order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "fee_us", "waived", "cancelled_at"]
+staff_order = ["appointment_id", "customer_id", "scheduled_start", "kind", "notice", "cancelled_at", "staff"]
 with tab1:
     ui.linked_table(customer_rows[order], rename, adjust.links("waive", customer_rows["appointment_id"],
                                                                (customer_rows["fee_us"] > 0)
                                                                & (customer_rows["waived"] == "")),
-                    adjust.LINK_TEXT["waive"])
+                    adjust.LINK_TEXT["waive"], wrap=WRAP)
 with tab2:
-    ui.table(staff_rows[order], rename)
+    ui.table(staff_rows[staff_order], rename, wrap=WRAP | {"name": 150})

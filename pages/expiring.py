@@ -14,7 +14,8 @@ from pages import _ui as ui
 MAX_TIMELINE_BLOCKS = 200
 
 c = ui.page_context("Expiring hours", "Prepaid time that expires soon and by when, when each customer runs out at "
-                                      "the current pace, and how much is likely to be forfeited (R9).")
+                                      "the current pace, and how much is likely to be forfeited.",
+                    rules=("R8", "R9"))
 f = c.filters
 ui.closed_banner(c)
 window = c.policy.expiring_window_days
@@ -105,5 +106,5 @@ else:
     fig.add_bar(x=lost["month"], y=hours_float(lost["forfeited_us"]), name="Forfeited", **series("forfeited"),
                 customdata=ui.hover_hours(lost["forfeited_us"]), hovertemplate="%{x|%b %Y}: %{customdata}")
     ui.date_axis(fig, "month", lost["month"])
-    ui.chart(ui.style(fig, "Hours forfeited, by the month the block expired (R9)", "Month", "Hours"),
+    ui.chart(ui.style(fig, "Hours forfeited, by the month the block expired", "Month", "Hours"),
              key="expiring_forfeited")

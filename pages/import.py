@@ -12,7 +12,7 @@ from billing.customers import customer_label
 from billing.display import code_text, duration_text, exact_minutes_us
 from billing.errors import HourbankError
 from billing.load import undo_import
-from billing.pages.common import import_history, undoable
+from billing.pages.common import IMPORT_TIMES, import_history, undoable
 from billing.trackers import preset_names
 from pages import _ui as ui
 
@@ -256,14 +256,16 @@ with st.form("purchase", clear_on_submit=True):
         else:
             done_and_rerun(f"Purchase recorded as import {done.import_id}: {hours_bought_text(hours)} for "
                            f"{customer_label(customer, c.names)}, "
-                           f"usable through {ledger.expires_on(day, c.policy)} (R7).")
+                           f"usable through {ledger.expires_on(day, c.policy)}.")
 
 st.subheader("Import history")
 imports, _ = ui.compute(appdata.recent_imports, c.db, c.version.number, 50) if c.version else (None, None)
 if imports is None or imports.empty:
     st.info("No imports yet.")
 else:
-    ui.table(import_history(imports, c.policy.timezone), {"period_from": "period from", "period_to": "period to"})
+    ui.table(import_history(imports, c.policy.timezone), {"period_from": "period from", "period_to": "period to"},
+             help={t: f"In {c.policy.timezone} (the policy's time zone)." for t in IMPORT_TIMES},
+             wrap={"source": 200})
     live = undoable(imports)
     if live:
         # The selector follows the history: after a new import (or an undo) it offers the newest

@@ -47,14 +47,15 @@ st.subheader("Uncovered time by customer")
 if ov.uncovered_customers.empty:
     st.success("No uncovered (overage) time in the period: every billable minute was prepaid.")
 else:
-    st.caption("Billable time no prepaid block covered (R8); those with nothing left need a new block.")
+    st.caption("Billable time no prepaid block covered; those with nothing left need a new block.",
+               help=ui.why("R8"))
     ui.table(ov.uncovered_customers, {"customer_id": "customer", "uncovered": "uncovered",
                                       "remaining": "prepaid left", "needs": "action"})
 st.subheader("Most urgent expiring blocks")
 if ov.urgent_blocks.empty:
     st.info("No active block with time left.")
 else:
-    st.caption("Active blocks with time left, soonest last day first (R9).")
+    st.caption("Active blocks with time left, soonest last day first.", help=ui.why("R9"))
     ui.linked_table(ov.urgent_blocks, {"purchase_id": "block", "customer_id": "customer", "expires_on": "last day",
                                        "days_left": "days left", "remaining": "left"},
                     adjust.links("extend", ov.urgent_blocks["purchase_id"]), adjust.LINK_TEXT["extend"])

@@ -14,21 +14,24 @@ f, p = c.filters, c.policy
 
 # Full width: beside the rules, the settings' long meanings pushed their values out of sight.
 st.subheader("Active settings")
-st.caption(f"From {appdata.policy_path()} (fingerprint {p.fingerprint()}).")
+st.caption(f"From {appdata.policy_path()}.", help=f"Its fingerprint, {p.fingerprint()}, is recorded with every "
+                                                  "statement issued, to tell later which settings it was made under.")
 ui.table(pol.policy_settings(p), {"setting": "key in the policy file"})
 st.subheader("The rules")
 for rule, text in pol.rule_explanations(p):
-    st.markdown(f"**{rule}** {text}")
+    st.markdown(text, help=f"Billing rule {rule} (docs/rules.md; the code and tests cite it by this id).")
 
 st.subheader("Dated changes")
 changes = pol.dated_changes(p)
 if changes.empty:
     st.caption("No dated change: every setting above applies to every day. A [[change]] table in the policy "
-               "file changes settings from a date (R11).")
+               "file changes settings from a date.", help=ui.why("R11"))
 else:
-    st.caption("Each figure uses the settings in force on its own day (R11): rounding and session billing the day "
-               "of the work, fees the appointment's day, validity the purchase day, rollover a block's last day.")
-    ui.table(changes, {"from": "from", "setting": "key in the policy file"})
+    st.caption("Each figure uses the settings in force on its own day: rounding and session billing the day "
+               "of the work, fees the appointment's day, validity the purchase day, rollover a block's last day.",
+               help=ui.why("R11"))
+    ui.table(changes, {"from": "from", "setting": "key"}, help={"key": "The setting's key in the policy file."},
+             wrap={"in words": 260})
 
 st.subheader("Closings")
 closings = ui.compute(appdata.closings, c.db, c.version.number)
@@ -106,8 +109,8 @@ with st.spinner("Computing the period under the changed settings..."):
     changed_books = c.books(changed)
 comparison = pol.what_if(active_books, changed_books, f)
 st.caption(f"Period {f.start} – {f.end}, as of {f.as_of}; the database is unchanged."
-           + (" Closed days keep their figures (R12): what a change would alter in them shows as late changes "
-              "on the first open day." if banner else ""))
+           + (" Closed days keep their figures: what a change would alter in them shows as late changes "
+              "on the first open day." if banner else ""), help=ui.why("R11", "R12") if banner else None)
 ui.table(comparison, {"active": "active policy", "what_if": "changed settings", "difference": "difference"})
 st.subheader("By customer (billable)")
 ui.table(pol.what_if_by_customer(active_books, changed_books, f),

@@ -69,14 +69,14 @@ ui.to_link("statement_period", range_text(first, last) if (first, last) != sideb
 note = stm_page.period_note((first, last), sidebar)
 if note:
     st.info(note)
-st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet (R1).")
+st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet.", help=ui.why("R1"))
 ui.closed_banner(c)
 
 args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
 st_ = ui.compute(appdata.statement, *args, True)
 if st_.fully_closed:
     st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
-            "as they were closed, and will read the same whatever is imported or adjusted later (R12).")
+            "as they were closed, and will read the same whatever is imported or adjusted later.")
 
 
 def exact(us: int, help: str = "") -> str:
@@ -154,26 +154,34 @@ else:
     if days["late_for"].isna().all():
         days = days.drop(columns=["late_for"])
     ui.table(days, {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by",
-                    "late_for": "late change for"})
+                    "late_for": "late change for"}, wrap={"how it was reached": 360, "paid by": 240})
 
 if not st_.adjustments.empty:
     st.subheader("Corrections (adjustments)")
     st.caption("Each reason is printed on the customer's statement, in the customer's copy too.")
-    ui.table(stm_page.adjustments_table(st_.adjustments))
+    ui.table(stm_page.adjustments_table(st_.adjustments), wrap={"what": 300, "reason": 240})
 
 st.subheader("Prepaid hours: purchases, credits, draws and forfeitures")
-ui.table(stm_page.ledger_table(st_.ledger), {"minutes": "time", "balance": "balance after"})
+ui.table(stm_page.ledger_table(st_.ledger), {"minutes": "time", "balance": "balance after"}, wrap={"what": 360})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
-    entries = stm_page.entries_table(st_.entries, redact)
-    ui.linked_table(entries, None, adjust.links("exclude", st_.entries["entry_id"], st_.entries["kind"] != "excluded"),
-                    adjust.LINK_TEXT["exclude"])
+    # The kind says the tier (General Support is free), so the table leaves the tier out and
+    # wraps its texts: all its columns fit 1,400 px.
+    entries = stm_page.entries_table(st_.entries, redact).drop(columns=["tier"], errors="ignore")
+    ui.linked_table(entries, {"customer_requested": "asked for"},
+                    adjust.links("exclude", st_.entries["entry_id"], st_.entries["kind"] != "excluded"),
+                    adjust.LINK_TEXT["exclude"],
+                    wrap={"started": 80, "staff": 90, "activity": 90, "kind": 110, "notes": 110, "appointment": 85},
+                    help={"asked for": "Asked for by the customer: an extra person the customer wanted, billed "
+                                       "and labelled."})
 if not st_.fees.empty:
     with st.expander(f"Cancellation and no-show fees ({len(st_.fees)})"):
         fees = stm_page.fees_table(st_.fees, st_.policy)
-        fees = fees.assign(notice=[notice_text(v) for v in fees["notice_us"]]).drop(columns=["notice_us"])
+        # "what" says the kind (late cancellation, no-show): the status column would repeat it.
+        fees = fees.assign(notice=[notice_text(v) for v in fees["notice_us"]]).drop(columns=["notice_us", "status"])
         ui.linked_table(fees, None, adjust.links("waive", st_.fees["appointment_id"], st_.fees["waived_by"].isna()),
-                        adjust.LINK_TEXT["waive"])
+                        adjust.LINK_TEXT["waive"],
+                        wrap={"what": 185, "scheduled start": 90, "cancelled at": 90, "notice": 80})
 
 st.subheader("Issued statements")
 if st.session_state.get("statement_flash"):

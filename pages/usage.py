@@ -10,7 +10,7 @@ from billing.pages.common import GRAINS, choice_param, csv_bytes, hours_float, h
 from pages import _ui as ui
 
 c = ui.page_context("Usage", "Billable and free (General Support) time in the period, and what the daily "
-                             "rounding of ad-hoc work (R5) adds.")
+                             "rounding of ad-hoc work adds.", rules=("R5",))
 f = c.filters
 ui.closed_banner(c)
 ui.from_link("usage_grain", "usage_grain", lambda v: choice_param(v, GRAINS), "week")
@@ -54,7 +54,7 @@ fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (round
                 mode="lines+markers", **series("adhoc", line=True), customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
 ui.date_axis(fig, grain, x)
-ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain} (R5)", GRAINS[grain], "Hours"),
+ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain}", GRAINS[grain], "Hours"),
          key="usage_rounding")
 
 by_cust = c.figure(usage.usage_by_customer, top_n, with_names=True)
@@ -67,9 +67,9 @@ ui.chart(ui.style(fig, f"Top {top_n} customers by billable time", "Hours", "Cust
 
 entries = ui.compute(appdata.entry_usage, c.db, c.version.number, c.policy, f.as_of, f.start, f.end,
                      f.customers, f.staff)
-st.caption("By staff and activity: time as logged (R3: everyone's time counts); rounding applies to a "
+st.caption("By staff and activity: time as logged, everyone's time counting; rounding applies to a "
            "customer's day, not to a person's work, so these are not rounded." +
-           (f" Staff filter: {', '.join(f.staff)}." if f.staff else ""))
+           (f" Staff filter: {', '.join(f.staff)}." if f.staff else ""), help=ui.why("R3", "R5"))
 left, right = st.columns(2)
 for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activity", "Logged time by activity")]:
     frame = usage.usage_by(entries, by)

@@ -424,7 +424,8 @@ def listed(capsys, db, *extra) -> str:
     return out
 
 
-def test_cli_lists_them_as_csv_json_and_a_table(db, capsys):
+def test_cli_lists_them_as_csv_json_and_a_table(db, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")   # every column (tests/test_cli_widths.py: at 80 and 120)
     rec(db, "waive", "C1", reason="goodwill, first time")
     rec(db, "credit", "beta", minutes="90", on="2026-05-02", reason="outage", by="Ana")
     rec(db, "charge", "beta", minutes="12.5", on="2026-05-02", reason="report")
@@ -698,7 +699,8 @@ def test_the_page_shows_people_words_hours_and_dates_on_the_demo(tmp_path, monke
     assert not bad, bad
 
 
-def test_a_reason_of_several_lines_is_kept_and_listed_on_one(db, capsys):
+def test_a_reason_of_several_lines_is_kept_and_listed_on_one(db, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")   # the whole reason on its one line
     rec(db, "waive", "C1", reason="goodwill:\nfirst late cancellation,\r\n\"VIP\"")
     assert rows(db)[0][7] == "goodwill:\nfirst late cancellation,\r\n\"VIP\""        # kept as written
     [row] = list(csv.DictReader(io.StringIO(listed(capsys, db, "--format", "csv"))))

@@ -10,15 +10,26 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from billing.__main__ import main
 from billing.alerts import journal
+from billing.alerts.run import make_plan, plan_text
+from billing.alerts.settings import load_alert_settings
+from billing.policy import load_policy
 from billing.store import open_db
 from tests.alert_servers import (SmtpHandler, password_check, self_signed, server_tls_context, smtp_server,
                                  webhook_server)
 from tests.alert_fixture import (ACME_MANAGER, BETA_MANAGER, GAMMA_MANAGER, MANAGERS, ROOT, T, build,
                                  policy_file)
 from tests.builders import Ledger, entry
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    """A dry run is fitted to the terminal (COLUMNS); these tests read its sentences whole
+    (test_the_dry_run_fits_the_terminal sets its own widths)."""
+    monkeypatch.setenv("COLUMNS", "100000")
 
 
 def alerts(led: Ledger, policy: Path, *flags: str, as_of: date = T) -> int:
@@ -170,12 +181,13 @@ def test_a_mail_server_that_is_down_fails_every_e_mail_and_loses_none(tmp_path, 
         assert len(mail.mails) == 9
 
 
-def test_dry_run_prints_exactly_what_send_sends_and_sends_nothing(tmp_path, capsys):
+def test_dry_run_prints_exactly_what_send_sends_and_sends_nothing(tmp_path, capsys, monkeypatch):
     led = build(tmp_path)
     with smtp_server() as (mail, port), webhook_server() as hook:
         policy = policy_file(tmp_path, port, hook.url)
         assert alerts(led, policy, "--dry-run") == 0
         dry = capsys.readouterr().out
+        exact = plan_text(make_plan(led.db, load_policy(policy), load_alert_settings(policy), T))
         assert alerts(led, policy) == 0                      # without a flag: a dry run too
         assert capsys.readouterr().out == dry
         assert mail.mails == [] and hook.posts == [] and recorded(led) == []
@@ -185,8 +197,22 @@ def test_dry_run_prints_exactly_what_send_sends_and_sends_nothing(tmp_path, caps
         assert len(mail.mails) == 9
         for m in mail.mails:
             assert f"To: {m.recipients[0]}\nSubject: {m.subject}\n\n{m.text}" in dry
-        for text in hook.texts:
-            assert json.dumps({"text": text}, ensure_ascii=False, indent=1) in dry
+        for text in hook.texts:   # at a terminal, the webhook's text as the chat shows it (not its JSON)
+            assert text.rstrip("\n") in dry and json.dumps({"text": text}, ensure_ascii=False, indent=1) not in dry
+            assert json.dumps({"text": text}, ensure_ascii=False, indent=1) in exact   # no width: the JSON body
+
+
+def test_the_dry_run_fits_the_terminal(tmp_path, capsys, monkeypatch):
+    """Every line of the dry run fits COLUMNS; a line is broken between words, not cut."""
+    led = build(tmp_path)
+    with smtp_server() as (mail, port), webhook_server() as hook:
+        policy = policy_file(tmp_path, port, hook.url)
+        for width in (80, 120):
+            monkeypatch.setenv("COLUMNS", str(width))
+            assert alerts(led, policy, "--dry-run") == 0
+            out = capsys.readouterr().out
+            assert max(len(line) for line in out.splitlines()) <= width
+            assert "12 messages to send" in " ".join(out.split())
 
 
 def test_a_database_made_before_the_alerts_table(tmp_path):

@@ -148,3 +148,17 @@ def test_a_close_is_dated_in_the_policys_zone_when_given():
     assert closed_text(date(2026, 10, 31), 3, "lead", at, "America/New_York") == \
         "Books closed through 2026-10-31 (closing 3, by lead, on 2026-11-02 09:14 America/New_York)"
     assert closed_text(date(2026, 10, 31), 3, "lead", at).endswith("on 2026-11-02 14:14 UTC)")
+
+
+def test_a_day_in_a_customers_sentence_has_its_month_in_words():
+    from billing.display import MISSING, dates_in_words, day_words
+
+    assert day_words(date(2026, 10, 2)) == "2 Oct 2026" and day_words("2026-12-31") == "31 Dec 2026"
+    assert day_words(None) == MISSING
+    assert dates_in_words("usable through 2026-05-03 — outage on 2026-02-01") == \
+        "usable through 3 May 2026 — outage on 1 Feb 2026"
+    assert dates_in_words("logged on 2026-11-04 17:10 (45 min)") == "logged on 4 Nov 2026 17:10 (45 min)"
+    assert dates_in_words("at 2026-11-04T17:10:09") == "at 4 Nov 2026 17:10"
+    # inside an id, or not a day: left as written
+    assert dates_in_words("block PO-2026-10-12 and 2026-13-45") == "block PO-2026-10-12 and 2026-13-45"
+    assert dates_in_words(None) is None

@@ -419,11 +419,11 @@ def test_pdf_summary_box_shows_the_statements_figures(st):
     # 60 + 45 + 60 = 165 min (the day of 22 April was not covered); forfeited 15 min of P2;
     # closing 0 + 240 − 165 − 15 = 60 min.
     flat = " ".join(_pdf_text(statement_pdf(st))[0].split())
-    assert "Opening balance (start of 2026-01-01) 0 min" in flat
+    assert "Opening balance (start of 1 Jan 2026) 0 min" in flat   # the customer copy: dates as people read them
     assert "Purchased + 4 h" in flat
     assert "Used (paid from prepaid hours) − 2 h 45 min" in flat
     assert "Forfeited (expired unused) − 15 min" in flat
-    assert "Closing balance (end of 2026-04-30) 1 h" in flat
+    assert "Closing balance (end of 30 Apr 2026) 1 h" in flat
     assert "Not covered (invoiced separately) 30 min" in flat
 
 
@@ -703,4 +703,5 @@ def test_frames_as_pandas_makes_them(st):
     assert sections["Days"][1][0] == "2026-01-12"
     wb = openpyxl.load_workbook(io.BytesIO(statement_xlsx(engine_like)))
     assert wb["Days"]["A3"].value == datetime(2026, 1, 12)
-    assert "2026-01-12" in _pdf_text(statement_pdf(engine_like))[0]
+    assert "2026-01-12" in _pdf_text(statement_pdf(engine_like, internal=True))[0]
+    assert "12 Jan 2026" in _pdf_text(statement_pdf(engine_like))[0]   # the customer copy: as people read it

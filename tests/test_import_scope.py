@@ -406,7 +406,8 @@ def test_cli_scope_team_on_a_one_person_file_and_scope_without_period_on_a_folde
     assert refused.returncode == 1 and "--scope limits what a period import removes" in refused.stderr
 
 
-def test_cli_a_tracker_file_with_no_good_row_says_why_records_it_and_exits_1(two_files, tmp_path):
+def test_cli_a_tracker_file_with_no_good_row_says_why_records_it_and_exits_1(two_files, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")   # `rejects` fits the terminal: one reject a line here
     db, _, opts = two_files
     bad = toggl(tmp_path / "bad.csv", ("Ann Lee", "Acme", "x", "2026-03-02 09:00", 10, "Maybe"),
                 ("Ann Lee", "Acme", "y", "2026-03-03 09:00", 10, "Perhaps"),

@@ -47,16 +47,16 @@ def test_the_page_shows_what_is_due_and_sends_a_test_message(tmp_path, monkeypat
         assert metrics(at)["Messages the next run sends"] == "9"    # 3 × 2 managers + 3 to customers
         due = at.dataframe[0].value
         assert due["customer"].tolist() == ["acme", "beta", "gamma"]
-        assert due["time left (or not covered)"].tolist() == ["5 h", "30 min", "1 h"]
-        assert due["projected forfeited"].tolist() == ["4 h", "—", "—"]
+        assert due["time"].tolist() == ["5 h", "30 min", "1 h"]
+        assert due["to forfeit"].tolist() == ["4 h", "—", "—"]
         assert due["last day"].tolist() == ["2026-05-06", "—", "—"]
-        assert due["recipients reached"].tolist() == ["0 of 3", "0 of 4", "0 of 2"]
+        assert due["reached"].tolist() == ["0 of 3", "0 of 4", "0 of 2"]
 
         assert main(["alerts", "--send", "--db", str(led.db), "--policy", str(policy), "--as-of", "2026-04-30"]) == 0
         at.run()
         assert metrics(at)["Messages the next run sends"] == "0"
         due = at.dataframe[0].value
-        assert due["recipients reached"].tolist() == ["3 of 3", "4 of 4", "2 of 2"]
+        assert due["reached"].tolist() == ["3 of 3", "4 of 4", "2 of 2"]
         assert set(due["status"]) == {"sent"}
         history = at.dataframe[1].value
         assert len(history) == 9 and set(history["outcome"]) == {"sent"}

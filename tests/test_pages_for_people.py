@@ -22,6 +22,7 @@ RAW = re.compile(r"\b(used_up|no_show|one_on_one|rolled_over|at_least_booked|adh
                  # over time (R10-R14): block kinds, ledger lines and the ids the engine makes
                  r"late_credit|carried_in|owed_paid|late_for|waived_by|excluded_by|closed_through)\b"
                  r"|\badj-\d|~rollover\b|\blate~")
+RULE_ID = re.compile(r"\bR\d{1,2}\b")
 PAGES = ["pages/overview.py", "pages/usage.py", "pages/expiring.py", "pages/alerts.py", "pages/cancellations.py",
          "pages/adjustments.py", "pages/statement.py", "pages/customer_links.py", "pages/data_quality.py",
          "pages/import.py", "pages/policy.py"]
@@ -82,6 +83,15 @@ def _check_page(at: AppTest, page: str, customer: str | None = None) -> list[str
     assert len(texts) > 5
     bad = sorted({m.group(0) + " in: " + t[:120] for t in texts for m in [FORBIDDEN.search(t) or RAW.search(t)] if m})
     assert not bad, bad
+    # The words come first: a rule's id (R1–R14) is for the "?" beside a caption (its help),
+    # not for the titles, captions, notes and chart titles a manager reads.
+    prose = [e.value for kind in ("title", "header", "subheader", "caption", "markdown", "info", "success",
+                                  "warning", "error") for e in getattr(at, kind)]
+    prose += [str(json.loads(c.proto.spec).get("layout", {}).get("title", {}).get("text", ""))
+              for c in at.get("plotly_chart")]
+    ids = sorted({t[:120] for t in prose if RULE_ID.search(t)})
+    assert not ids, ids
+    assert not any("data version" in t for t in prose + [e.value for e in at.sidebar.caption])
     return texts
 
 

@@ -196,7 +196,7 @@ def test_policy_page_shows_dated_changes_closings_and_a_dated_what_if(env):
     table = frame_with(at, "changed settings").set_index("figure")
     assert tuple(table.loc["Billable", ["active policy", "changed settings", "difference"]]) == (
         "2 h 45 min", "2 h 30 min", "-15 min")
-    assert "Closed days keep their figures (R12)" in captions(at)
+    assert "Closed days keep their figures: what a change would alter" in captions(at)   # R12 in its help
 
 
 # --------------------------------------------------------------------------- issuing can close
@@ -244,7 +244,7 @@ def test_issuing_a_statement_can_close_its_period(plain):
             ("close", "2026-01-31", "Dana", True)]
         csv = dict(con.execute("SELECT name, data FROM statement_files WHERE name LIKE '%.csv'").fetchall())
     customer = next(bytes(d) for n, d in csv.items() if not n.endswith("-internal.csv")).decode("utf-8-sig")
-    assert "The figures through 2026-01-31 are closed" in customer
+    assert "The figures through 31 Jan 2026 are closed" in customer
     # Now closed: the page says so, and offers no second close of the same days.
     assert "Books closed through 2026-01-31 (closing 1, by Dana" in captions(at)
     assert not [b for b in at.checkbox if b.key == "stmt_close"]

@@ -298,7 +298,9 @@ def test_share_list_and_revoke(db, tmp_path):
     assert again.returncode == 0 and "was already revoked" in again.stdout
     unknown = cli("--revoke", "nope", "--db", db, cwd=tmp_path)
     assert unknown.returncode == 1 and unknown.stderr.startswith("error: link 'nope' is not in ")
-    lines = cli("--list", "--db", db, "--policy", policy, cwd=tmp_path).stdout.splitlines()
+    narrow = cli("--list", "--db", db, "--policy", policy, cwd=tmp_path, env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80 and "(Beta GmbH)" in narrow
+    lines = cli("--list", "--db", db, "--policy", policy, cwd=tmp_path, env={"COLUMNS": "300"}).stdout.splitlines()
     assert len(lines) == 2
     beta_line, acme_line = lines       # newest first
     assert beta_line.split()[1:3] == ["active", "beta"] and "(Beta GmbH)" in beta_line

@@ -128,9 +128,9 @@ def test_summary_box_figures_by_hand(acme):
     assert (st.next_expiry, st.next_expiry_us) == (date(2026, 5, 2), 30 * MIN)
     assert st.totals["billable_us"] == 30 * MIN and st.totals["uncovered_us"] == 0
     flat = _pdf_flat(statement_pdf(st))
-    for text in ("Summary for 2026-02-01 to 2026-02-28", "Opening balance (start of 2026-02-01) 0 min",
+    for text in ("Summary for 1 Feb 2026 to 28 Feb 2026", "Opening balance (start of 1 Feb 2026) 0 min",
                  "Purchased + 2 h", "Used (paid from prepaid hours) − 30 min", "Forfeited (expired unused) − 0 min",
-                 "Closing balance (end of 2026-02-28) 1 h 30 min", "Next expiry 2026-05-02",
+                 "Closing balance (end of 28 Feb 2026) 1 h 30 min", "Next expiry 2 May 2026",
                  "Left in the blocks ending then 30 min", "Billed in the period 30 min",
                  "Not covered (invoiced separately) 0 min"):
         assert text in flat, text

@@ -10,6 +10,7 @@ free General Support.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import date, datetime
@@ -284,7 +285,7 @@ def test_each_day_is_explained_with_its_own_rounding(tmp_path):
         "ad-hoc work 10 min → rounded up to 15 min (daily total, in 15-min steps)"
     how = " ".join(__import__("billing.statement_words", fromlist=["how_we_bill"]).how_we_bill(
         st.policy, False, st.period_from, st.through))
-    assert "whole 30-minute steps" in how and "From 2026-02-03: ad-hoc work is added up per day and rounded up " \
+    assert "whole 30-minute steps" in how and "From 3 Feb 2026: ad-hoc work is added up per day and rounded up " \
                                                "to whole 15-minute steps." in how
 
 
@@ -315,7 +316,7 @@ def test_a_closed_month_is_reproduced_exactly_after_late_changes(tmp_path):
                   build(led, date(2026, 1, 1), date(2026, 1, 31))]
     # Closing changes nothing the customer reads, but the line that says the days are closed.
     assert without_closed(files(open_before)["csvFalse"]) == without_closed(files(closed_now[0])["csvFalse"])
-    assert b"Closed,The figures through 2026-01-31 are closed" in files(closed_now[0])["csvFalse"]
+    assert b"Closed,The figures through 31 Jan 2026 are closed" in files(closed_now[0])["csvFalse"]
     # Then a late entry (Jan 20), a deletion (Bob's Jan 12 entry), a waiver and an exclusion of
     # closed days, and a dated policy change.
     led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
@@ -412,9 +413,9 @@ def test_the_documents_carry_the_adjustments_in_each_copys_words(adjusted):
 
     st = build(adjusted, date(2026, 1, 1), date(2026, 2, 28))
     customer_pdf, internal_pdf = _pdf(st), _pdf(st, internal=True)
-    for text in ("Late cancellation of C1 (less than 24 h notice) on 2026-01-14: 30 min — waived: first late "
-                 "cancellation, goodwill", "Credit: 1 h 30 min, usable through 2026-05-03 — outage on Feb 1",
-                 "P2 extended to 2026-06-30 — customer away", "not counted — logged twice",
+    for text in ("Late cancellation of C1 (less than 24 h notice) on 14 Jan 2026: 30 min — waived: first late "
+                 "cancellation, goodwill", "Credit: 1 h 30 min, usable through 3 May 2026 — outage on Feb 1",
+                 "P2 extended to 30 Jun 2026 — customer away", "not counted — logged twice",
                  "Credited (corrections and late changes) + 1 h 30 min", "Corrections (adjustments)"):
         assert text in customer_pdf, text
     customer_csv = statement_csv(st).decode("utf-8-sig")
@@ -430,19 +431,19 @@ def test_the_documents_carry_the_adjustments_in_each_copys_words(adjusted):
     assert "adjustment 3" in statement_csv(st, internal=True).decode("utf-8-sig")
     adjustments = [r for r in customer_xlsx["Adjustments"].iter_rows(min_row=3, values_only=True)]
     assert [(r[1], r[2], r[3]) for r in adjustments][2] == (
-        "Credit: 1 h 30 min on 2026-02-02, usable through 2026-05-03", "outage on Feb 1", 90)
+        "Credit: 1 h 30 min on 2 Feb 2026, usable through 3 May 2026", "outage on Feb 1", 90)
 
 
 def test_the_documents_explain_rollover_carry_and_late_changes(rolling, tmp_path):
     roll = _pdf(build(rolling, date(2026, 4, 1), date(2026, 5, 31), as_of=date(2026, 6, 30)))
-    assert "30 min carried from P2, usable through 2026-06-01" in roll
-    assert "carried over (not forfeited): usable through 2026-06-01" in roll
+    assert "30 min carried from P2, usable through 1 Jun 2026" in roll
+    assert "carried over (not forfeited): usable through 1 Jun 2026" in roll
     assert "Carried over into new blocks + 30 min" in roll and "Carried over out of ended blocks − 30 min" in roll
 
     led = worked(tmp_path / "carry", Policy(timezone="UTC", overage="carry"))
     feb = build(led, date(2026, 2, 1), date(2026, 2, 28))
     text = _pdf(feb)
-    assert "15 min owed since 2026-01-14, paid by P2" in text and "Owed from before the period, paid in it" in text
+    assert "15 min owed since 14 Jan 2026, paid by P2" in text and "Owed from before the period, paid in it" in text
     jan = _pdf(build(led, date(2026, 1, 1), date(2026, 1, 31)))
     assert "Owed at the end of the period 15 min" in jan
 
@@ -450,10 +451,35 @@ def test_the_documents_explain_rollover_carry_and_late_changes(rolling, tmp_path
     closing.close(led.db, D, UTC, by="Lead", today=LATER)
     led.load(entries=[entry("late1", "2026-01-20T10:00:00", 10)])
     text = _pdf(build(led, date(2026, 2, 1), date(2026, 2, 28)))
-    assert ("Late change for 2026-01-20, posted after the books were closed through 2026-01-31: +30 min — ad-hoc "
+    assert ("Late change for 20 Jan 2026, posted after the books were closed through 31 Jan 2026: +30 min — ad-hoc "
             "work +10 min logged, +30 min billed") in text
     closed = _pdf(build(led, date(2026, 1, 1), date(2026, 1, 31)))
-    assert "The figures through 2026-01-31 are closed: a later correction to them appears on a later statement " \
+    assert "The figures through 31 Jan 2026 are closed: a later correction to them appears on a later statement " \
            "as a late change." in closed
     assert "Books closed through 2026-01-31 (closing 1, by Lead" in _pdf(build(led, date(2026, 1, 1),
                                                                                date(2026, 1, 31)), internal=True)
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+A_CELL_OF_A_DATE_COLUMN = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( [+-]\d{2}:?\d{2}| Z)?)?")
+
+
+def test_the_customer_copy_writes_dates_as_people_read_them(adjusted):
+    """Issue 11: the customer copy's sentences say "14 Jan 2026", never "2026-01-14"; the
+    CSV's and XLSX's date columns stay ISO (typed: machine-readable); the internal copy keeps ISO."""
+    import openpyxl
+
+    st = build(adjusted, date(2026, 1, 1), date(2026, 2, 28))
+    pdf = _pdf(st)
+    assert not ISO_DAY.search(pdf), ISO_DAY.findall(pdf)
+    assert "Period: 1 Jan 2026 to 28 Feb 2026" in pdf and "on 14 Jan 2026: 30 min — waived" in pdf
+    assert "Late cancellation of C1 (less than 24 h notice) on 2026-01-14" in _pdf(st, internal=True)
+    rows = list(csv.reader(io.StringIO(statement_csv(st).decode("utf-8-sig"))))
+    in_sentences = [c for r in rows for c in r if ISO_DAY.search(c) and not A_CELL_OF_A_DATE_COLUMN.fullmatch(c)]
+    assert not in_sentences, in_sentences
+    assert ["First day", "2026-01-01"] == rows[[r[:1] for r in rows].index(["First day"])][:2]   # a value: ISO
+    book = openpyxl.load_workbook(io.BytesIO(statement_xlsx(st)))
+    texts = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    in_sentences = [t for t in texts if ISO_DAY.search(t) and not A_CELL_OF_A_DATE_COLUMN.fullmatch(t)]
+    assert not in_sentences, in_sentences
+    assert any(c.is_date for ws in book.worksheets for row in ws.iter_rows() for c in row)

@@ -278,10 +278,19 @@ def message_text(m: Message, settings: AlertSettings) -> str:
                                                                     indent=1) + "\n"
 
 
-def plan_text(plan: Plan) -> str:
-    """The dry run's output: the summary, then every message as it would go out."""
+def plan_text(plan: Plan, width: int | None = None) -> str:
+    """The dry run's output: the summary, then every message as it would go out. ``width``
+    (a terminal's, in cells): each line broken between words to fit, and a webhook's text shown
+    as the chat shows it (its JSON body is that text, one line: unreadable in a terminal);
+    None: exactly as sent."""
+    from billing.text_table import wrap_lines
+
     lines = [summary_line(plan)]
     for i, m in enumerate(plan.messages, start=1):
         lines.append(f"=== message {i} of {len(plan.messages)}: {m.header()}")
-        lines.append(message_text(m, plan.settings).rstrip("\n"))
-    return "\n".join(lines) + "\n"
+        if width is not None and m.channel != "email":
+            lines.append(f'POST {m.recipient}/… (application/json, {{"text": …}} with this text:)')
+            lines.append(m.webhook_text.rstrip("\n"))
+        else:
+            lines.append(message_text(m, plan.settings).rstrip("\n"))
+    return wrap_lines("\n".join(lines), width, "  ") + "\n"

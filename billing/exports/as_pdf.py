@@ -22,8 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from billing import statement_words as words
-from billing.display import MISSING, duration_text, notice_text, whole_minutes
-from billing.exports.cells import (FONT_DIR, INTERNAL_MARK, LEAVING, PDF_TITLE, ExportError, activity_text,
+from billing.display import MISSING, day_words, duration_text, notice_text, whole_minutes
+from billing.exports.cells import (CJK_FONT, FONT_DIR, INTERNAL_MARK, LEAVING, PDF_TITLE, ExportError, activity_text,
                                    closed_lines, day_value, entry_kind_text, fee_what, flag_value, generated_text,
                                    is_missing, period_text, records, scrubber, started_text, summary_figures,
                                    text_value, uncovered_label)
@@ -100,7 +100,7 @@ def statement_pdf(st: Statement, *, internal: bool = False, team=None) -> bytes:
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     if _needs_fallback(doc["all_text"]):
-        pdf.add_font("DroidFallback", "", str(FONT_DIR / "DroidSansFallback.ttf"))
+        pdf.add_font("DroidFallback", "", str(CJK_FONT))
         pdf.set_fallback_fonts(["DroidFallback"], exact_match=False)
     pdf.set_title(f"{PDF_TITLE}{' (internal copy)' if internal else ''}: {st.customer_name}")
     pdf.set_author(team.name if team is not None else "Hourbank")
@@ -341,8 +341,11 @@ def _dt(us) -> str:
 def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
     """Every text the PDF prints, computed before any drawing (also to pick fonts)."""
     t = st.totals
-    through = st.through.isoformat()
-    dates = [("Period", period_text(st)), ("Statement date", st.as_of.isoformat())]
+    # The customer copy says its dates as people read them ("12 Oct 2026"); the internal one ISO.
+    day, in_words = (_day, (lambda text: text)) if internal else (_day_words, scrub)
+    period = period_text(st, words=not internal)
+    through = day(st.through)
+    dates = [("Period", period), ("Statement date", day(st.as_of))]
     internal_lines = []
     if internal:
         internal_lines = [
@@ -355,13 +358,13 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
     box_left = []
     for i, (label, us) in enumerate(figures):
         if i == 0:
-            box_left.append((f"Opening balance (start of {st.period_from.isoformat()})", _dt(us), False))
+            box_left.append((f"Opening balance (start of {day(st.period_from)})", _dt(us), False))
         elif i == len(figures) - 1:
             box_left.append((f"Closing balance (end of {through})", _dt(us), True))
         else:
             box_left.append((label, ("− " if label in LEAVING else "+ ") + _dt(us), False))
     if st.next_expiry is not None:
-        expiry = [("Next expiry", st.next_expiry.isoformat(), False),
+        expiry = [("Next expiry", day(st.next_expiry), False),
                   ("Left in the blocks ending then", _dt(st.next_expiry_us), False)]
     else:
         expiry = [("Next expiry", "none", False)]
@@ -378,26 +381,26 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
                    "the XLSX and CSV copies give them to 1/100 minute."
 
     explain, paid = ("explanation", "paid_by") if internal else ("customer_explanation", "customer_paid_by")
-    days = [(_day(r["day"]), scrub(text_value(r[explain])) or "", _dt(r["billable_us"]),
+    days = [(day(r["day"]), scrub(text_value(r[explain])) or "", _dt(r["billable_us"]),
              scrub(text_value(r[paid])) or "") for r in records(st.days)]
     describe = "description" if internal else "customer_description"
     moving = ("purchase", "credit", "late_credit", "carried_in", "owed_paid", "extended", "rolled_over", "forfeited")
-    movements = [(_day(r["date"]), scrub(text_value(r[describe])) or "", _dt(r["minutes_us"]), _dt(r["balance_us"]))
+    movements = [(day(r["date"]), scrub(text_value(r[describe])) or "", _dt(r["minutes_us"]), _dt(r["balance_us"]))
                  for r in records(st.ledger) if text_value(r["kind"]) in moving]
     kinds = set(st.ledger["kind"])
     movements_title = "Purchases and expiries" if not kinds & {"credit", "late_credit", "carried_in", "owed_paid",
                                                                "extended", "rolled_over"} \
         else "Purchases, credits, carried-over time and expiries"
-    fees = [(_day(r["day"]), text_value(r["appointment_id"]) or "", fee_what(r, st.policy, internal),
+    fees = [(day(r["day"]), text_value(r["appointment_id"]) or "", in_words(fee_what(r, st.policy, internal)),
              notice_text(r["notice_us"]), _dt(r["fee_us"]))
             for r in records(st.fees)]
     what = "description" if internal else "customer_description"
-    adjustments = [(_day(r["date"]), scrub(words.adjustment_line(text_value(r[what]), text_value(r["reason"]))) or "",
+    adjustments = [(day(r["date"]), scrub(words.adjustment_line(text_value(r[what]), text_value(r["reason"]))) or "",
                     MISSING if is_missing(r["minutes_us"]) else _dt(r["minutes_us"]))
                    for r in records(st.adjustments)]
     name = "purchase_id" if internal else "customer_block"
-    blocks = [(text_value(r[name]) or text_value(r["purchase_id"]) or "", _day(r["purchased_on"]),
-               _day(r["expires_on"]), _dt(r["purchased_us"]),
+    blocks = [(in_words(text_value(r[name])) or text_value(r["purchase_id"]) or "", day(r["purchased_on"]),
+               day(r["expires_on"]), _dt(r["purchased_us"]),
                "bought in period" if is_missing(r["left_at_start_us"]) else _dt(r["left_at_start_us"]),
                _dt(r["used_us"]), _dt(r["forfeited_us"]), _dt(r["left_at_end_us"]),
                words.status_text(text_value(r["status"])) or "")
@@ -435,13 +438,13 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
         kind = entry_kind_text(r, internal) or ""
         if flag_value(r["customer_requested"]):
             kind += ", asked for by the customer" + rule("R3")
-        start = (started_text(r["day"], r["started_at"]) or "").replace(" ", NBSP)   # "11:00 Z" on one line
+        start = (in_words(started_text(r["day"], r["started_at"])) or "").replace(" ", NBSP)   # "11:00 Z" on one line
         if internal:
-            entries.append((_day(r["day"]), start, text_value(r["entry_id"]) or "", text_value(r["staff"]) or "",
+            entries.append((day(r["day"]), start, text_value(r["entry_id"]) or "", text_value(r["staff"]) or "",
                             activity_text(r["activity"]) or "", kind, _dt(r["minutes_us"]),
                             text_value(r["notes"]) or ""))
         else:
-            entries.append((_day(r["day"]), start, scrub(activity_text(r["activity"])) or "", kind,
+            entries.append((day(r["day"]), start, scrub(activity_text(r["activity"])) or "", kind,
                             _dt(r["minutes_us"])))
     if internal:
         entry_header = ("Day", "Start", "Entry", "Who", "Activity", "Kind", "Time", "Notes")
@@ -454,13 +457,13 @@ def _pdf_content(st: Statement, internal: bool, scrub, team) -> dict[str, Any]:
         day_header = ("Day", "What was billed", "Billed", "Paid from")
         fee_header = ("Day", "Appointment", "What", "Notice given", "Fee")
     customer = st.customer_name
-    footer = f"{customer} · {period_text(st)}"
+    footer = f"{customer} · {period}"
     running = f"{PDF_TITLE} · {team.name + ' · ' if team is not None else ''}{customer} ({st.customer_id}) · " \
-              f"{period_text(st)}"
+              f"{period}"
     how = words.how_we_bill(st.policy, internal, st.period_from, st.through)
     doc = {"dates": dates, "customer": customer, "customer_id": st.customer_id, "internal_lines": internal_lines,
            "customer_notes": customer_notes,
-           "period": period_text(st), "through": through, "box_left": box_left, "box_right": box_right,
+           "period": period, "through": through, "box_left": box_left, "box_right": box_right,
            "box_note": box_note, "days": days, "day_header": day_header, "movements": movements, "fees": fees,
            "movements_title": movements_title, "adjustments": adjustments, "block_notes": block_notes,
            "fee_header": fee_header, "blocks": blocks, "blocks_total": blocks_total, "totals": totals,
@@ -485,6 +488,12 @@ def _pdf_clean(text: str) -> str:
 def _day(value) -> str:
     d = day_value(value)
     return d.isoformat() if d else ""
+
+
+def _day_words(value) -> str:
+    """A day in the customer copy: "12 Oct 2026" (billing.display.day_words)."""
+    d = day_value(value)
+    return day_words(d) if d else ""
 
 
 __all__ = ["statement_pdf"]

@@ -32,11 +32,14 @@ from typing import Callable
 import pandas as pd
 
 from billing import statement_words as words
-from billing.display import closed_text, datetime_text, duration_text, notice_text
+from billing.display import closed_text, datetime_text, dates_in_words, day_words, duration_text, notice_text
 from billing.errors import HourbankError
 from billing.statement_model import Statement, hours_number, minutes_number
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+# The CJK fallback is shared with the dashboard, which serves it to browsers (static/, the
+# theme's [[theme.fontFaces]] in .streamlit/config.toml): one copy of its 3.4 MB.
+CJK_FONT = Path(__file__).resolve().parents[2] / "static" / "fonts" / "DroidSansFallback.ttf"
 REDACTED_STAFF = "Tech Support"
 PDF_TITLE = "Statement of prepaid hours"
 INTERNAL_MARK = "INTERNAL COPY - not for the customer"
@@ -122,16 +125,18 @@ def safe_cell(value):
 # --- The two copies ---------------------------------------------------------------------------
 
 def scrubber(st: Statement, internal: bool) -> Callable[[str | None], str | None]:
-    """Text filter for free text (activities, explanations): in the customer copy every staff
-    name (whole words) becomes "Tech Support". Names and ids are left alone."""
+    """Text filter for free text (activities, explanations, block names): in the customer copy
+    every staff name (whole words) becomes "Tech Support" and every ISO date a date as people
+    read it ("12 Oct 2026": billing.display.dates_in_words). Names and ids are left alone; the
+    date columns stay ISO (machine-readable)."""
     if internal:
         return lambda text: text
     names = sorted({str(s).strip() for s in st.entries["staff"] if not is_missing(s)} - {"", REDACTED_STAFF},
                    key=len, reverse=True)
     if not names:
-        return lambda text: text
+        return dates_in_words
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
-    return lambda text: text if text is None else pattern.sub(REDACTED_STAFF, text)
+    return lambda text: text if text is None else dates_in_words(pattern.sub(REDACTED_STAFF, text))
 
 
 def statement_filename(st: Statement, ext: str, internal: bool = False) -> str:
@@ -154,14 +159,16 @@ def statement_filename(st: Statement, ext: str, internal: bool = False) -> str:
 def document_line(st: Statement, internal: bool) -> str:
     """One line naming the document: title, customer, period (the internal copy starts with
     INTERNAL_MARK): the first row of each sheet, and the PDF's running header."""
-    text = f"{PDF_TITLE} · {st.customer_name} ({st.customer_id}) · {period_text(st)}"
+    text = f"{PDF_TITLE} · {st.customer_name} ({st.customer_id}) · {period_text(st, words=not internal)}"
     return f"{INTERNAL_MARK} · {text}" if internal else text
 
 
-def period_text(st: Statement) -> str:
-    """"2026-10-01 to 2026-10-31", and "(figures through 2026-10-20)" when T is earlier."""
-    text = f"{st.period_from.isoformat()} to {st.period_to.isoformat()}"
-    return text if st.through == st.period_to else f"{text} (figures through {st.through.isoformat()})"
+def period_text(st: Statement, words: bool = False) -> str:
+    """"2026-10-01 to 2026-10-31", and "(figures through 2026-10-20)" when T is earlier;
+    ``words`` (the customer copy): "1 Oct 2026 to 31 Oct 2026" (billing.display.day_words)."""
+    day = day_words if words else date.isoformat
+    text = f"{day(st.period_from)} to {day(st.period_to)}"
+    return text if st.through == st.period_to else f"{text} (figures through {day(st.through)})"
 
 
 def generated_text(st: Statement) -> str:
@@ -246,7 +253,7 @@ def closed_lines(st: Statement, internal: bool) -> list[str]:
     if internal:
         return [closed_text(st.closed_through, st.closing_id, st.closed_by, st.closed_at) + " (R12)"
                 + ("; every figure of this statement is the close's" if st.fully_closed else "")]
-    return [f"The figures through {st.closed_through.isoformat()} are closed: a later correction to them "
+    return [f"The figures through {day_words(st.closed_through)} are closed: a later correction to them "
             f"appears on a later statement as a late change."]
 
 
@@ -322,7 +329,7 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
     describe = "description" if internal else "customer_description"
     ledger = [
         (day_value(r["date"]), ledger_kind_text(r["kind"]), scrub(text_value(r[describe])),
-         text_value(r["purchase_id"]) if internal else text_value(r["customer_block"]) or text_value(r["purchase_id"]),
+         text_value(r["purchase_id"]) if internal else scrub(text_value(r["customer_block"])) or text_value(r["purchase_id"]),
          minutes_value(r["minutes_us"]), minutes_value(r["balance_us"]), hours_value(r["balance_us"]))
         for r in records(st.ledger)
     ]
@@ -375,7 +382,7 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
     else:
         fee_header = ("Day", "Appointment", "What", "Scheduled start", "Cancelled at", "Notice given (minutes)",
                       "Notice given", "Fee (minutes)", "Waived (minutes)")
-        fees = [(day_value(r["day"]), text_value(r["appointment_id"]), fee_what(r, st.policy, False),
+        fees = [(day_value(r["day"]), text_value(r["appointment_id"]), scrub(fee_what(r, st.policy, False)),
                  instant_text(r["scheduled_start"]), instant_text(r["cancelled_at"]), minutes_value(r["notice_us"]),
                  None if is_missing(r["notice_us"]) else notice_text(r["notice_us"]), minutes_value(r["fee_us"]),
                  minutes_value(r["waived_us"]))
@@ -384,7 +391,7 @@ def statement_sections(st: Statement, internal: bool = False, team=None) -> list
 
     about = "about" if internal else "customer_about"
     blocks = [
-        (text_value(r["purchase_id"]) if internal else text_value(r["customer_block"]) or text_value(r["purchase_id"]),
+        (text_value(r["purchase_id"]) if internal else scrub(text_value(r["customer_block"])) or text_value(r["purchase_id"]),
          day_value(r["purchased_on"]), day_value(r["expires_on"]),
          minutes_value(r["purchased_us"]), minutes_value(r["left_at_start_us"]), minutes_value(r["used_us"]),
          minutes_value(r["forfeited_us"]), minutes_value(r["left_at_end_us"]), hours_value(r["left_at_end_us"]),

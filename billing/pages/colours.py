@@ -42,3 +42,10 @@ def series(meaning: str, line: bool = False) -> dict:
     if line:
         kwargs["line_color"] = colour(meaning)
     return kwargs
+
+
+# The font of every chart, defined once: Streamlit's own Source Sans, then the dashboard's CJK
+# fallback (static/fonts/DroidSansFallback.ttf, "hourbank-cjk" in .streamlit/config.toml's
+# [[theme.fontFaces]]), so a Chinese, Japanese or Korean customer name in an axis or a hover
+# shows on a machine without a CJK font of its own, then whatever sans-serif the machine has.
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", hourbank-cjk, sans-serif'

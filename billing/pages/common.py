@@ -220,21 +220,25 @@ def ids_param(values: list[str], known: list[str]) -> tuple[list[str], list[str]
     return found, unknown
 
 
+IMPORT_TIMES = ("imported", "undone")   # import_history's time columns, in the policy's zone
+
+
 def import_history(imports: pd.DataFrame, zone: str) -> pd.DataFrame:
     """The import log (``imports`` table rows) for people: the import, when it was imported and
-    undone in the policy's time zone ``zone`` (the database records UTC; the columns say the
-    zone), the source, the period as dates, and the counts."""
-    from billing.display import zone_column, zone_datetime_text
+    when undone (beside it, so an undone import shows at once), both in the policy's time zone
+    ``zone`` (the database records UTC; the page says the zone: ``IMPORT_TIMES``), the source,
+    the period as dates, and the counts."""
+    from billing.display import zone_datetime_text
 
     out = pd.DataFrame({"import_id": imports["import_id"].astype("int64")})
-    out[zone_column("imported at", zone)] = [zone_datetime_text(v, zone) for v in imports["imported_at"]]
+    out["imported"] = [zone_datetime_text(v, zone) for v in imports["imported_at"]]
+    out["undone"] = [zone_datetime_text(v, zone) for v in imports["undone_at"]]
     out["source"] = imports["source"]
     for column in ("period_from", "period_to"):
         if column in imports:
             out[column] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in imports[column]]
     for column in ("added", "replaced", "removed", "unchanged", "rejected"):
         out[column] = imports[column]
-    out[zone_column("undone at", zone)] = [zone_datetime_text(v, zone) for v in imports["undone_at"]]
     return out.reset_index(drop=True)
 
 
@@ -242,3 +246,34 @@ def undoable(imports: pd.DataFrame) -> list[int]:
     """The imports not undone yet, newest first (the Undo selector's choices)."""
     live = imports[imports["undone_at"].isna()].sort_values("import_id", ascending=False)
     return [int(i) for i in live["import_id"]]
+
+
+def data_text(origin: tuple, zone: str) -> str:
+    """The sidebar's line on the data (billing.appdata.data_origin), for people: "Data from the
+    import of 29 Nov 2026 23:45 EST (4 files from demo_export)", and the newest change since
+    ("; adjustment 3 recorded 30 Nov 2026 09:12 EST"); "No data imported yet" without one.
+    Times in the policy's zone ``zone``, with its abbreviation."""
+    from pathlib import PurePath
+
+    from billing.display import day_words
+
+    def when(at) -> str:
+        ts = pd.Timestamp(at)
+        ts = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(zone)
+        return f"{day_words(ts)} {ts:%H:%M %Z}"
+
+    imported, change = origin
+    if imported is None:
+        text = "No data imported yet"
+    else:
+        _, at, source, files = imported
+        name = PurePath(source).name or source
+        one_file = files == 1 and "." in name   # a tracker's file (toggl.csv), not a folder
+        what = name if one_file else f"{files} file{'' if files == 1 else 's'} from {name}"
+        text = f"Data from the import of {when(at)} ({what})"
+    if change is not None:
+        kind, number, at = change
+        said = {"undo": f"import {number} undone", "adjustment": f"adjustment {number} recorded",
+                "close": "books closed", "reopen": "books reopened"}.get(kind, kind)
+        text += f"; since then, {said} {when(at)}"
+    return text

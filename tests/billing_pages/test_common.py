@@ -46,3 +46,36 @@ def test_previous_period_has_the_same_length_just_before():
 def test_hours_text_is_the_one_people_style():
     assert page.hours_text(90 * MIN) == "1 h 30 min"
     assert page.hours_text([45 * MIN, 120 * MIN]) == ["45 min", "2 h"]
+
+
+# --------------------------------------------------------------------------- the data in the sidebar
+def test_the_sidebar_says_which_import_the_data_comes_from_not_a_version_number(tmp_path):
+    """Issue 11: "Data from the import of 29 Nov 2026 23:45 EST (3 files from export)", and the
+    newest change since it in words; the times in the policy's zone (the database keeps UTC)."""
+    from datetime import datetime
+
+    from billing import adjustments
+    from billing.load import import_export, undo_import
+
+    led = Ledger(tmp_path)
+    db = led.db
+    folder = tmp_path / "export"
+    from tests.builders import write_export
+    write_export(folder, entries=[entry("e1", "2026-04-01T10:00", 30)], purchases=[purchase("P1", "2026-03-01", 2)],
+                 customers=[{"customer_id": "acme", "customer_name": "Acme"}])
+    import_export(db, folder, policy=Policy(timezone="UTC"), now=datetime(2026, 11, 30, 4, 45))
+    zone = "America/New_York"   # 04:45 UTC on 30 Nov is 23:45 EST on 29 Nov
+    origin = appdata.data_origin(db, appdata.current_version(db).number)
+    assert page.data_text(origin, zone) == "Data from the import of 29 Nov 2026 23:45 EST (3 files from export)"
+    adjustments.record(db, "credit", "acme", on=date(2026, 4, 2), by="ann", reason="goodwill", minutes="30",
+                       policy=Policy(timezone="UTC"), now=datetime(2026, 11, 30, 14, 5))
+    origin = appdata.data_origin(db, appdata.current_version(db).number)
+    assert page.data_text(origin, zone) == ("Data from the import of 29 Nov 2026 23:45 EST (3 files from export); "
+                                            "since then, adjustment 1 recorded 30 Nov 2026 09:05 EST")
+    write_export(tmp_path / "second", entries=[entry("e2", "2026-04-02T10:00", 30)])
+    second = import_export(db, tmp_path / "second", policy=Policy(timezone="UTC"), now=datetime(2026, 12, 1, 12))
+    undo_import(db, second.import_id, now=datetime(2026, 12, 1, 13))
+    origin = appdata.data_origin(db, appdata.current_version(db).number)
+    assert page.data_text(origin, zone) == ("Data from the import of 29 Nov 2026 23:45 EST (3 files from export); "
+                                            "since then, import 2 undone 1 Dec 2026 08:00 EST")
+    assert page.data_text((None, None), zone) == "No data imported yet"

@@ -34,10 +34,13 @@ def metric(page, label: str) -> str:
 
 
 def shown_version(page) -> int:
+    """Which import the sidebar says the data comes from ("Data from the import of 30 Nov 2026
+    05:12 UTC (4 files from export1)"): import k is the one of folder export{k-1}."""
     text = page.locator('[data-testid="stSidebar"]').inner_text()
-    found = re.search(r"data version (\d+)", text)
-    assert found, f"no data version in the sidebar: {text[:300]}"
-    return int(found.group(1))
+    found = re.search(r"Data from the import of .*? \(\d+ files from export(\d+)\)", text)
+    assert found, f"no import named in the sidebar: {text[:300]}"
+    assert "data version" not in text
+    return int(found.group(1)) + 1
 
 
 def cli_import(folder: Path, db: Path, policy: Path) -> subprocess.Popen:

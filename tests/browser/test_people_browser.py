@@ -56,3 +56,34 @@ def test_a_page_at_1400_px_shows_whole_figures_and_words(streamlit_server, demo_
         screenshot(page, f"people-{path or 'overview'}")
     finally:
         context.close()
+
+
+def test_a_cjk_customer_name_is_drawn_with_the_dashboards_own_font(streamlit_server, demo_db, browser, wait_idle,
+                                                                    assert_no_exception, screenshot):
+    """The demo's C1035 is "Nakamura Trading 中村商事". This machine has no CJK font (the
+    boxes issue 11 saw): the dashboard serves its own (static/fonts, [[theme.fontFaces]]
+    "hourbank-cjk"), the browser fetches it for a page with such characters, and the charts
+    name it in their font stack (billing.pages.colours.FONT_FAMILY)."""
+    from billing.pages.colours import FONT_FAMILY
+
+    base = streamlit_server(*demo_db)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    fetched = []
+    page.on("response", lambda r: fetched.append((r.url, r.status)) if "DroidSansFallback" in r.url else None)
+    try:
+        page.goto(f"{base}/expiring?asof={TODAY}&period=This+year")
+        wait_idle(page)
+        page.wait_for_timeout(1500)
+        assert_no_exception(page)
+        names = page.evaluate("() => [...document.querySelectorAll('.main-svg text')]"
+                              ".filter(t => t.textContent.includes('中村商事'))"
+                              ".map(t => getComputedStyle(t).fontFamily)")
+        assert names and all("hourbank-cjk" in f for f in names), names
+        assert FONT_FAMILY.replace('"', "") == names[0].replace('"', "")
+        page.wait_for_function("() => [...document.fonts].some(f => f.family.includes('hourbank-cjk') "
+                               "&& f.status === 'loaded')", timeout=15_000)
+        assert fetched and all(url.startswith(base) and status == 200 for url, status in fetched), fetched
+        screenshot(page, "cjk-name-in-a-chart")
+    finally:
+        context.close()
