@@ -266,7 +266,7 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
     a = appointments
     parts = [
         pd.DataFrame({"customer_id": held["customer_id"], "day": held["day"], "item": "entry",
-                      "id": held["entry_id"], "issue": "held (R4): " + held["hold_reason"],
+                      "id": held["entry_id"], "issue": "held: " + held["hold_reason"],
                       "what_to_do": "complete the appointment in the tracker, or take the entry off the appointment, "
                                     "and import again; until then it counts toward nothing"}),
         pd.DataFrame({"customer_id": tiny["customer_id"], "day": tiny["day"], "item": "entry",
@@ -279,14 +279,14 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
         empty = rules.empty_sessions(con, policy, as_of, customer, excluded)
         parts.append(pd.DataFrame({
             "customer_id": empty["customer_id"], "day": empty["day"], "item": "appointment",
-            "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged (R4): bills nothing",
+            "id": empty["appointment_id"], "issue": "completed session with no 1-on-1 time logged: bills nothing",
             "what_to_do": "log the session's time on this appointment in the tracker, or correct its status"}))
     stale = a[(a["status"] == "scheduled") & (pd.to_datetime(a["day"]).dt.date < as_of)]
     parts.append(pd.DataFrame({
         "customer_id": stale["customer_id"], "day": stale["day"], "item": "appointment",
         "id": stale["appointment_id"], "issue": "appointment in the past still 'scheduled'",
         "what_to_do": "mark it completed, cancelled (with when it was cancelled) or no-show in the tracker "
-                      "and import again; a fee may be due (R6)"}))
+                      "and import again; a late-cancellation or no-show fee may be due"}))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in REVIEW_COLUMNS})

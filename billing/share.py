@@ -241,6 +241,16 @@ def local_text(moment, zone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {zone}"
 
 
+def local_words(moment, zone: str) -> str:
+    """``local_text`` as the customer's own page writes it: "27 Feb 2027, 11:15 Europe/Berlin"."""
+    from billing.display import MISSING, day_words, is_missing
+
+    if is_missing(moment):
+        return MISSING
+    local = pd.Timestamp(moment).tz_localize("UTC").tz_convert(zone)
+    return f"{day_words(local.date())}, {local:%H:%M} {zone}"
+
+
 @dataclass(frozen=True)
 class Link:
     link_id: str

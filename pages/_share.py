@@ -20,7 +20,7 @@ import streamlit as st
 
 from billing import appdata, share
 from billing.calendar import today_in
-from billing.display import date_text, duration_text, people_table
+from billing.display import day_words, duration_text, people_table
 from billing.errors import HourbankError
 from billing.pages import customer_view as cv
 from pages import _auth
@@ -98,11 +98,11 @@ def _view(db, version: int, policy, as_of: date, customer_id: str, name: str) ->
 
 def show_view(view: cv.CustomerView, access: share.Access, zone: str) -> None:
     st.title(view.customer_name)
-    st.caption(f"Your prepaid support hours as of {date_text(view.as_of)}. This page is read-only; its link is "
-               f"good until {share.local_text(access.expires_at, zone)}.")
+    st.caption(f"Your prepaid support hours as of {day_words(view.as_of)}. This page is read-only; its link is "
+               f"good until {share.local_words(access.expires_at, zone)}.")
     cols = st.columns(3)
     cols[0].metric("Prepaid time left", duration_text(view.remaining_us))
-    cols[1].metric("Next last day of a block", date_text(view.next_expiry))
+    cols[1].metric("Next last day of a block", day_words(view.next_expiry))
     cols[2].metric("Projected to be forfeited", duration_text(view.projected_lost_us),
                    help="Prepaid time a block still has after its last day is forfeited. At your pace, drawing "
                         "the block whose last day comes first, this much will not be used in time.")
@@ -114,7 +114,9 @@ def show_view(view: cv.CustomerView, access: share.Access, zone: str) -> None:
     else:
         # st.table: a static table the size of its rows (a customer has few), text a reader
         # (and a browser test) can select, unlike the canvas of st.dataframe.
-        st.table(people_table(view.blocks, {
+        # Dates as the customer's statement writes them ("12 Oct 2026"), not ISO.
+        blocks = view.blocks.assign(**{c: [day_words(d) for d in view.blocks[c]] for c in ("purchased_on", "expires_on")})
+        st.table(people_table(blocks, {
             "purchase_id": "block", "purchased_on": "bought on", "expires_on": "last day", "days_left": "days left",
             "purchased": "bought", "remaining": "left", "projected_lost": "projected to be forfeited"}),
             hide_index=True, border="horizontal")
@@ -138,7 +140,7 @@ def statements(db, version: int, policy, view: cv.CustomerView) -> None:
     start, end = cv.month_period(first, last)
     with _read_or_unavailable():
         files = customer_copy(db, version, policy, view.customer_id, start, end, view.as_of)
-    st.caption(f"Your statement of {date_text(start)} to {date_text(min(end, view.as_of))}: every billed minute, "
+    st.caption(f"Your statement of {day_words(start)} to {day_words(min(end, view.as_of))}: every billed minute, "
                "how it was counted and which prepaid block paid for it.")
     cols = st.columns(3)
     for col, ext in zip(cols, ("pdf", "xlsx", "csv")):

@@ -96,15 +96,20 @@ def tables(at: AppTest) -> list:
     return [t.value for t in at.table]
 
 
+def words(d) -> str:
+    """A day as the customer's page writes it, "7 Mar 2027" (month names in English)."""
+    return f"{d.day} {('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec')[d.month - 1]} {d.year}"
+
+
 def assert_customer_page_of_acme(at: AppTest) -> None:
     t = today_in("UTC")
     assert [x.value for x in at.title] == ["Acme Ltd"]
     assert {m.label: m.value for m in at.metric} == {
-        "Prepaid time left": "3 h 30 min", "Next last day of a block": (t + timedelta(days=85)).isoformat(),
+        "Prepaid time left": "3 h 30 min", "Next last day of a block": words(t + timedelta(days=85)),
         "Projected to be forfeited": "40 min"}
     blocks, usage = tables(at)
     assert blocks.to_dict("records") == [{
-        "block": "P2", "bought on": (t - timedelta(days=5)).isoformat(), "last day": (t + timedelta(days=85)).isoformat(),
+        "block": "P2", "bought on": words(t - timedelta(days=5)), "last day": words(t + timedelta(days=85)),
         "days left": 85, "bought": "4 h", "left": "3 h 30 min", "projected to be forfeited": "40 min"}]
     assert len(usage) == 12 and list(usage.columns) == ["month", "bought", "used", "paid from prepaid hours",
                                                          "not covered (invoiced separately)", "forfeited"]
@@ -112,8 +117,11 @@ def assert_customer_page_of_acme(at: AppTest) -> None:
     assert sorted(v for v in usage["bought"] if v != "0 min") == ["1 h", "4 h"]
     assert sorted(v for v in usage["not covered (invoiced separately)"] if v != "0 min") == ["30 min"]
     assert sorted(v for v in usage["forfeited"] if v != "0 min") == ["30 min"]
-    assert any("about 2 min a day" in m.value and (t + timedelta(days=85)).isoformat() in m.value
+    assert any("about 2 min a day" in m.value and words(t + timedelta(days=85)) in m.value
                for m in at.markdown)
+    # The customer's own page writes days as the customer's statement does: no ISO date anywhere.
+    import re
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", everything_shown(at))
     assert [b.label for b in at.get("download_button")] == ["Download PDF", "Download XLSX", "Download CSV"]
     assert_nothing_else(at)
 
@@ -148,9 +156,9 @@ def test_the_statements_are_the_customer_copy_of_whole_months(env):
     months = at.selectbox(key="share_from").options
     assert len(months) == expected and months[0] == f"{t:%B %Y}" and months[-1] == f"{first:%B %Y}"
     assert [b.label for b in at.get("download_button")] == ["Download PDF", "Download XLSX", "Download CSV"]
-    assert any(f"Your statement of {t.replace(day=1)} to {t}" in c.value for c in at.caption)
+    assert any(f"Your statement of {words(t.replace(day=1))} to {words(t)}" in c.value for c in at.caption)
     at.selectbox(key="share_from").set_value(months[-1]).run()
-    assert any(f"Your statement of {first.replace(day=1)} to {t}" in c.value for c in at.caption)
+    assert any(f"Your statement of {words(first.replace(day=1))} to {words(t)}" in c.value for c in at.caption)
 
     # What the buttons hand over: billing.exports' customer copy, named by its months.
     from pypdf import PdfReader

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from billing import forecast
-from billing.display import date_text, duration_text
+from billing.display import day_words, duration_text
 from billing.pages.common import bucket_start
 from billing.reports import Books
 
@@ -134,7 +134,7 @@ def pace_sentence(view: CustomerView) -> str:
         return (f"You have used no time in the last {window} days; at that pace what is left on a block after "
                 f"its last day is forfeited.")
     text = (f"Over the last {window} days you used about {duration_text(view.pace_per_day_us)} a day; at that "
-            f"pace your prepaid time lasts through {date_text(view.run_out - timedelta(days=1))}.")
+            f"pace your prepaid time lasts through {day_words(view.run_out - timedelta(days=1))}.")
     if view.projected_lost_us:
         text += (f" {duration_text(view.projected_lost_us)} of it would still be left when its block's last "
                  f"day has passed, and would be forfeited.")
