@@ -254,7 +254,7 @@ def build_statement(con, policy: Policy, customer: str, period_from: date, perio
     at_end = _describe_blocks(at_end, ctx, names, period_from, last, minutes_text)
     opening = int(at_end["left_at_start_us"].sum())
     lines = _ledger_lines(con, at_end, b, draws, rows, ctx, books.truth, names, period_from, last)
-    ledger_frame, closing_us = _ledger_frame(lines, opening, period_from, last, minutes_text)
+    ledger_frame, closing_us = _ledger_frame(lines, opening, period_from, last, minutes_text, names)
     totals = _totals(rows, lines, int(days_all[in_period]["general_us"].sum()), period_from)
     _check_balances(customer, period_from, last, at_end, closing_us, totals)
     late_credits = [late_credit_days(p) for p in at_end.loc[(at_end["kind"] == "late_credit")
@@ -446,10 +446,11 @@ def _ledger_lines(con, at_end: pd.DataFrame, b: pd.DataFrame, draws: pd.DataFram
 
 
 def _ledger_frame(lines: list[tuple], opening: int, period_from: date, last: date,
-                  minutes_text) -> tuple[pd.DataFrame, int]:
+                  minutes_text, names: dict) -> tuple[pd.DataFrame, int]:
     """The ledger table (opening, the events with the balance after each, closing) with
     each line's description for the internal copy and for the customer, and the closing
-    balance in µs."""
+    balance in µs. ``names``: purchase_id → (internal, customer) name (``_block_names``), so
+    that a block has one name on every line (a credit by its own date, not the line's)."""
     def row(day, kind, pid, minutes, balance, facts, names=(None, None)):
         texts = []
         for internal in (True, False):
@@ -470,8 +471,8 @@ def _ledger_frame(lines: list[tuple], opening: int, period_from: date, last: dat
     rows = [row(period_from, "opening", None, opening, opening, {})]
     for day, _, kind, pid, minutes, facts in lines:
         balance += minutes
-        kinds = None if pid is None else (block_text(pid, _KIND_OF_LINE.get(kind)),
-                                          block_text(pid, _KIND_OF_LINE.get(kind), day, customer=True))
+        kinds = None if pid is None else names.get(pid) or (
+            block_text(pid, _KIND_OF_LINE.get(kind)), block_text(pid, _KIND_OF_LINE.get(kind), day, customer=True))
         rows.append(row(day, kind, pid, minutes, balance, facts, kinds or (None, None)))
     rows.append(row(last, "closing", None, balance, balance, {}))
     return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS)), balance
@@ -519,7 +520,7 @@ def _adjustment_lines(con, at_end: pd.DataFrame, entries: pd.DataFrame, fee_rows
         base = r.base_expires_on
         if base is None or pd.isna(base) or _iso(base) == _iso(r.expires_on):
             continue
-        add(ctx.extension_of(r.purchase_id, r.expires_on), "extend", None, name=r.block,
+        add(ctx.extension_of(r.purchase_id, r.expires_on), "extend", None, name=(r.block, r.customer_block),
             to_day=_iso(r.expires_on), previous_last_day=_iso(base))
     for ch in changes:   # what changed a closed day since its close (R12)
         for rec in ch.added.to_dict("records"):

@@ -483,3 +483,28 @@ def test_the_customer_copy_writes_dates_as_people_read_them(adjusted):
     in_sentences = [t for t in texts if ISO_DAY.search(t) and not A_CELL_OF_A_DATE_COLUMN.fullmatch(t)]
     assert not in_sentences, in_sentences
     assert any(c.is_date for ws in book.worksheets for row in ws.iter_rows() for c in row)
+
+
+def test_a_credit_has_one_name_on_every_line_of_the_customer_copy(tmp_path):
+    # The credit adj-1 (90 min, bought Feb 2, last day May 3) is extended on Apr 15 to Jul 31.
+    # Apr 20 bills 90 min (ad-hoc 90, already whole 30-min steps): P1 ended Apr 10, P2 (60 min,
+    # last day May 2) has 30 left after Feb 3 and pays them first, then the credit 60. Every line
+    # of April's customer copy that
+    # names the credit calls it by its own day, Feb 2, never by the line's day, and no line
+    # names an adjustment number.
+    led = worked(tmp_path, UTC, entries=[entry("e6", "2026-04-20T10:00:00", 90)])
+    record(led.db, "credit", "acme", on=date(2026, 2, 2), minutes="90", by="Lead", reason="outage on Feb 1",
+           policy=UTC)
+    record(led.db, "extend", "adj-1", on=date(2026, 4, 15), to_day=date(2026, 7, 31), by="Lead",
+           reason="customer away", policy=UTC)
+    st = build(led, date(2026, 4, 1), date(2026, 4, 30))
+    balanced(st)
+    text = customer_texts(st)
+    assert set(re.findall(r"credit of (\d{4}-\d{2}-\d{2})", text)) == {"2026-02-02"}
+    assert "adjustment" not in text and "adj-" not in text
+    assert ("2026-04-15", "credit of 2026-02-02 extended to 2026-07-31 — customer away", 0, 120) in ledger(st)
+    assert [(r.customer_description, r.reason) for r in st.adjustments.itertuples()] == [
+        ("Credit: 1 h 30 min on 2026-02-02, usable through 2026-07-31", "outage on Feb 1"),
+        ("credit of 2026-02-02 extended to 2026-07-31 (its last day was 2026-05-03)", "customer away")]
+    apr20 = day_row(st, "2026-04-20")
+    assert "credit of 2026-02-02" in apr20["customer_paid_by"] and "P2" in apr20["customer_paid_by"]
