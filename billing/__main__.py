@@ -511,9 +511,22 @@ def cmd_close(args) -> int:
     from billing.closing import close
     from billing.policy import load_policy
 
-    cid = close(args.db, args.day, load_policy(args.policy), by=args.by or _os_user(), reason=args.reason)
+    from billing.calendar import today_in
+    from billing.closing import posted_after_close, posted_after_close_text
+    from billing.customers import customer_names
+    from billing.store import open_db
+
+    policy = load_policy(args.policy)
+    cid = close(args.db, args.day, policy, by=args.by or _os_user(), reason=args.reason)
     print(f"closed through {args.day} (closing {cid}): those days' figures stay as they are; "
           f"later changes to them post on the next day.")
+    # A close is computed as of its day (R12, R10): what is dated after it but changes a closed
+    # day (an adjustment recorded since, say) posts on the first open day at once. Say so.
+    with open_db(args.db, read_only=True) as con:
+        posted = posted_after_close(con, policy, today_in(policy.timezone))
+        lines = posted_after_close_text(posted, args.day, customer_names(con))
+    for i, line in enumerate(lines):
+        print(("  " if i else "") + line)
     return 0
 
 

@@ -196,6 +196,53 @@ def close(db_path, through: date, policy: Policy, by: str, reason: str | None = 
     return cid
 
 
+def posted_after_close(con, policy: Policy, as_of: date) -> pd.DataFrame:
+    """What the close in force already posts on its first open day D + 1 (R12), as of ``as_of``:
+    the changes to closed days that the close did not contain, such as an adjustment dated
+    after D into a closed day (a close is computed as of D, R10) or data imported since.
+    One row per customer and closed day: customer_id, late_for (date), posted_on (date, D + 1),
+    billable_us (int64: > 0 billed on D + 1, < 0 a credit block bought on D + 1). Empty when
+    the books are open or nothing changed."""
+    from billing.reports import compute_books
+
+    found = in_force(con)
+    if found is None or as_of <= found[1]:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "late_for": pd.Series(dtype=object),
+                             "posted_on": pd.Series(dtype=object), "billable_us": pd.Series(dtype="int64")})
+    books = compute_books(con, policy, as_of)
+    rows = books.days[books.days["late_for"].notna()]
+    billed = pd.DataFrame({"customer_id": rows["customer_id"].astype(str).to_numpy(),
+                           "late_for": pd.to_datetime(rows["late_for"]).dt.date.to_numpy(),
+                           "posted_on": pd.to_datetime(rows["day"]).dt.date.to_numpy(),
+                           "billable_us": rows["billable_us"].astype("int64").to_numpy()})
+    credits = books.blocks[books.blocks["kind"] == KIND_LATE_CREDIT]
+    days = [str(p).rsplit("~", 2)[1:] for p in credits["purchase_id"]]
+    credited = pd.DataFrame({"customer_id": credits["customer_id"].astype(str).to_numpy(),
+                             "late_for": [date.fromisoformat(d) for d, _ in days],
+                             "posted_on": [date.fromisoformat(p) for _, p in days],
+                             "billable_us": -credits["purchased_us"].astype("int64").to_numpy()})
+    out = pd.concat([billed, credited], ignore_index=True)
+    return out.sort_values(["customer_id", "late_for"], kind="stable").reset_index(drop=True)
+
+
+def posted_after_close_text(posted: pd.DataFrame, through: date, names: dict[str, str]) -> list[str]:
+    """``posted_after_close`` for people: a heading line ("1 change to closed days, dated after
+    31 Jan 2026, posts on 1 Feb 2026 already:") and a line per customer and day; [] when empty."""
+    from billing.customers import customer_label
+    from billing.display import day_words, duration_text
+
+    if not len(posted):
+        return []
+    one = len(posted) == 1
+    lines = [f"{len(posted)} change{'' if one else 's'} to closed days, dated after {day_words(through)}, "
+             f"post{'s' if one else ''} on {day_words(posted['posted_on'].iloc[0])} already:"]
+    for r in posted.itertuples():
+        what = (f"+{duration_text(r.billable_us)} billed" if r.billable_us > 0
+                else f"a credit of {duration_text(-r.billable_us)}")
+        lines.append(f"{customer_label(r.customer_id, names)}: {what} for {day_words(r.late_for)}")
+    return lines
+
+
 def reopen(db_path, from_day: date, by: str, policy: Policy, reason: str | None = None) -> int:
     """Reopen the books from ``from_day`` (R12): every close through that day or later stops
     applying (they stay on record); returns the record's id. Raises ClosingError when the books

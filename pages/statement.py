@@ -109,6 +109,14 @@ for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download X
     name, data = files[ext]
     column.download_button(label, data, name, FORMATS[ext][0], key=f"dl_{ext}")
 
+def _posted_now(db, policy):
+    """What the close just made posts on its first open day already (closing.posted_after_close)."""
+    from billing.store import open_db
+
+    with open_db(db, read_only=True) as con:
+        return closing.posted_after_close(con, policy, today_in(policy.timezone))
+
+
 # "Issuing a statement can close its period" (R12): offered when its last day is before today.
 through = st_.through
 can_close, why_not = stm_page.can_close(through, today_in(c.policy.timezone), st_.closed_through)
@@ -137,6 +145,10 @@ if d4.button("Issue statement", key="issue", help="Record that this statement wa
                          f"closed on issuing the statement of {customer} for {first} – {last}")
         flash.append(f"Books closed through {date_text(through)} (closing {cid}).")
         appdata.clear_caches()
+        posted = ui.compute(_posted_now, c.db, c.policy)
+        lines = closing.posted_after_close_text(posted, through, c.names)
+        if lines:
+            flash.append(f"{lines[0]} {'; '.join(lines[1:])}.")
         version = appdata.current_version(c.db).number   # the close is a new version: the statement says closed
         st_ = ui.compute(appdata.statement, c.db, version, c.policy, customer, first, last, f.as_of, True)
     sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user() or closer)

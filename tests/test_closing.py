@@ -280,3 +280,28 @@ def test_a_close_of_days_with_nothing_billed_reads_back(tmp_path):
     assert len(b.days) == 0 and len(late(b)) == 0
     # As of T the closed days are still empty and every later day is billed as before.
     assert blocks(books(led))["P2"] == ("active", 30, 0, 30, 0)
+
+
+def test_a_close_says_what_it_posts_on_the_first_open_day_already(tmp_path):
+    # The Jan 14 fee (30 min: 15 paid by P1, 15 uncovered) is waived by an adjustment dated
+    # Feb 5. Closed through Jan 31 on Feb 10, the close holds Jan 14 as of Jan 31 (not waived
+    # yet, R10); as of Feb 10 the waiver changes that closed day, so it posts on Feb 1, the
+    # first open day, as a credit of 30 min (R12). The close's output says so.
+    from billing.adjustments import record
+    from tests.test_cli import cli
+
+    led = worked(tmp_path, POLICY)
+    record(led.db, "waive", "C1", on=date(2026, 2, 5), by="Lead", reason="goodwill", policy=POLICY)
+    closing.close(led.db, D, POLICY, by="Lead", today=date(2026, 2, 10))
+    with open_db(led.db, read_only=True) as con:
+        posted = closing.posted_after_close(con, POLICY, date(2026, 2, 10))
+        assert posted.to_dict("records") == [{"customer_id": "acme", "late_for": date(2026, 1, 14),
+                                              "posted_on": date(2026, 2, 1), "billable_us": -30 * MIN}]
+        # As of the closed day itself nothing is posted; reopened, nothing is either.
+        assert closing.posted_after_close(con, POLICY, D).empty
+    closing.reopen(led.db, D, by="Lead", policy=POLICY)
+    policy_file = tmp_path / "billing.toml"
+    policy_file.write_text('timezone = "UTC"\n')
+    out = cli("close", "--through", "2026-01-31", "--db", led.db, "--policy", policy_file, "--by", "Lead")
+    assert "1 change to closed days, dated after 31 Jan 2026, posts on 1 Feb 2026 already:" in out.stdout
+    assert "acme: a credit of 30 min for 14 Jan 2026" in out.stdout
