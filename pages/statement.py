@@ -191,7 +191,11 @@ if not st_.fees.empty:
         fees = stm_page.fees_table(st_.fees, st_.policy)
         # "what" says the kind (late cancellation, no-show): the status column would repeat it.
         fees = fees.assign(notice=[notice_text(v) for v in fees["notice_us"]]).drop(columns=["notice_us", "status"])
-        ui.linked_table(fees, None, adjust.links("waive", st_.fees["appointment_id"], st_.fees["waived_by"].isna()),
+        # Not offered where a waiver applies already: a fee of a closed day stays as closed (R12),
+        # its waiver posts on the first open day.
+        waived = adjust.waived_as_of(ui.compute(appdata.adjustment_history, c.db, c.version.number), f.as_of)
+        open_fee = st_.fees["waived_by"].isna() & ~st_.fees["appointment_id"].isin(list(waived))
+        ui.linked_table(fees, None, adjust.links("waive", st_.fees["appointment_id"], open_fee),
                         adjust.LINK_TEXT["waive"],
                         wrap={"what": 185, "scheduled start": 90, "cancelled at": 90, "notice": 80})
 

@@ -172,6 +172,10 @@ def test_statement_page_labels_late_rows_and_lists_the_adjustments(env):
     assert metrics["Closing balance"] == "2 h 30 min"
     entries = [f for f in frames(at) if "entry" in f.columns][0]
     assert entries.set_index("entry").loc["e5", "kind"] == "excluded (adjustment 5, R10): duplicate entry"
+    # C1's fee was waived after its day was closed: it bills as closed, and the waiver is not
+    # offered again (both fees have a waiver that applies: nothing left to waive).
+    fees = frame_with(at, "notice")
+    assert len(fees) == 2 and set(fees["adjust"]) == {""}
 
 
 def test_policy_page_shows_dated_changes_closings_and_a_dated_what_if(env):

@@ -135,6 +135,14 @@ def link(kind: str, target: str) -> str:
     return f"{PAGE}?{urlencode({'kind': kind, 'target': target})}"
 
 
+def waived_as_of(history: pd.DataFrame, as_of: date) -> set[str]:
+    """The appointments a waiver applies to as of T (R10; not voided by then): a fee of a closed
+    day keeps what was closed, but its waiver recorded since must not be offered again."""
+    w = history[history["kind"] == "waive"]
+    return {t for t, k, d, v, vd in zip(w["target"], w["kind"], w["on_day"], w["voided_by"], w["voided_on"])
+            if adj.state_text(k, d, v, vd, as_of) == "applies"}
+
+
 def links(kind: str, ids, where=None) -> list[str]:
     """A link to record ``kind`` for each id of ``ids`` (``link``); '' (no link) where ``where``
     is False. For a table's last column, shown as ``LINK_TEXT[kind]`` (pages/_ui.linked_table)."""
