@@ -226,20 +226,21 @@ def posted_after_close(con, policy: Policy, as_of: date) -> pd.DataFrame:
 
 
 def posted_after_close_text(posted: pd.DataFrame, through: date, names: dict[str, str]) -> list[str]:
-    """``posted_after_close`` for people: a heading line ("1 change to closed days, dated after
-    31 Jan 2026, posts on 1 Feb 2026 already:") and a line per customer and day; [] when empty."""
+    """``posted_after_close`` for the manager: a heading line ("1 change to closed days, dated
+    after 2026-01-31, posts on 2026-02-01 already:", dates ISO as ``closings`` writes them) and
+    a line per customer and day; [] when empty."""
     from billing.customers import customer_label
-    from billing.display import day_words, duration_text
+    from billing.display import date_text, duration_text
 
     if not len(posted):
         return []
     one = len(posted) == 1
-    lines = [f"{len(posted)} change{'' if one else 's'} to closed days, dated after {day_words(through)}, "
-             f"post{'s' if one else ''} on {day_words(posted['posted_on'].iloc[0])} already:"]
+    lines = [f"{len(posted)} change{'' if one else 's'} to closed days, dated after {date_text(through)}, "
+             f"post{'s' if one else ''} on {date_text(posted['posted_on'].iloc[0])} already:"]
     for r in posted.itertuples():
         what = (f"+{duration_text(r.billable_us)} billed" if r.billable_us > 0
                 else f"a credit of {duration_text(-r.billable_us)}")
-        lines.append(f"{customer_label(r.customer_id, names)}: {what} for {day_words(r.late_for)}")
+        lines.append(f"{customer_label(r.customer_id, names)}: {what} for {date_text(r.late_for)}")
     return lines
 
 

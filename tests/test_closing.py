@@ -303,5 +303,5 @@ def test_a_close_says_what_it_posts_on_the_first_open_day_already(tmp_path):
     policy_file = tmp_path / "billing.toml"
     policy_file.write_text('timezone = "UTC"\n')
     out = cli("close", "--through", "2026-01-31", "--db", led.db, "--policy", policy_file, "--by", "Lead")
-    assert "1 change to closed days, dated after 31 Jan 2026, posts on 1 Feb 2026 already:" in out.stdout
-    assert "acme: a credit of 30 min for 14 Jan 2026" in out.stdout
+    assert "1 change to closed days, dated after 2026-01-31, posts on 2026-02-01 already:" in out.stdout
+    assert "acme: a credit of 30 min for 2026-01-14" in out.stdout
