@@ -20,7 +20,7 @@ import streamlit as st
 
 from billing import appdata, share
 from billing.calendar import today_in
-from billing.display import day_words, duration_text, people_table
+from billing.display import block_text, dates_in_words, day_words, duration_text, people_table
 from billing.errors import HourbankError
 from billing.pages import customer_view as cv
 from pages import _auth
@@ -115,7 +115,11 @@ def show_view(view: cv.CustomerView, access: share.Access, zone: str) -> None:
         # st.table: a static table the size of its rows (a customer has few), text a reader
         # (and a browser test) can select, unlike the canvas of st.dataframe.
         # Dates as the customer's statement writes them ("12 Oct 2026"), not ISO.
-        blocks = view.blocks.assign(**{c: [day_words(d) for d in view.blocks[c]] for c in ("purchased_on", "expires_on")})
+        # A block named as the customer's statement names it: "credit of 1 Nov 2026", not adj-1.
+        blocks = view.blocks.assign(
+            purchase_id=[dates_in_words(block_text(p, None, on, customer=True))
+                         for p, on in zip(view.blocks["purchase_id"], view.blocks["purchased_on"])],
+            **{c: [day_words(d) for d in view.blocks[c]] for c in ("purchased_on", "expires_on")})
         st.table(people_table(blocks, {
             "purchase_id": "block", "purchased_on": "bought on", "expires_on": "last day", "days_left": "days left",
             "purchased": "bought", "remaining": "left", "projected_lost": "projected to be forfeited"}),

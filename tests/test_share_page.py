@@ -366,3 +366,18 @@ def test_the_links_page_lists_and_revokes(env):
         [f"revoke_{share.read_token(SECRET, second).link_id}"]
     table = at.dataframe[0].value
     assert sorted(table["status"]) == ["active", "revoked"]
+
+
+def test_a_credit_is_named_as_the_customers_statement_names_it(env):
+    # A goodwill credit of 45 min dated today (R10) is a block of its own: the customer's page
+    # calls it "credit of <today>", as the statement does, never by its internal id adj-1.
+    from billing.adjustments import record
+    from billing.policy import Policy
+
+    t = today_in("UTC")
+    record(env, "credit", "acme", on=t, minutes="45", by="Lead", reason="goodwill", policy=Policy(timezone="UTC"))
+    at = run({"share": link(env)})
+    blocks = tables(at)[0].set_index("block")
+    assert list(blocks.index) == ["P2", f"credit of {words(t)}"]
+    assert blocks.loc[f"credit of {words(t)}", "left"] == "45 min"
+    assert "adj-" not in everything_shown(at)
