@@ -641,11 +641,12 @@ def cmd_adjust(args) -> int:
     with open_db(args.db, read_only=True) as con:
         row = adjustments.history(con).set_index("adjustment_id").loc[number]
         names = customer_names(con)
-    from billing.display import duration_text
+    from billing.display import exact_duration_text
 
+    # The amount exactly as recorded ("12 min 30 s", not "13 min"): the one read-back of what was typed.
     who = f"{row.customer_id} ({names[row.customer_id]})" if names.get(row.customer_id) else row.customer_id
     print(f"adjustment {number} recorded: "
-          f"{adjustments.what_text(row.kind, row.target, row.to_day, row.minutes_us, duration_text)} for {who}, "
+          f"{adjustments.what_text(row.kind, row.target, row.to_day, row.minutes_us, exact_duration_text)} for {who}, "
           f"dated {row.on_day.isoformat()}.")
     return 0
 
