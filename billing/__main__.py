@@ -773,15 +773,13 @@ def cmd_adjustments(args) -> int:
     import json
 
     from billing import adjustments
-    from billing.customers import customer_names, customers_frame
     from billing.store import open_db
 
     with open_db(args.db, read_only=True) as con:
         frame = adjustments.history(con, args.customer)
-        names = customer_names(con)
-        if args.customer is not None and frame.empty \
-                and not (customers_frame(con)["customer_id"] == args.customer).any():
-            raise HourbankError(f"there is no customer {args.customer!r} in the data.")
+        # An id the data does not have is an error that points at the id when it is a name
+        # (as report --customer); a customer with no adjustment lists none.
+        names = _customer_names_checked(con, args.customer if frame.empty else None, args.db)
     if args.format == "table":
         import pyarrow as pa
 

@@ -364,7 +364,12 @@ def _customer(con, kind: str, target: str) -> Target:
         f"SELECT 1 FROM (SELECT 1 FROM {t} WHERE customer_id = $c LIMIT 1)"
         for t in ("customers", "purchases", "appointments", "time_entries")), {"c": target}).fetchone()
     if known is None:
-        raise _no_such(kind, target, "")
+        # Points at the id when the text is a customer's name, as every command does (billing.customers).
+        from billing.customers import customers_frame, unknown_customer_hint
+
+        hint = unknown_customer_hint(target, customers_frame(con))
+        raise AdjustmentError(f"there is no customer {target!r} in the data: customers are given by id."
+                              + hint if hint else f"there is no customer {target!r} in the data.")
     return Target(kind, target, target, f"customer {target}")
 
 

@@ -470,7 +470,8 @@ def test_cli_lists_them_as_csv_json_and_a_table(db, capsys, monkeypatch):
 
 def test_cli_listing_of_an_unknown_customer_is_an_error_naming_it(db, capsys):
     assert run_cli(capsys, "adjustments", "--db", str(db), "--customer", "gamma") == \
-        (1, "", "error: there is no customer 'gamma' in the data.\n")
+        (1, "", "error: --customer gamma: no customer 'gamma' in " + str(db) + ": customers are given by id. "
+                "The 2 customers are acme … beta.\n")
     assert listed(capsys, db, "--customer", "beta") == "(no rows)\n"   # known, nothing recorded
 
 
