@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -29,21 +30,127 @@ def _default_db() -> str:
     return os.environ.get("HOURBANK_DB") or str(DEFAULT_DB)
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
 def _date(text: str) -> date:
+    """A day as the command line takes it: YYYY-MM-DD in ASCII digits (Python's own reader
+    would also take "20261201" or "2026-W49-1", which nobody means and the help does not say)."""
     try:
-        return date.fromisoformat(text)
+        if _ISO_DAY.match(text):
+            return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
+def _whole(text: str) -> int:
+    """A count or a number a person types (an import's number, days, a seed): ASCII digits only
+    (``int`` would take "+5", " 5" and "١٢")."""
+    if re.fullmatch(r"[0-9]+", text):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
 
 
 def _period(text: str) -> tuple[date, date]:
     if ".." not in text:
         raise argparse.ArgumentTypeError(f"{text!r} is not a period (FROM..TO, e.g. 2026-01-01..2026-01-31)")
     a, b = text.split("..", 1)
-    first, last = _date(a), _date(b)
+    try:
+        first, last = _date(a), _date(b)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     if first > last:
-        raise argparse.ArgumentTypeError(f"period {text}: the first day is after the last day")
+        raise argparse.ArgumentTypeError(f"{text!r}: the first day is after the last day")
     return first, last
+
+
+class UsageError(HourbankError):
+    """A command line that cannot be read (an option missing, a value of the wrong kind): one
+    sentence naming the command, the option and what is wrong; main prints it, exit 1."""
+
+
+PROG = "python -m billing"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors as Hourbank's one sentence (README: "Errors are one sentence on
+    stderr with exit code 1") instead of a usage block and exit 2. Every subparser is one too
+    (add_subparsers makes its parsers of the parent's class). --help is argparse's own."""
+
+    def command(self) -> str:
+        """The command this parser reads, "adjust credit" ('' for the top level)."""
+        return self.prog.removeprefix(PROG).strip()
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            where = " ".join(w for w in (getattr(parsed, "command", None), getattr(parsed, "kind", None)) if w)
+            raise UsageError(f"{where + ': ' if where else ''}{' '.join(extras)}: not an option or value "
+                             f"{where or PROG} takes ({PROG} {where + ' ' if where else ''}--help lists them).")
+        return parsed
+
+    def error(self, message: str):
+        sentence = " ".join(self._sentence(message).split())   # one line, whatever argparse said
+        where = self.command()
+        raise UsageError(f"{where + ': ' if where else ''}{sentence.rstrip('.')}.")
+
+    def _action(self, name: str):
+        for action in self._actions:
+            if argparse._get_action_name(action) == name or name in action.option_strings:
+                return action
+        return None
+
+    @staticmethod
+    def _what(action) -> str:
+        """An argument's help up to its first parenthesis: what it is, in words."""
+        text = (action.help or "") if action is not None and action.help != argparse.SUPPRESS else ""
+        return text.split(" (")[0].split("; ")[0].strip()
+
+    def _choices(self, action) -> str:
+        return ", ".join(str(c) for c in action.choices)
+
+    def _sentence(self, message: str) -> str:
+        required = re.match(r"the following arguments are required: (.*)", message, re.S)
+        if required:
+            names = [n.strip() for n in required.group(1).split(",")]
+            parts, whats = [], []
+            for name in names:
+                action = self._action(name)
+                if isinstance(action, argparse._SubParsersAction):
+                    what = "a kind" if self.command() else "a command"
+                    return (f"{what} is required: one of {self._choices(action)} "
+                            f"({self.prog} --help says what each does)")
+                what = self._what(action)
+                parts.append(f"{name} ({what})" if what else name)
+                whats.append(what)
+            if len(names) == 1:   # "--reason is required (why the adjustment is made, in words)"
+                return f"{names[0]} is required" + (f" ({whats[0]})" if whats[0] else "")
+            return f"{', '.join(parts[:-1])} and {parts[-1]} are required"
+        about = re.match(r"argument (.+?): (.*)", message, re.S)
+        if not about:
+            return message
+        name, rest = about.groups()
+        action = self._action(name)
+        choice = re.match(r"invalid choice: (.*?) \(choose from", rest, re.S)
+        if choice and action is not None and action.choices:
+            if isinstance(action, argparse._SubParsersAction):
+                kind = "kind" if self.command() else "command"
+                return f"{choice.group(1)} is not a {kind}: one of {self._choices(action)}"
+            return f"{name} {choice.group(1)} is not one of {self._choices(action)}"
+        number = re.match(r"invalid (int|float) value: (.*)", rest, re.S)
+        if number:
+            return f"{name} {number.group(2)} is not a {'whole ' if number.group(1) == 'int' else ''}number"
+        if rest.startswith("expected one argument"):
+            what = self._what(action)
+            return f"{name} needs a value" + (f" ({what})" if what else "")
+        both = re.match(r"not allowed with argument (.*)", rest, re.S)
+        if both:
+            return f"{name} and {both.group(1)} cannot be given together"
+        ignored = re.match(r"ignored explicit argument (.*)", rest, re.S)
+        if ignored:
+            return f"{name} takes no value ({ignored.group(1)} given)"
+        return f"{name} {rest}"   # a type's own words: "--on '2026-13-01' is not a date (YYYY-MM-DD)"
 
 
 def _presets() -> list[str]:
@@ -61,8 +168,17 @@ ADJUST_KINDS = [  # (kind, its target, help): R10
 ]
 
 
+TARGET_HELP = {  # what each kind's target is, in words: its help, and the error when it is missing
+    "PURCHASE_ID": "the block's purchase id, or adj-N for a credit's block",
+    "APPOINTMENT_ID": "the appointment whose fee is waived",
+    "ENTRY_ID": "the time entry to exclude",
+    "CUSTOMER_ID": "the customer's id (report summary lists them)",
+    "ADJUSTMENT_ID": "the number of the adjustment to void (adjustments lists them)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m billing", description="Hourbank billing engine.")
+    p = Parser(prog=PROG, description="Hourbank billing engine.")
     sub = p.add_subparsers(dest="command", required=True)
 
     imp = sub.add_parser("import", help="load an export folder (or a tracker's CSV file) into the database")
@@ -105,17 +221,18 @@ def build_parser() -> argparse.ArgumentParser:
                                       "shown in")
 
     und = sub.add_parser("undo", help="undo one import")
-    und.add_argument("import_id", type=int)
+    und.add_argument("import_id", type=_whole, metavar="IMPORT_ID", help="the import's number (python -m billing imports lists them)")
     und.add_argument("--db", default=_default_db())
 
     rej = sub.add_parser("rejects", help="list the rows an import rejected")
-    rej.add_argument("import_id", type=int, nargs="?", help="default: the latest import")
+    rej.add_argument("import_id", type=_whole, metavar="IMPORT_ID", nargs="?", help="the import's number (default: the latest import)")
     rej.add_argument("--db", default=_default_db())
 
     for name, flag, what in (("close", "--through", "close the books through a day (R12): its figures stay as they are"),
                              ("reopen", "--from", "reopen the books from a day (R12): they are computed again")):
         c = sub.add_parser(name, help=what)
-        c.add_argument(flag, dest="day", type=_date, required=True, metavar="YYYY-MM-DD")
+        c.add_argument(flag, dest="day", type=_date, required=True, metavar="YYYY-MM-DD",
+                       help=("the last day to close" if name == "close" else "the first day to reopen") + " (YYYY-MM-DD)")
         c.add_argument("--by", help="who closes or reopens (default: your user name)")
         c.add_argument("--reason")
         c.add_argument("--policy")
@@ -128,12 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = adj.add_subparsers(dest="kind", required=True, metavar="KIND")
     for kind, target, helptext in ADJUST_KINDS:
         k = kinds.add_parser(kind, help=helptext)
-        k.add_argument("target", metavar=target)
+        k.add_argument("target", metavar=target, help=TARGET_HELP[target])
         if kind == "extend":
             k.add_argument("--to", dest="to_day", type=_date, required=True, help="the block's new last day")
         if kind in ("credit", "charge"):
             k.add_argument("--minutes", required=True, help="minutes, a number > 0 (90, 12.5), kept exact")
-        k.add_argument("--reason", required=True, help="why (kept with it; statements show it)")
+        k.add_argument("--reason", required=True, help="why the adjustment is made, in words (kept with it; "
+                                                       "statements show it)")
         k.add_argument("--on", type=_date, help="the adjustment's date: reports as of this day or later apply it "
                                                 "(default: today in the policy's zone)")
         k.add_argument("--by", help="who records it (default: your user name)")
@@ -161,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     shr = sub.add_parser("share", help="make, list or revoke a link to one customer's own read-only page")
     shr.add_argument("customer", nargs="?", metavar="CUSTOMER_ID", help="the customer the link shows")
-    shr.add_argument("--days", type=int, default=90, help="how long the link is good for (1-366 days, default 90)")
+    shr.add_argument("--days", type=_whole, default=90, help="how long the link is good for (1-366 days, default 90)")
     shr.add_argument("--base-url", help="the dashboard's address as customers reach it (default: [auth] "
                                         "redirect_uri of .streamlit/secrets.toml without /oauth2callback, "
                                         "else http://localhost:8501)")
@@ -171,15 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     shr.add_argument("--policy", help="policy TOML (default: billing.toml); its timezone dates the times shown")
 
     demo = sub.add_parser("demo", help="write a realistic demo export")
-    demo.add_argument("--out", required=True)
+    demo.add_argument("--out", required=True, help="the folder to write the demo export to")
     demo.add_argument("--today", type=_date, help="the demo's 'today' (default: today)")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--seed", type=_whole, default=7)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)   # --help prints and exits 0, as argparse does
         return COMMANDS[args.command](args)
     except HourbankError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -654,11 +772,12 @@ def cmd_adjust(args) -> int:
     with open_db(args.db, read_only=True) as con:
         row = adjustments.history(con).set_index("adjustment_id").loc[number]
         names = customer_names(con)
-    from billing.display import duration_text
+    from billing.display import exact_duration_text
 
+    # The amount exactly as recorded ("12 min 30 s", not "13 min"): the one read-back of what was typed.
     who = f"{row.customer_id} ({names[row.customer_id]})" if names.get(row.customer_id) else row.customer_id
     print(f"adjustment {number} recorded: "
-          f"{adjustments.what_text(row.kind, row.target, row.to_day, row.minutes_us, duration_text)} for {who}, "
+          f"{adjustments.what_text(row.kind, row.target, row.to_day, row.minutes_us, exact_duration_text)} for {who}, "
           f"dated {row.on_day.isoformat()}.")
     return 0
 
@@ -667,15 +786,13 @@ def cmd_adjustments(args) -> int:
     import json
 
     from billing import adjustments
-    from billing.customers import customer_names, customers_frame
     from billing.store import open_db
 
     with open_db(args.db, read_only=True) as con:
         frame = adjustments.history(con, args.customer)
-        names = customer_names(con)
-        if args.customer is not None and frame.empty \
-                and not (customers_frame(con)["customer_id"] == args.customer).any():
-            raise HourbankError(f"there is no customer {args.customer!r} in the data.")
+        # An id the data does not have is an error that points at the id when it is a name
+        # (as report --customer); a customer with no adjustment lists none.
+        names = _customer_names_checked(con, args.customer if frame.empty else None, args.db)
     if args.format == "table":
         import pyarrow as pa
 

@@ -72,14 +72,16 @@ class AdjustmentError(HourbankError):
 
 
 # --------------------------------------------------------------------------- plain values
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# ASCII digits only (``\d`` would take "١٢" as 12) and no sign: FORMATS.md's plain number.
+_PLAIN_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 
 
 def minutes_to_us(value) -> int:
     """Minutes as given (text "12.5", an int, a Decimal, a float) → exact integer µs (Decimal,
     never float arithmetic: "12.5" is 750,000,000 µs). Raises AdjustmentError for anything
     that is not a plain number ("abc", "1e3", "NaN", a bool), for 0 or less, for more than
-    ``MAX_MINUTES``, and for a fraction of a microsecond."""
+    ``MAX_MINUTES``, and for a fraction of a microsecond. Text is FORMATS.md's plain number:
+    ASCII digits with an optional decimal point, no sign ("+5" and "١٢" are refused)."""
     if value is None or isinstance(value, bool):
         raise AdjustmentError(f"minutes {value!r} is not a number: give the minutes as a number > 0, e.g. 90 or 12.5.")
     if isinstance(value, (int, float, Decimal)):
@@ -90,6 +92,12 @@ def minutes_to_us(value) -> int:
             raise AdjustmentError(f"minutes {text!r} is not a number: give the minutes as a number > 0, e.g. 90 or 12.5.")
     else:
         text = str(value).strip()
+        if text[:1] == "-" and _PLAIN_NUMBER.match(text[1:]):
+            raise AdjustmentError(f"minutes {text}: must be more than 0 (a credit gives minutes, a charge bills "
+                                  f"them).")
+        if text[:1] == "+" and _PLAIN_NUMBER.match(text[1:]):
+            raise AdjustmentError(f"minutes {text!r} has a sign: give the minutes as a plain number > 0 without "
+                                  f"one, e.g. 90 or 12.5.")
         if not _PLAIN_NUMBER.match(text):
             raise AdjustmentError(f"minutes {text!r} is not a number: give the minutes as a plain number > 0, "
                                   f"e.g. 90 or 12.5.")
@@ -356,7 +364,12 @@ def _customer(con, kind: str, target: str) -> Target:
         f"SELECT 1 FROM (SELECT 1 FROM {t} WHERE customer_id = $c LIMIT 1)"
         for t in ("customers", "purchases", "appointments", "time_entries")), {"c": target}).fetchone()
     if known is None:
-        raise _no_such(kind, target, "")
+        # Points at the id when the text is a customer's name, as every command does (billing.customers).
+        from billing.customers import customers_frame, unknown_customer_hint
+
+        hint = unknown_customer_hint(target, customers_frame(con))
+        raise AdjustmentError(f"there is no customer {target!r} in the data: customers are given by id."
+                              + hint if hint else f"there is no customer {target!r} in the data.")
     return Target(kind, target, target, f"customer {target}")
 
 

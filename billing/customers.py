@@ -54,10 +54,19 @@ def customer_labels(customer_ids, names: dict[str, str]) -> list[str]:
 def unknown_customer_message(customer: str, frame: pd.DataFrame, where: str) -> str | None:
     """None when ``customer`` is an id of ``frame`` (``customers_frame``); else one sentence
     that names it, says where it was looked for, and points at the id when the text is a
-    customer's name (case and spacing ignored) or the start of one or of an id."""
-    ids = list(frame["customer_id"])
-    if customer in ids:
+    customer's name (case and spacing ignored) or the start of one or of an id
+    (``unknown_customer_hint``). Every command that takes a customer id says this."""
+    if customer in set(frame["customer_id"]):
         return None
+    return f"no customer {customer!r} in {where}: customers are given by id.{unknown_customer_hint(customer, frame)}"
+
+
+def unknown_customer_hint(customer: str, frame: pd.DataFrame) -> str:
+    """What to give instead of ``customer``, an id ``frame`` (``customers_frame``) does not
+    have, as a sentence with a leading space: " Did you mean C1003 (Café Müller GmbH)?" when
+    the text is a customer's name (case and spacing ignored) or the start of names or ids (at
+    most 5), else " The 40 customers are C1001 … C1040." ('' when there are none)."""
+    ids = list(frame["customer_id"])
     folded = " ".join(str(customer).split()).casefold()
     by_name = [(cid, name) for cid, name in zip(frame["customer_id"], frame["customer_name"])
                if name and " ".join(name.split()).casefold() == folded]
@@ -65,12 +74,11 @@ def unknown_customer_message(customer: str, frame: pd.DataFrame, where: str) -> 
         by_name = [(cid, name) for cid, name in zip(frame["customer_id"], frame["customer_name"])
                    if folded and (str(cid).casefold().startswith(folded)
                                   or " ".join(str(name).split()).casefold().startswith(folded))][:5]
-    hint = ""
     if by_name:
-        hint = " Did you mean " + " or ".join(f"{cid} ({name})" if name else cid for cid, name in by_name) + "?"
-    elif ids:
-        hint = f" The {len(ids)} customers are {ids[0]}" + (f" … {ids[-1]}" if len(ids) > 1 else "") + "."
-    return f"no customer {customer!r} in {where}: customers are given by id.{hint}"
+        return " Did you mean " + " or ".join(f"{cid} ({name})" if name else cid for cid, name in by_name) + "?"
+    if ids:
+        return f" The {len(ids)} customers are {ids[0]}" + (f" … {ids[-1]}" if len(ids) > 1 else "") + "."
+    return ""
 
 
 def customer_contacts(con) -> dict[str, list[str]]:

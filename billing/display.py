@@ -4,7 +4,8 @@ into what the dashboard and ``--format table`` show (no Streamlit here).
 One function per kind of value:
 
 - a time (integer µs) → ``duration_text``: hours and whole minutes ("174 h 5 min",
-  "45 min", "0 min", "2 h"), rounded once, half up, to the whole minute;
+  "45 min", "0 min", "2 h"), rounded once, half up, to the whole minute; an amount just
+  recorded, read back exactly → ``exact_duration_text`` ("12 min 30 s");
 - a date → ``date_text`` ("2026-11-27"); an instant → ``datetime_text`` ("2026-11-27 14:05");
 - a code (``used_up``, ``no_show``, ``one_on_one``) → ``code_text`` ("used up", "no-show", "1-on-1");
 - a column name (``import_id``, ``undone_at``) → ``column_text`` ("import", "undone on");
@@ -80,6 +81,34 @@ def duration_text(us) -> str:
     if minutes == 0:
         return f"{sign}{hours} h"
     return f"{sign}{hours} h {minutes} min"
+
+
+US_PER_SECOND = US_PER_MINUTE // 60
+
+
+def exact_duration_text(us) -> str:
+    """A recorded amount for people, exactly as recorded (not rounded): hours and minutes as
+    ``duration_text`` writes them, and the seconds when there are any, to the µs: "1 h 30 min",
+    "12 min 30 s", "1 h 0 min 5 s", "12 min 20.7 s". Under one second, the exact minutes
+    ("0.0000001 min": what a manager types; seconds would be a unit nobody entered). A
+    negative amount gets a leading minus; a missing one is ``MISSING``. Used where a figure
+    someone just recorded is read back (an adjustment's confirmation)."""
+    if is_missing(us):
+        return MISSING
+    us = int(us)
+    sign, us = ("-" if us < 0 else ""), abs(us)
+    if 0 < us < US_PER_SECOND:
+        exact = format((Decimal(us) / US_PER_MINUTE).normalize(), "f")
+        return f"{sign}{exact} min"
+    whole, rest = divmod(us, US_PER_MINUTE)
+    hours, minutes = divmod(whole, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes or (hours and rest) or not (hours or rest):
+        parts.append(f"{minutes} min")
+    if rest:
+        seconds = format((Decimal(rest) / US_PER_SECOND).normalize(), "f")
+        parts.append(f"{seconds} s")
+    return sign + " ".join(parts)
 
 
 def notice_text(us) -> str:

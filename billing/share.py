@@ -266,7 +266,7 @@ def create_link(db, secret: str, customer_id: str, days: int = DEFAULT_DAYS, bas
     """Record a link to ``customer_id``'s page, good for ``days`` days (1..MAX_DAYS) from now,
     and return it with its URL. Raises HourbankError naming the customer when the database
     has no such customer, or the days when out of range."""
-    from billing.customers import customers_frame
+    from billing.customers import customers_frame, unknown_customer_message
 
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise HourbankError(f"--days {days}: a link is good for 1 to {MAX_DAYS} days.")
@@ -275,10 +275,10 @@ def create_link(db, secret: str, customer_id: str, days: int = DEFAULT_DAYS, bas
     now = now or now_utc()
     expires_at = now + timedelta(days=days)
     with open_db(db) as con:
-        known = set(customers_frame(con)["customer_id"])
-        if customer_id not in known:
-            raise HourbankError(f"customer {customer_id!r} is not in {db} (python -m billing report blocks "
-                                f"lists the customers).")
+        # The one lookup every command uses: it points at the id when the text is a name.
+        problem = unknown_customer_message(customer_id, customers_frame(con), str(db))
+        if problem:
+            raise HourbankError(problem)
         with transaction(con):
             taken = {r[0] for r in con.execute(f"SELECT link_id FROM {TABLE}").fetchall()}
             link_id = _secrets.token_hex(5)

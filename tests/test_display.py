@@ -46,6 +46,15 @@ def test_signed_and_exact():
     assert d.exact_minutes_text(174 * H + 5 * MIN + 15 * S) == "exactly 174 h 5.25 min"
 
 
+@pytest.mark.parametrize("us, text", [
+    (90 * MIN, "1 h 30 min"), (12 * MIN + 30 * S, "12 min 30 s"), (H, "1 h"), (H + 5 * S, "1 h 0 min 5 s"),
+    (30 * S, "30 s"), (12 * MIN + 20_700_000, "12 min 20.7 s"), (6, "0.0000001 min"), (600_000, "0.01 min"),
+    (S, "1 s"), (S - 1, "0.01666665 min"), (0, "0 min"), (-(12 * MIN + 30 * S), "-12 min 30 s")])
+def test_exact_duration_text_says_seconds_and_sub_seconds_exactly(us, text):
+    # S - 1 = 999,999 µs = 999,999 / 60,000,000 min = 0.01666665 min exactly.
+    assert d.exact_duration_text(us) == text
+
+
 def test_duration_sql_equals_duration_text():
     values = [0, 29_999_999, 30 * S, 59 * MIN + 30 * S, H, 3 * H, 174 * H + 5 * MIN + 15 * S, -(75 * MIN),
               -(29 * S), -(30 * S), 10**15 + 17]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from billing import adjustments as adj
-from billing.display import block_text, code_text, date_text, datetime_text, duration_text
+from billing.display import block_text, code_text, date_text, datetime_text, duration_text, exact_duration_text
 from billing.pages.common import Filters, csv_bytes, of_customers
 from billing.reports import Books
 
@@ -81,7 +81,7 @@ def void_options(history: pd.DataFrame, names: dict | None = None) -> dict[int, 
     "3 · extend block P2 to 2026-06-30 · acme · Acme Ltd · dated 2026-05-01 · holiday"."""
     h = history[(history["kind"] != "void") & history["voided_by"].isna()].sort_values(
         "adjustment_id", ascending=False)
-    return {int(n): f"{int(n)} · {adj.what_text(k, t, d, m, duration_text)} · {customer_text(c, names)} · "
+    return {int(n): f"{int(n)} · {adj.what_text(k, t, d, m, exact_duration_text)} · {customer_text(c, names)} · "
                     f"dated {date_text(on)} · {reason}"
             for n, k, t, d, m, c, on, reason in zip(h["adjustment_id"], h["kind"], h["target"], h["to_day"],
                                                     h["minutes_us"], h["customer_id"], h["on_day"], h["reason"])}
@@ -156,7 +156,7 @@ def recorded_text(number: int, history: pd.DataFrame, names: dict | None = None)
     of appointment C1 for acme · Acme Ltd, dated 2026-05-01; reports as of that day or later
     apply it." """
     row = history.set_index("adjustment_id").loc[number]
-    what = adj.what_text(row["kind"], row["target"], row["to_day"], row["minutes_us"], duration_text)
+    what = adj.what_text(row["kind"], row["target"], row["to_day"], row["minutes_us"], exact_duration_text)
     effect = ("from then on it no longer applies" if row["kind"] == "void"
               else "reports as of that day or later apply it")
     return (f"Adjustment {number} recorded: {what} for {customer_text(row['customer_id'], names)}, dated "
