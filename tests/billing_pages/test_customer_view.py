@@ -40,7 +40,7 @@ def test_acmes_view_by_hand(led, whose):
     assert view.months == [date(2026, 4, 1), date(2026, 3, 1), date(2026, 2, 1), date(2026, 1, 1)]
     assert cv.pace_sentence(view) == (
         "Over the last 30 days you used about 2 min a day; at that pace your prepaid time lasts through "
-        "2026-07-24. 40 min of it would still be left when its block's last day has passed, and would be forfeited.")
+        "24 Jul 2026. 40 min of it would still be left when its block's last day has passed, and would be forfeited.")
 
 
 def test_another_customers_figures_stay_out(led):

@@ -11,12 +11,16 @@ Fixtures:
   dashboard.py`` on a free port of 127.0.0.1 with HOURBANK_DB / HOURBANK_POLICY set, waits for
   /_stcore/health, returns the base URL. One server per (db, policy) for the whole session;
   all are stopped (process group) at the end. Logs: test-artifacts/logs/.
+- ``opened(url, settle_ms=800, before=None)``: a context manager giving a 1,400 px wide page
+  at ``url`` once its script has run and settled, with no exception box shown.
 - ``browser`` (session) and ``page`` (a fresh context per test; a failing test leaves a
   screenshot named FAILED-<test>.png).
 - ``wait_idle``, ``assert_no_exception``, ``screenshot``: the helpers below, as fixtures so a
   test does not have to import a conftest.
 """
 from __future__ import annotations
+
+import contextlib
 
 import os
 import re
@@ -262,6 +266,31 @@ def save_screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".png")
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextlib.contextmanager
+def opened(browser, url: str, settle_ms: int = 800, before=None, width: int = 1400, height: int = 1000):
+    """A page of its own context, ``width`` px wide, at ``url``: answered, its script run,
+    ``settle_ms`` more for what draws after it (charts, grids), and no exception box. ``before``
+    (page) runs first (listeners). The context is closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        if before is not None:
+            before(page)
+        response = page.goto(url)
+        assert response is not None and response.ok, (url, response and response.status)
+        wait_idle(page)
+        page.wait_for_timeout(settle_ms)
+        assert_no_exception(page)
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(name="opened")
+def opened_fixture(browser):
+    return lambda url, **kw: opened(browser, url, **kw)
 
 
 @pytest.fixture(name="wait_idle")

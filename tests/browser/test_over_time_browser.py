@@ -42,19 +42,12 @@ def over_time(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path,query,title,texts", PAGES)
-def test_a_page_shows_the_books_over_time_in_words(streamlit_server, over_time, browser, wait_idle,
-                                                   assert_no_exception, screenshot, path, query, title, texts):
+def test_a_page_shows_the_books_over_time_in_words(streamlit_server, over_time, opened, screenshot,
+                                                   path, query, title, texts):
     base = streamlit_server(*over_time)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        response = page.goto(f"{base}/{path}?asof={TODAY}&period=This+year{query}")
-        assert response is not None and response.ok
-        wait_idle(page)
-        page.wait_for_timeout(800)   # charts draw after the script has finished
-        assert_no_exception(page)
+    with opened(f"{base}/{path}?asof={TODAY}&period=This+year{query}",   # charts draw after the script
+                before=lambda page: page.on("pageerror", lambda exc: errors.append(str(exc)))) as page:
         assert page.locator("h1").first.inner_text().strip() == title
         text = page.locator('[data-testid="stMain"]').inner_text()
         for wanted in texts:
@@ -63,5 +56,3 @@ def test_a_page_shows_the_books_over_time_in_words(streamlit_server, over_time, 
         assert not RAW.search(text), RAW.search(text)
         assert errors == [], errors
         screenshot(page, f"over-time-{path or 'overview'}")
-    finally:
-        context.close()

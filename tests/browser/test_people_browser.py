@@ -36,16 +36,9 @@ def demo_db(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_page_at_1400_px_shows_whole_figures_and_words(streamlit_server, demo_db, browser, wait_idle,
-                                                         assert_no_exception, screenshot, path):
+def test_a_page_at_1400_px_shows_whole_figures_and_words(streamlit_server, demo_db, opened, screenshot, path):
     base = streamlit_server(*demo_db)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(f"{base}/{path}?asof={TODAY}&period=This+year")
-        wait_idle(page)
-        page.wait_for_timeout(800)   # charts draw after the script has finished
-        assert_no_exception(page)
+    with opened(f"{base}/{path}?asof={TODAY}&period=This+year") as page:   # charts draw after the script
         assert page.evaluate(CUT_OFF) == []
         text = page.locator('[data-testid="stMain"]').inner_text()
         ticks = page.evaluate("() => [...document.querySelectorAll('.xtick text, .ytick text')]"
@@ -54,12 +47,9 @@ def test_a_page_at_1400_px_shows_whole_figures_and_words(streamlit_server, demo_
             assert not FORBIDDEN.search(piece), FORBIDDEN.search(piece)
             assert not RAW.search(piece), RAW.search(piece)
         screenshot(page, f"people-{path or 'overview'}")
-    finally:
-        context.close()
 
 
-def test_a_cjk_customer_name_is_drawn_with_the_dashboards_own_font(streamlit_server, demo_db, browser, wait_idle,
-                                                                    assert_no_exception, screenshot):
+def test_a_cjk_customer_name_is_drawn_with_the_dashboards_own_font(streamlit_server, demo_db, opened, screenshot):
     """The demo's C1035 is "Nakamura Trading 中村商事". This machine has no CJK font (the
     boxes issue 11 saw): the dashboard serves its own (static/fonts, [[theme.fontFaces]]
     "hourbank-cjk"), the browser fetches it for a page with such characters, and the charts
@@ -67,15 +57,12 @@ def test_a_cjk_customer_name_is_drawn_with_the_dashboards_own_font(streamlit_ser
     from billing.pages.colours import FONT_FAMILY
 
     base = streamlit_server(*demo_db)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
     fetched = []
-    page.on("response", lambda r: fetched.append((r.url, r.status)) if "DroidSansFallback" in r.url else None)
-    try:
-        page.goto(f"{base}/expiring?asof={TODAY}&period=This+year")
-        wait_idle(page)
-        page.wait_for_timeout(1500)
-        assert_no_exception(page)
+
+    def listen(page):
+        page.on("response", lambda r: fetched.append((r.url, r.status)) if "DroidSansFallback" in r.url else None)
+
+    with opened(f"{base}/expiring?asof={TODAY}&period=This+year", settle_ms=1500, before=listen) as page:
         names = page.evaluate("() => [...document.querySelectorAll('.main-svg text')]"
                               ".filter(t => t.textContent.includes('中村商事'))"
                               ".map(t => getComputedStyle(t).fontFamily)")
@@ -85,5 +72,3 @@ def test_a_cjk_customer_name_is_drawn_with_the_dashboards_own_font(streamlit_ser
                                "&& f.status === 'loaded')", timeout=15_000)
         assert fetched and all(url.startswith(base) and status == 200 for url, status in fetched), fetched
         screenshot(page, "cjk-name-in-a-chart")
-    finally:
-        context.close()

@@ -46,16 +46,10 @@ def over_time(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_every_table_shows_all_its_columns_at_1400_px(streamlit_server, over_time, browser, wait_idle,
-                                                      assert_no_exception, screenshot, path):
+def test_every_table_shows_all_its_columns_at_1400_px(streamlit_server, over_time, opened, screenshot, path):
     base = streamlit_server(*over_time)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(f"{base}/{path}?asof={TODAY}&period=This+year&customer=C1014")
-        wait_idle(page)
-        page.wait_for_timeout(1000)   # the grids size their columns after the script has finished
-        assert_no_exception(page)
+    # settle: the grids size their columns after the script has finished
+    with opened(f"{base}/{path}?asof={TODAY}&period=This+year&customer=C1014", settle_ms=1000) as page:
         closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
         for _ in range(closed.count()):
             closed.first.click()     # the tables in an expander too
@@ -69,5 +63,3 @@ def test_every_table_shows_all_its_columns_at_1400_px(streamlit_server, over_tim
         for wanted in PAGES[path]:
             assert wanted in heads, (wanted, sorted(heads))
         screenshot(page, f"tables-1400-{path or 'overview'}")
-    finally:
-        context.close()
