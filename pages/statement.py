@@ -7,6 +7,7 @@ from billing.calendar import today_in
 from billing.customers import customer_label
 from billing.display import date_text, duration_text, exact_minutes_text, notice_text
 from billing.exports import FORMATS, issued_files
+from billing.exports.cells import LEAVING, summary_figures, uncovered_label
 from billing.pages import adjustments as adjust
 from billing.pages import statement as stm_page
 from billing.pages.common import ids_param, range_param, range_text
@@ -49,14 +50,17 @@ if chosen is not None and chosen != f.customers and f.customers and st.session_s
 st.session_state["stmt_customers_seen"] = f.customers
 
 with st.form("statement_choice", border=False):
-    left, mid, right = st.columns([2, 2, 1])
+    left, mid = st.columns(2)
     left.selectbox("Customer", ids, key="stmt_customer", format_func=lambda cid: customer_label(cid, c.names))
     mid.date_input("Statement period", key="stmt_period")
-    right.toggle("Customer copy", value=True, key="stmt_redact",
-                 help="On: the downloads are the copy to send, in the customer's words, without rule ids, "
-                      "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
-                      "marked INTERNAL COPY on every page, with '-internal' in its file names.")
     st.form_submit_button("Show statement", type="primary")
+# Outside the form: the copy is not a choice of statement, and a switch that showed "Customer
+# copy" while the downloads were still the internal copy (until the button was pressed) could
+# send staff names and rule ids to a customer.
+st.toggle("Customer copy", value=True, key="stmt_redact",
+          help="On: the downloads are the copy to send, in the customer's words, without rule ids, "
+               "staff names, notes or the policy. Off: the internal copy, which keeps them and is "
+               "marked INTERNAL COPY on every page, with '-internal' in its file names.")
 customer = st.session_state["stmt_customer"]
 period = st.session_state["stmt_period"]
 if not isinstance(period, (list, tuple)) or len(period) != 2:
@@ -72,42 +76,10 @@ if note:
 st.caption(f"As of {f.as_of} (sidebar). Work dated after it does not count yet.", help=ui.why("R1"))
 ui.closed_banner(c)
 
-args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
-st_ = ui.compute(appdata.statement, *args, True)
-if st_.fully_closed:
-    st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
-            "as they were closed, and will read the same whatever is imported or adjusted later.")
-
 
 def exact(us: int, help: str = "") -> str:
     return f"{help}{'; ' if help else ''}{exact_minutes_text(us)}."
 
-
-cols = st.columns(3)   # two rows of three: a long-lived customer's "2436 h 13 min" fits at 1,400 px
-cols[0].metric("Opening balance", duration_text(st_.opening_remaining_us),
-               help=exact(st_.opening_remaining_us, "Prepaid time left at the end of the day before the period"))
-cols[1].metric("Billable", duration_text(st_.totals["billable_us"]), help=exact(st_.totals["billable_us"]))
-cols[2].metric("Paid from prepaid hours", duration_text(st_.totals["covered_us"]),
-               help=exact(st_.totals["covered_us"]))
-cols = st.columns(3)
-cols[0].metric("Not covered", duration_text(st_.totals["uncovered_us"]),
-               help=exact(st_.totals["uncovered_us"], "Invoiced separately (R8)"))
-cols[1].metric("Closing balance", duration_text(st_.closing_remaining_us),
-               help=exact(st_.closing_remaining_us, "Next last day of a block: "
-                          + (date_text(st_.next_expiry) if st_.next_expiry else "none")))
-
-try:
-    team = appdata.active_team()   # the letterhead: [team] of the policy file
-except PolicyError as exc:
-    st.error(f"{exc} The statement cannot be downloaded or issued until the policy file is fixed.")
-    st.stop()
-files = ui.compute(appdata.statement_files, *args, team, not redact)
-st.caption(f"Downloads: {customer_label(customer, c.names)}, {first} – {last}, as of {f.as_of}, "
-           + ("customer copy." if redact else "internal copy (marked INTERNAL COPY on every page)."))
-d1, d2, d3, d4 = st.columns(4)
-for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download XLSX"), (d3, "csv", "Download CSV")):
-    name, data = files[ext]
-    column.download_button(label, data, name, FORMATS[ext][0], key=f"dl_{ext}")
 
 def _posted_now(db, policy):
     """What the close just made posts on its first open day already (closing.posted_after_close)."""
@@ -117,44 +89,81 @@ def _posted_now(db, policy):
         return closing.posted_after_close(con, policy, today_in(policy.timezone))
 
 
-# "Issuing a statement can close its period" (R12): offered when its last day is before today.
-through = st_.through
-can_close, why_not = stm_page.can_close(through, today_in(c.policy.timezone), st_.closed_through)
-close_too = False
-closer = None
-if can_close:
-    close_too = st.checkbox(f"Close the books through {date_text(through)}", key="stmt_close",
-                            help="Freezes every figure up to that day as it is now, for every customer (R12): a "
-                                 "later import or adjustment of those days posts on the first open day, labelled "
-                                 "as a late change, and this statement will always read the same.")
-    if close_too:
-        closer = current_user() or st.text_input("Closed by (required)", key="stmt_closed_by",
-                                                 value=st.session_state.get("adj_by", ""), placeholder="your name")
-elif why_not:
-    st.caption(why_not)
-if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and both "
-             "copies' files (the customer's, as sent, and the internal one that explains it) are kept, and a later "
-             "change of data that alters them is flagged below."
-             + (" With the box ticked, the books are closed through its last day first." if can_close else "")):
-    flash = []
-    if close_too:
-        if not (closer or "").strip():
-            st.error("Say who closes the books (Closed by), or untick the box.")
-            st.stop()
-        cid = ui.compute(closing.close, c.db, through, c.policy, closer.strip(),
-                         f"closed on issuing the statement of {customer} for {first} – {last}")
-        flash.append(f"Books closed through {date_text(through)} (closing {cid}).")
+# Cleared as soon as a rerun reaches it, before the new statement is computed: the previous
+# statement's figures and downloads never linger on the page meanwhile (a download clicked then
+# carried the previous period).
+head = st.empty()
+args = (c.db, c.version.number, c.policy, customer, first, last, f.as_of)
+st_ = ui.compute(appdata.statement, *args, True)
+with head.container():
+    if st_.fully_closed:
+        st.info(f"Every day of this statement is closed (through {date_text(st_.closed_through)}): it shows the books "
+                "as they were closed, and will read the same whatever is imported or adjusted later.")
+    # The balance as the PDF's summary box gives it (opening + purchased + credited − used −
+    # forfeited = closing, each line that applies), then what was billed: three a row, so that a
+    # long-lived customer's "2436 h 13 min" fits at 1,400 px.
+    figures = summary_figures(st_)
+    plain = ("Opening balance", "Closing balance")
+    shown = [(label, ("" if label in plain else "− " if label in LEAVING else "+ ") + duration_text(us), exact(us))
+             for label, us in figures]
+    shown += [("Billable", duration_text(st_.totals["billable_us"]), exact(st_.totals["billable_us"])),
+              (uncovered_label(st_), duration_text(st_.totals["uncovered_us"]), exact(st_.totals["uncovered_us"])),
+              ("Next last day of a block", date_text(st_.next_expiry) if st_.next_expiry else "none", None)]
+    for i in range(0, len(shown), 3):
+        for col, (label, value, why) in zip(st.columns(3), shown[i:i + 3]):
+            col.metric(label, value, help=why)
+
+    try:
+        team = appdata.active_team()   # the letterhead: [team] of the policy file
+    except PolicyError as exc:
+        st.error(f"{exc} The statement cannot be downloaded or issued until the policy file is fixed.")
+        st.stop()
+    files = ui.compute(appdata.statement_files, *args, team, not redact)
+    st.caption(f"Downloads: {customer_label(customer, c.names)}, {first} – {last}, as of {f.as_of}, "
+               + ("customer copy." if redact else "internal copy (marked INTERNAL COPY on every page)."))
+    d1, d2, d3, d4 = st.columns(4)
+    for column, ext, label in ((d1, "pdf", "Download PDF"), (d2, "xlsx", "Download XLSX"), (d3, "csv", "Download CSV")):
+        name, data = files[ext]
+        column.download_button(label, data, name, FORMATS[ext][0], key=f"dl_{ext}")
+
+    # "Issuing a statement can close its period" (R12): offered when its last day is before today.
+    through = st_.through
+    can_close, why_not = stm_page.can_close(through, today_in(c.policy.timezone), st_.closed_through)
+    close_too = False
+    closer = None
+    if can_close:
+        close_too = st.checkbox(f"Close the books through {date_text(through)}", key="stmt_close",
+                                help="Freezes every figure up to that day as it is now, for every customer (R12): a "
+                                     "later import or adjustment of those days posts on the first open day, labelled "
+                                     "as a late change, and this statement will always read the same.")
+        if close_too:
+            closer = current_user() or st.text_input("Closed by (required)", key="stmt_closed_by",
+                                                     value=st.session_state.get("adj_by", ""), placeholder="your name")
+    elif why_not:
+        st.caption(why_not)
+    if d4.button("Issue statement", key="issue", help="Record that this statement was sent: its figures and both "
+                 "copies' files (the customer's, as sent, and the internal one that explains it) are kept, and a later "
+                 "change of data that alters them is flagged below."
+                 + (" With the box ticked, the books are closed through its last day first." if can_close else "")):
+        flash = []
+        if close_too:
+            if not (closer or "").strip():
+                st.error("Say who closes the books (Closed by), or untick the box.")
+                st.stop()
+            cid = ui.compute(closing.close, c.db, through, c.policy, closer.strip(),
+                             f"closed on issuing the statement of {customer} for {first} – {last}")
+            flash.append(f"Books closed through {date_text(through)} (closing {cid}).")
+            appdata.clear_caches()
+            posted = ui.compute(_posted_now, c.db, c.policy)
+            lines = closing.posted_after_close_text(posted, through, c.names)
+            if lines:
+                flash.append(f"{lines[0]} {'; '.join(lines[1:])}.")
+            version = appdata.current_version(c.db).number   # the close is a new version: the statement says closed
+            st_ = ui.compute(appdata.statement, c.db, version, c.policy, customer, first, last, f.as_of, True)
+        sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user() or closer)
         appdata.clear_caches()
-        posted = ui.compute(_posted_now, c.db, c.policy)
-        lines = closing.posted_after_close_text(posted, through, c.names)
-        if lines:
-            flash.append(f"{lines[0]} {'; '.join(lines[1:])}.")
-        version = appdata.current_version(c.db).number   # the close is a new version: the statement says closed
-        st_ = ui.compute(appdata.statement, c.db, version, c.policy, customer, first, last, f.as_of, True)
-    sid = ui.compute(stm.issue_statement, c.db, st_, issued_files(st_, team=team), issued_by=current_user() or closer)
-    appdata.clear_caches()
-    st.session_state["statement_flash"] = " ".join([f"Statement {sid} recorded as issued.", *flash])
-    st.rerun()
+        st.session_state["statement_flash"] = " ".join([f"Statement {sid} recorded as issued.", *flash])
+        st.rerun()
 
 _share.link_maker(c.db, customer, c.policy.timezone, current_user())
 
@@ -162,7 +171,10 @@ st.subheader("Day by day")
 if st_.days.empty:
     st.info(f"No billable time for {customer_label(customer, c.names)} between {first} and {min(last, f.as_of)}.")
 else:
-    days = st_.days[["day", "late_for", "explanation", "billable_us", "paid_by"]]
+    # The copy chosen is the copy shown: the customer's words (no rule ids) with the switch on.
+    days = st_.days[["day", "late_for", "customer_explanation" if redact else "explanation", "billable_us",
+                     "customer_paid_by" if redact else "paid_by"]]
+    days.columns = ["day", "late_for", "explanation", "billable_us", "paid_by"]
     if days["late_for"].isna().all():
         days = days.drop(columns=["late_for"])
     ui.table(days, {"explanation": "how it was reached", "billable": "billed", "paid_by": "paid by",
@@ -171,10 +183,11 @@ else:
 if not st_.adjustments.empty:
     st.subheader("Corrections (adjustments)")
     st.caption("Each reason is printed on the customer's statement, in the customer's copy too.")
-    ui.table(stm_page.adjustments_table(st_.adjustments), wrap={"what": 300, "reason": 240})
+    ui.table(stm_page.adjustments_table(st_.adjustments, redact), wrap={"what": 300, "reason": 240})
 
 st.subheader("Prepaid hours: purchases, credits, draws and forfeitures")
-ui.table(stm_page.ledger_table(st_.ledger), {"minutes": "time", "balance": "balance after"}, wrap={"what": 360})
+ui.table(stm_page.ledger_table(st_.ledger, redact), {"minutes": "time", "balance": "balance after"},
+         wrap={"what": 360})
 
 with st.expander(f"Time entries ({len(st_.entries)})"):
     # The kind says the tier (General Support is free), so the table leaves the tier out and

@@ -117,7 +117,7 @@ def test_the_books_over_time_are_in_words_too(over_time_db, monkeypatch, page):
     if page in ("pages/overview.py", "pages/statement.py", "pages/policy.py", "pages/usage.py"):
         assert "Books closed through 2026-10-31 (closing 1, by lead@example.com" in joined
     if page == "pages/statement.py":
-        assert "late change for 2026-10-12" in joined and "outage on Nov 19" in joined
+        assert "Late change for 2026-10-12" in joined and "outage on Nov 19" in joined   # the customer copy
     if page == "pages/cancellations.py":
         assert "waived: first no-show, goodwill (adjustment 2)" in joined
 

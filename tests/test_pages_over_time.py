@@ -155,6 +155,13 @@ def test_cancellation_fees_show_waivers_with_their_reasons(env):
 
 def test_statement_page_labels_late_rows_and_lists_the_adjustments(env):
     at = page("pages/statement.py")
+    # The customer copy (the default) shows the customer's words: no rule id, no adjustment number.
+    days = frame_with(at, "how it was reached")
+    late = days[days["late change for"] == "2026-01-20"]
+    assert late.iloc[0]["how it was reached"].startswith(
+        "Late change for 2026-01-20, posted after the books were closed through 2026-01-31: +30 min")
+    assert "credit of 2026-02-10" in set(frame_with(at, "balance after")["block"])   # adj-3, recorded Feb 10
+    at.toggle(key="stmt_redact").set_value(False).run()   # the internal copy, from here on
     assert BANNER in captions(at)
     days = frame_with(at, "how it was reached")
     late = days[days["late change for"] == "2026-01-20"]

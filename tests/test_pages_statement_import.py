@@ -40,11 +40,20 @@ def test_statement_page_shows_the_engines_statement_and_offers_three_downloads(e
         st_ = build_statement(con, POLICY, "acme", date(2026, 1, 1), T, T)
     shown = metrics(at)
     assert shown["Billable"] == format_minutes(st_.totals["billable_us"]) == "2 h 45 min"
-    assert shown["Not covered"] == "15 min" and shown["Closing balance"] == "30 min"
+    assert shown["Not covered (invoiced separately)"] == "15 min" and shown["Closing balance"] == "30 min"
+    # The balance as the PDF's box has it: 0 + 3 h (P1, P2) − 2 h 30 min used − 0 forfeited = 30 min.
+    assert [(k, shown[k]) for k in ("Opening balance", "Purchased", "Used (paid from prepaid hours)",
+                                    "Forfeited (expired unused)", "Closing balance")] == [
+        ("Opening balance", "0 min"), ("Purchased", "+ 3 h"), ("Used (paid from prepaid hours)", "− 2 h 30 min"),
+        ("Forfeited (expired unused)", "− 0 min"), ("Closing balance", "30 min")]
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download PDF", "Download XLSX", "Download CSV"]
+    days = at.dataframe[0].value   # the customer copy (the default): the customer's words, no rule id
+    assert days.iloc[0]["how it was reached"] == ("ad-hoc work 5 min + 30 min = 35 min → rounded up to 1 h "
+                                                  "(daily total, in 30-min steps)")
+    at.toggle(key="stmt_redact").set_value(False).run()   # the internal copy: the rules named
     days = at.dataframe[0].value
-    assert "ad-hoc 5 min + 30 min = 35 min → rounded up to 1 h" in days.iloc[0]["how it was reached"]
+    assert "ad-hoc 5 min + 30 min = 35 min → rounded up to 1 h (R5" in days.iloc[0]["how it was reached"]
     # Another customer: other figures, once shown with the button (the form keeps what is shown
     # and what the downloads hold the same statement).
     at.selectbox(key="stmt_customer").set_value("beta").run()

@@ -57,13 +57,17 @@ def test_the_customer_copy_is_the_default_and_the_internal_copy_is_marked(env):
     assert files["pdf"][0].startswith("statement-acme-") and not files["pdf"][0].endswith("-internal.pdf")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(files["pdf"][1])).pages)
     assert "Harbour Desk" in text and INTERNAL_MARK not in text
-    at.toggle(key="stmt_redact").set_value(False)   # in the statement's form: applied with its button
-    [b for b in at.button if b.label == "Show statement"][0].click().run()
+    # The switch applies at once (outside the statement's form): a switch reading one copy while
+    # the downloads were the other until "Show statement" was pressed could send the internal copy.
+    at.toggle(key="stmt_redact").set_value(False).run()
     assert not at.exception
+    assert any(c.value.endswith("internal copy (marked INTERNAL COPY on every page).") for c in at.caption)
     internal = _downloads(at)
     assert {ext: name.endswith(f"-internal.{ext}") for ext, (name, _) in internal.items()} == {
         "pdf": True, "xlsx": True, "csv": True}
     assert internal["csv"][1].decode("utf-8-sig").startswith(INTERNAL_MARK)
+    at.toggle(key="stmt_redact").set_value(True).run()
+    assert any(c.value.endswith(", customer copy.") for c in at.caption)
 
 
 def test_issuing_records_the_customer_copy_and_the_internal_copy(env):

@@ -28,22 +28,24 @@ def can_close(through: date, today: date, closed_through: date | None) -> tuple[
     return True, None
 
 
-def adjustments_table(adjustments: pd.DataFrame) -> pd.DataFrame:
-    """The statement's adjustments for the page: date, no., what (with the rules), reason,
-    minutes_us, by."""
+def adjustments_table(adjustments: pd.DataFrame, redact: bool = False) -> pd.DataFrame:
+    """The statement's adjustments for the page: date, no., what (with the rules; in the
+    customer's words when ``redact``: the copy chosen is the copy shown), reason, minutes_us, by."""
     return pd.DataFrame({
         "date": adjustments["date"], "no.": [str(int(v)) for v in adjustments["adjustment_id"]],
-        "what": adjustments["description"], "reason": [" ".join(str(r).split()) for r in adjustments["reason"]],
+        "what": adjustments["customer_description" if redact else "description"],
+        "reason": [" ".join(str(r).split()) for r in adjustments["reason"]],
         "minutes_us": adjustments["minutes_us"], "by": adjustments["recorded_by"],
     }).reset_index(drop=True)
 
 
-def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
-    """The ledger for the page: date, kind in words, what (internal wording), block in words,
-    minutes_us, balance_us."""
+def ledger_table(ledger: pd.DataFrame, redact: bool = False) -> pd.DataFrame:
+    """The ledger for the page: date, kind in words, what (internal wording, or the customer's
+    when ``redact``), block in words, minutes_us, balance_us."""
     return pd.DataFrame({
         "date": ledger["date"], "kind": [ledger_kind_text(k) for k in ledger["kind"]],
-        "what": ledger["description"], "block": ledger["block"],
+        "what": ledger["customer_description" if redact else "description"],
+        "block": ledger["customer_block" if redact else "block"],
         "minutes_us": ledger["minutes_us"], "balance_us": ledger["balance_us"],
     }).reset_index(drop=True)
 
