@@ -284,9 +284,9 @@ def review_frame(con, policy: Policy, as_of: date, appointments: pd.DataFrame,
     stale = a[(a["status"] == "scheduled") & (pd.to_datetime(a["day"]).dt.date < as_of)]
     parts.append(pd.DataFrame({
         "customer_id": stale["customer_id"], "day": stale["day"], "item": "appointment",
-        "id": stale["appointment_id"], "issue": "appointment in the past still 'scheduled'",
-        "what_to_do": "mark it completed, cancelled (with when it was cancelled) or no-show in the tracker "
-                      "and import again; a late-cancellation or no-show fee may be due"}))
+        "id": stale["appointment_id"], "issue": "past appointment still scheduled",
+        "what_to_do": "mark it completed, cancelled (with when) or no-show in the tracker and import again "
+                      "(a fee may be due)"}))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in REVIEW_COLUMNS})

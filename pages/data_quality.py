@@ -26,7 +26,7 @@ else:
         cols[i % len(cols)].metric(row.issue, int(row.count))
     ui.linked_table(review.assign(issue=[review_text(v) for v in review["issue"]]), None,
                     adjust.links("exclude", review["id"], review["item"] == "entry"), adjust.LINK_TEXT["exclude"],
-                    wrap={"name": 125, "issue": 150, "what to do": 290})
+                    wrap={"name": 115, "issue": 135, "what to do": 240})
 
 st.subheader("Recent imports")
 if imports.empty:
