@@ -102,14 +102,16 @@ def at_risk_csv(projection: pd.DataFrame) -> bytes:
 
     def both(col: str, name: str) -> dict:
         return {name: durations_text(r[col]) if len(r) else [],
-                f"{name}_minutes": report_minutes_text(r[col]) if len(r) else []}
+                f"{name} (minutes)": report_minutes_text(r[col]) if len(r) else []}
 
+    # Columns in words (a manager's spreadsheet): "not covered from" is the first day the blocks
+    # no longer cover the pace, whether used up or past their last day.
     out = pd.DataFrame({
-        "customer_id": r["customer_id"], "customer_name": r["customer_name"],
-        **both("remaining_us", "remaining"), **both("pace_per_day_us", "pace_per_day"),
-        "next_expiry": [d.isoformat() for d in r["next_expiry"]],
-        "run_out": [d.isoformat() if d is not None and not pd.isna(d) else "" for d in r["run_out"]],
-        **both("projected_lost_us", "projected_forfeited"),
+        "customer": r["customer_id"], "name": r["customer_name"],
+        **both("remaining_us", "time left"), **both("pace_per_day_us", "use per day"),
+        "next last day": [d.isoformat() for d in r["next_expiry"]],
+        "not covered from": [d.isoformat() if d is not None and not pd.isna(d) else "" for d in r["run_out"]],
+        **both("projected_lost_us", "projected to be forfeited"),
     })
     return csv_bytes(out)
 

@@ -64,14 +64,18 @@ def usage_by(entries: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.sort_values(["total_us", by], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+# The download's columns in words (a manager's spreadsheet, not FORMATS.md's report).
+USAGE_TABLE_WORDS = {"billable_us": "billable", "general_us": "free General Support", "adhoc_raw_us": "ad-hoc logged",
+                     "adhoc_billed_us": "ad-hoc billed", "rounding_us": "added by rounding",
+                     "session_us": "sessions", "fee_us": "cancellation fees"}
+
+
 def usage_table(over_time: pd.DataFrame) -> pd.DataFrame:
-    """The figures under the usage charts, for the CSV download: per bucket (period_start),
-    each time as people read it ("12 h 5 min", billing.display) beside its exact minutes as
-    2-decimal text (FORMATS.md style, ``<name>_minutes``)."""
-    out = pd.DataFrame({"period_start": [b.date().isoformat() for b in as_datetime(over_time["bucket"])]})
-    for col in ["billable_us", "general_us", "adhoc_raw_us", "adhoc_billed_us", "rounding_us",
-                "session_us", "fee_us"]:
-        name = col.replace("_us", "")
+    """The figures under the usage charts, for the CSV download: per bucket ("period starting",
+    a date), each time as people read it ("12 h 5 min", billing.display) beside its exact
+    minutes as 2-decimal text ("<name> (minutes)"), columns named in words (USAGE_TABLE_WORDS)."""
+    out = pd.DataFrame({"period starting": [b.date().isoformat() for b in as_datetime(over_time["bucket"])]})
+    for col, name in USAGE_TABLE_WORDS.items():
         out[name] = durations_text(over_time[col]) if len(over_time) else []
-        out[f"{name}_minutes"] = report_minutes_text(over_time[col]) if len(over_time) else []
+        out[f"{name} (minutes)"] = report_minutes_text(over_time[col]) if len(over_time) else []
     return out

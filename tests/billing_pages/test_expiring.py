@@ -74,8 +74,9 @@ def test_expiry_projection_per_customer(books):
     raw = page.at_risk_csv(proj.reset_index())
     # Excel needs the BOM to read UTF-8; each time for people beside its exact minutes:
     # 480 min = 8 h, 4 min a day, 236 min = 3 h 56 min.
-    assert raw.startswith(b"\xef\xbb\xbfcustomer_id,customer_name,remaining,remaining_minutes,pace_per_day,"
-                          b"pace_per_day_minutes,next_expiry,run_out,projected_forfeited,projected_forfeited_minutes\n")
+    assert raw.decode("utf-8").startswith(
+        "\ufeffcustomer,name,time left,time left (minutes),use per day,use per day (minutes),next last day,"
+        "not covered from,projected to be forfeited,projected to be forfeited (minutes)\n")
     lines = raw.decode("utf-8-sig").splitlines()
     assert "beta,Beta GmbH,8 h,480.00,4 min,4.00,2026-06-30,2026-07-01,3 h 56 min,236.00" in lines
     assert "acme,,30 min,30.00,0 min,0.00,2026-05-02,,30 min,30.00" in lines

@@ -65,11 +65,14 @@ def test_usage_by_staff_and_activity_from_the_entries(led):
 
 def test_usage_table_is_exact_minutes_text(books):
     table = page.usage_table(page.usage_over_time(books, F(customers=["acme"]), "month"))
-    jan = table[table["period_start"] == "2026-01-01"].iloc[0]
-    assert jan["adhoc_raw_minutes"] == "35.00" and jan["adhoc_billed_minutes"] == "60.00"
-    assert jan["adhoc_raw"] == "35 min" and jan["adhoc_billed"] == "1 h" and jan["billable"] == "2 h 15 min"
-    # a spreadsheet's file: the BOM tells Excel it is UTF-8; people's text beside the exact minutes
-    assert csv_bytes(table).startswith(b"\xef\xbb\xbfperiod_start,billable,billable_minutes,general,general_minutes")
+    jan = table[table["period starting"] == "2026-01-01"].iloc[0]
+    assert jan["ad-hoc logged (minutes)"] == "35.00" and jan["ad-hoc billed (minutes)"] == "60.00"
+    assert jan["ad-hoc logged"] == "35 min" and jan["ad-hoc billed"] == "1 h" and jan["billable"] == "2 h 15 min"
+    # a spreadsheet's file: the BOM tells Excel it is UTF-8; people's text beside the exact minutes,
+    # the columns in words (no engine names such as adhoc_raw)
+    assert csv_bytes(table).decode("utf-8").startswith(
+        "\ufeffperiod starting,billable,billable (minutes),free General Support,free General Support (minutes)")
+    assert not any("_" in c for c in table.columns)
 
 
 def test_an_excluded_entry_is_not_counted_as_logged_time(tmp_path):

@@ -123,7 +123,7 @@ def test_the_at_risk_csv_has_a_bom_hours_and_minutes_and_names(streamlit_server,
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("Download the at-risk customers")).click()
     raw = Path(info.value.path()).read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfcustomer_id,customer_name,remaining,remaining_minutes,")
+    assert raw.decode("utf-8").startswith("\ufeffcustomer,name,time left,time left (minutes),")
     lines = raw.decode("utf-8-sig").splitlines()
     assert len(lines) > 1
     for line in lines[1:]:
