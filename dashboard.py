@@ -125,7 +125,7 @@ def sidebar_filters(c: Ctx, page_id: str) -> Filters:
     # change never carries a new value of theirs; a date typed and then a page link clicked does.
     ui.keep_across_pages(page_id, ("customers", "staff"))
     ui.from_link("asof", "asof", date_param, today)
-    as_of = side.date_input("As of (T)", key="asof",
+    as_of = side.date_input("As of", key="asof",
                             help="Everything is computed as of this day: later work does not count yet. "
                                  "A link to this page keeps it, so it shows the same figures on another day.")
     as_of = as_of or today

@@ -49,6 +49,7 @@ for who in ("by the customer", "by staff"):
     fig.add_bar(x=h["notice"], y=h["count"], name=f"cancelled {who}",
                 **series("staff_cancellation" if who == "by staff" else "customer_cancellation"))
 fig.update_layout(barmode="group")
+fig.update_yaxes(tickformat="d", dtick=1 if hist["count"].max() <= 10 else None, rangemode="tozero")  # whole counts
 with right:
     ui.chart(ui.style(fig, f"Notice given before the start (free from {p.cancellation_notice_hours:g} h)",
                       "Hours before the start", "Cancellations"), key="fees_notice")

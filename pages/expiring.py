@@ -34,7 +34,7 @@ else:
                    help=f"Prepaid time left in active blocks whose last day is within {window} days of {f.as_of} "
                         "(R9, expiring_window_days): used by then, or forfeited.")
     cols[1].metric("Customers with time expiring", f"{head['customers']} of {totals['customers']}")
-    cols[2].metric("First last day", date_text(head["first_day"]) if head["first_day"] else "none",
+    cols[2].metric("Soonest last day", date_text(head["first_day"]) if head["first_day"] else "none",
                    help="The soonest day after which prepaid time is forfeited (R7: the block is usable all of it).")
     cols = st.columns(3)
     cols[0].metric("Prepaid time left", hours_text(totals["remaining_us"]),

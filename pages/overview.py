@@ -26,17 +26,19 @@ ui.metric(cols[0], ov.forfeited_90d)
 ui.metric(cols[1], ov.expiring)
 ui.metric(cols[2], ov.general)
 st.caption(f"Period {f.start} – {f.end}, compared with {f.previous().start} – {f.previous().end}. "
-           f"{ov.fee_count} appointment(s) in the period cost a cancellation or no-show fee.")
+           + (f"{ov.fee_count} appointment{'' if ov.fee_count == 1 else 's'} in the period cost a cancellation or "
+              "no-show fee." if ov.fee_count else "No appointment in the period cost a cancellation or no-show fee."))
 ui.closed_banner(c)
 
 trend = ov.trend
 grain = trend.attrs.get("grain", "day")
 fig = go.Figure()
 fig.add_bar(x=trend["bucket"], y=hours_float(trend["billable_us"]), name="This period", **series("billable"),
-            customdata=ui.hover_hours(trend["billable_us"]), hovertemplate="%{x|%Y-%m-%d}: %{customdata}")
+            customdata=ui.hover_hours(trend["billable_us"]),
+            hovertemplate="%{x|%-d %b %Y}: %{customdata}<extra></extra>")
 fig.add_scatter(x=trend["bucket"], y=hours_float(trend["previous_us"]), name="Previous period",
                 mode="lines+markers", **series("previous", line=True), customdata=ui.hover_hours(trend["previous_us"]),
-                hovertemplate="same %{x|%Y-%m-%d} a period earlier: %{customdata}")
+                hovertemplate="a period before %{x|%-d %b %Y}: %{customdata}<extra></extra>")
 ui.date_axis(fig, grain, trend["bucket"])
 ui.chart(ui.style(fig, f"Billable hours per {grain}, against the previous period", grain.capitalize(), "Hours"),
          key="overview_trend")
