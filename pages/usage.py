@@ -38,32 +38,41 @@ cols[2].metric("Rounding adds", hours_text(totals["rounding_us"]),
 
 x = over["bucket"]
 fig = go.Figure()
-for col, name, meaning in [("session_us", "Sessions", "sessions"), ("adhoc_billed_us", "Ad-hoc (rounded)", "adhoc"),
+for col, name, meaning in [("session_us", "Sessions", "sessions"),
+                           ("adhoc_billed_us", "Ad-hoc (billed, rounded)", "adhoc"),
                            ("fee_us", "Fees", "fees"), ("general_us", "General support (free)", "general")]:
     fig.add_bar(x=x, y=hours_float(over[col]), name=name, customdata=ui.hover_hours(over[col]), **series(meaning),
-                hovertemplate=name + " %{x|%Y-%m-%d}: %{customdata}<extra></extra>")
+                hovertemplate=name + " %{x|%-d %b %Y}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="stack")
 ui.date_axis(fig, grain, x)
 ui.chart(ui.style(fig, f"Billable vs free time per {grain}", GRAINS[grain], "Hours"), key="usage_time")
 
 fig = go.Figure()
-fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Logged (raw)", mode="lines+markers",
+fig.add_scatter(x=x, y=hours_float(over["adhoc_raw_us"]), name="Ad-hoc (as logged)", mode="lines+markers",
                 **series("adhoc_logged", line=True),
                 customdata=ui.hover_hours(over["adhoc_raw_us"]), hovertemplate="%{customdata}")
-fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Billed (rounded up daily)",
+fig.add_scatter(x=x, y=hours_float(over["adhoc_billed_us"]), name="Ad-hoc (billed, rounded)",
                 mode="lines+markers", **series("adhoc", line=True), customdata=ui.hover_hours(over["adhoc_billed_us"]),
                 hovertemplate="%{customdata}")
 ui.date_axis(fig, grain, x)
-ui.chart(ui.style(fig, f"Ad-hoc work: raw vs rounded minutes per {grain}", GRAINS[grain], "Hours"),
+ui.chart(ui.style(fig, f"Ad-hoc work: time logged vs billed (rounded up daily) per {grain}", GRAINS[grain], "Hours"),
          key="usage_rounding")
 
 by_cust = c.figure(usage.usage_by_customer, top_n, with_names=True)
+# The rest of the customers as one bar would set the scale and squash the top ones: it is named
+# in the title instead.
+others = by_cust[by_cust["customer_id"].str.endswith((" other customer", " other customers"))]
+by_cust = by_cust.drop(index=others.index)
+rest = (f" ({others['customer_id'].iloc[0]}: {hours_text(int(others['billable_us'].iloc[0]))} billable)"
+        if len(others) else "")
 fig = go.Figure()
-for col, name, meaning in [("billable_us", "Billable", "billable"), ("general_us", "General support (free)", "general")]:
+for col, name, meaning in [("billable_us", "Billable", "billable"),
+                           ("general_us", "General support (free)", "general")]:
     fig.add_bar(y=by_cust["customer"], x=hours_float(by_cust[col]), name=name, orientation="h", **series(meaning),
                 customdata=ui.hover_hours(by_cust[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
 fig.update_layout(barmode="group", yaxis=dict(autorange="reversed"))
-ui.chart(ui.style(fig, f"Top {top_n} customers by billable time", "Hours", "Customer"), key="usage_customers")
+ui.chart(ui.style(fig, f"Top {top_n} customers by billable time{rest}", "Hours", "Customer"),
+         key="usage_customers")
 
 entries = ui.compute(appdata.entry_usage, c.db, c.version.number, c.policy, f.as_of, f.start, f.end,
                      f.customers, f.staff)
@@ -75,8 +84,9 @@ for where, by, title in [(left, "staff", "Logged time by staff"), (right, "activ
     frame = usage.usage_by(entries, by)
     fig = go.Figure()
     labels = [activity_text(a) for a in frame[by]] if by == "activity" else frame[by]
-    for col, name, meaning in [("adhoc_us", "Ad-hoc (as logged)", "adhoc_logged"), ("session_us", "Session", "sessions"),
-                               ("general_us", "General (free)", "general")]:
+    for col, name, meaning in [("adhoc_us", "Ad-hoc (as logged)", "adhoc_logged"),
+                               ("session_us", "Sessions", "sessions"),
+                               ("general_us", "General support (free)", "general")]:
         fig.add_bar(y=labels, x=hours_float(frame[col]), name=name, orientation="h", **series(meaning),
                     customdata=ui.hover_hours(frame[col]), hovertemplate="%{y}: %{customdata}<extra></extra>")
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
