@@ -296,7 +296,13 @@ def test_no_channel_is_one_sentence(tmp_path, capsys):
     assert alerts(led, policy, "--send") == 1
     assert capsys.readouterr().err.startswith("error: no channel to send alerts over")
     assert alerts(led, policy, "--dry-run") == 0          # what is due can still be listed
-    assert "3 due (1 expiring, 1 low balance, 1 overage); no channel to send them over" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "3 due (1 expiring, 1 low balance, 1 overage); no channel to send them over" in out
+    # ... and which customers: each alert as the managers' message says it, one item each.
+    items = [line for line in out.splitlines() if line.startswith("- ")]
+    assert len(items) == 3
+    assert [i.split(":")[0] for i in items] == ["- Acme Ltd (acme)", "- Beta GmbH (beta)", "- Gamma Inc (gamma)"]
+    assert "1 h of billable time" in items[2] and "not covered by any block" in items[2]
 
 
 def test_the_command_exits_3_when_a_message_failed(tmp_path):

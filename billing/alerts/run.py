@@ -279,13 +279,18 @@ def message_text(m: Message, settings: AlertSettings) -> str:
 
 
 def plan_text(plan: Plan, width: int | None = None) -> str:
-    """The dry run's output: the summary, then every message as it would go out. ``width``
+    """The dry run's output: the summary, then every message as it would go out (with no channel
+    set up, each alert due as the managers' message would say it). ``width``
     (a terminal's, in cells): each line broken between words to fit, and a webhook's text shown
     as the chat shows it (its JSON body is that text, one line: unreadable in a terminal);
     None: exactly as sent."""
     from billing.text_table import wrap_lines
 
     lines = [summary_line(plan)]
+    if plan.alerts and not plan.settings.channels:   # nothing goes out: still say which customers need a look
+        from billing.alerts.messages import manager_line
+
+        lines += [f"- {manager_line(a)}" for a in plan.alerts]
     for i, m in enumerate(plan.messages, start=1):
         lines.append(f"=== message {i} of {len(plan.messages)}: {m.header()}")
         if width is not None and m.channel != "email":
