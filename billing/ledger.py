@@ -452,7 +452,8 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
     def may_roll(b) -> bool:  # R13: on its last day's setting, never a rollover block, and only by T
         return b["kind"] != KIND_ROLLOVER and b["expires_on"] + 1 <= t_no and on(b["expires_on"]).rollover_days > 0
 
-    roll_days = {b["expires_on"] + 1 for b in live if may_roll(b)} if rolls else set()
+    rollable = {b["purchase_id"]: b["expires_on"] + 1 for b in live if may_roll(b)} if rolls else {}
+    roll_days = set(rollable.values())
     if not roll_days and not carry:
         return {"covered": _draw_plain(days, needs, live, draws), "rollovers": [], "rolled_over": {}}
     d_day, d_pid, d_us, d_paid = draws
@@ -477,8 +478,7 @@ def _draw_in_order(customer: str, days: list[int], needs: list[int], blocks: lis
                 today.append(row)
         while held and held[0][0] < t:  # past its last day: R13 rolls over what is left, or never again
             row = held.pop(0)
-            if not (rolls and row[3] > 0 and row[4] != KIND_ROLLOVER and row[0] + 1 == t
-                    and on(row[0]).rollover_days > 0):
+            if row[3] <= 0 or rollable.get(row[2]) != t:   # R13 rolls on the day after the last (may_roll)
                 continue
             rule = on(row[0])
             moved = row[3] if rule.rollover_max_us is None else min(row[3], rule.rollover_max_us)
