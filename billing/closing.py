@@ -203,6 +203,7 @@ def posted_after_close(con, policy: Policy, as_of: date) -> pd.DataFrame:
     One row per customer and closed day: customer_id, late_for (date), posted_on (date, D + 1),
     billable_us (int64: > 0 billed on D + 1, < 0 a credit block bought on D + 1). Empty when
     the books are open or nothing changed."""
+    from billing.display import late_credit_days
     from billing.reports import compute_books
 
     found = in_force(con)
@@ -216,7 +217,7 @@ def posted_after_close(con, policy: Policy, as_of: date) -> pd.DataFrame:
                            "posted_on": pd.to_datetime(rows["day"]).dt.date.to_numpy(),
                            "billable_us": rows["billable_us"].astype("int64").to_numpy()})
     credits = books.blocks[books.blocks["kind"] == KIND_LATE_CREDIT]
-    days = [str(p).rsplit("~", 2)[1:] for p in credits["purchase_id"]]
+    days = [late_credit_days(p) for p in credits["purchase_id"]]   # (late_for, posted) of late~C~day~D+1
     credited = pd.DataFrame({"customer_id": credits["customer_id"].astype(str).to_numpy(),
                              "late_for": [date.fromisoformat(d) for d, _ in days],
                              "posted_on": [date.fromisoformat(p) for _, p in days],
