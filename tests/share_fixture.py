@@ -52,3 +52,14 @@ def build(folder: Path, t: date) -> Ledger:
         customers=[{"customer_id": "acme", "customer_name": "Acme Ltd"},
                    {"customer_id": "beta", "customer_name": "Beta GmbH"}])
     return led
+
+
+def build_today(folder: Path) -> tuple[Ledger, Path]:
+    """The books above as of today (a page's T), with a UTC policy file beside them: (ledger,
+    policy path)."""
+    from billing.calendar import today_in
+
+    led = build(folder, today_in("UTC"))
+    policy = folder / "policy.toml"
+    policy.write_text('timezone = "UTC"\n')
+    return led, policy

@@ -23,7 +23,8 @@ from billing import share
 from billing.calendar import today_in
 from billing.store import open_db
 from tests.apptest_live import as_on_a_live_server
-from tests.share_fixture import NOTE, SECRET, STAFF, build
+from tests.share_fixture import NOTE, SECRET, STAFF, build_today
+from tests.test_access import everything_shown
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"redirect_uri": "https://hb.example.com/oauth2callback", "cookie_secret": "cookie-secret-c0ffee",
@@ -37,11 +38,7 @@ ALL_PAGES = re.findall(r'\("(pages/\w+\.py)"', (ROOT / "dashboard.py").read_text
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("share_page")
-    led = build(folder, today_in("UTC"))
-    policy = folder / "policy.toml"
-    policy.write_text('timezone = "UTC"\n')
-    return led, policy
+    return build_today(tmp_path_factory.mktemp("share_page"))
 
 
 @pytest.fixture
@@ -78,18 +75,6 @@ def run(query: dict, page: str | None = None, secrets: dict | None = None, user:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def everything_shown(at: AppTest) -> str:
-    out = []
-
-    def walk(node):
-        if getattr(node, "proto", None) is not None:
-            out.append(str(node.proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-    walk(at._tree)
-    return "\n".join(out)
 
 
 def tables(at: AppTest) -> list:

@@ -29,7 +29,7 @@ from billing import share  # noqa: E402
 from billing.calendar import today_in  # noqa: E402
 from billing.store import open_db  # noqa: E402
 from tests.browser.conftest import LOGS, _free_port, _healthy, _stop, _tail  # noqa: E402
-from tests.share_fixture import NOTE, SECRET, STAFF, build  # noqa: E402
+from tests.share_fixture import NOTE, SECRET, STAFF, build_today  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -49,9 +49,7 @@ managers = ["ana@example.com"]
 @pytest.fixture(scope="module")
 def books(tmp_path_factory):
     folder = tmp_path_factory.mktemp("share_browser")
-    led = build(folder, today_in("UTC"))
-    policy = folder / "policy.toml"
-    policy.write_text('timezone = "UTC"\n')
+    led, policy = build_today(folder)
     return folder, led.db, policy
 
 
